@@ -1,0 +1,42 @@
+// RAII file helpers: read-only memory maps for block files, whole-file reads, and atomic writes
+// (temp file + fsync + rename) so a crash never leaves a half-written file under its final name.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace strata {
+
+// A read-only mmap of a whole file. Move-only; unmaps on destruction.
+class MappedFile {
+ public:
+  MappedFile() = default;
+  static Result<MappedFile> Open(const std::string& path);
+  MappedFile(MappedFile&& o) noexcept { *this = std::move(o); }
+  MappedFile& operator=(MappedFile&& o) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+
+  std::string_view data() const { return {static_cast<const char*>(addr_), size_}; }
+  size_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  void* addr_ = nullptr;
+  size_t size_ = 0;
+  std::string path_;
+};
+
+Result<std::string> ReadFile(const std::string& path);
+// Writes path.tmp, fsyncs it, renames it over path and fsyncs the directory.
+Status WriteFileAtomic(const std::string& path, std::string_view data);
+// Creates the file (truncating), writes and fsyncs; for files inside a not-yet-visible dir.
+Status WriteFileSynced(const std::string& path, std::string_view data);
+Status SyncDir(const std::string& dir);
+// "path: strerror(errno)" as an IOError (NotFound for ENOENT).
+Status ErrnoStatus(std::string_view what, const std::string& path);
+
+}  // namespace strata

@@ -1,0 +1,171 @@
+#include "base/go_format.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+namespace strata {
+namespace {
+
+// Decodes one UTF-8 code point at s[i]; returns its length or 0 when invalid.
+size_t DecodeUtf8(std::string_view s, size_t i, char32_t* cp) {
+  auto b0 = static_cast<unsigned char>(s[i]);
+  size_t n;
+  char32_t c;
+  if (b0 < 0x80) {
+    *cp = b0;
+    return 1;
+  } else if ((b0 & 0xe0) == 0xc0) {
+    n = 2;
+    c = b0 & 0x1f;
+  } else if ((b0 & 0xf0) == 0xe0) {
+    n = 3;
+    c = b0 & 0x0f;
+  } else if ((b0 & 0xf8) == 0xf0) {
+    n = 4;
+    c = b0 & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; k++) {
+    auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xc0) != 0x80) return 0;
+    c = (c << 6) | (b & 0x3f);
+  }
+  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (c < kMin[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return 0;
+  *cp = c;
+  return n;
+}
+
+bool IsPrintNonAscii(char32_t c) {
+  if (c >= 0x80 && c <= 0xa0) return false;  // C1 controls and NBSP
+  if (c == 0xad || c == 0x2028 || c == 0x2029 || c == 0xfeff) return false;
+  if (c >= 0x200b && c <= 0x200f) return false;
+  if (c >= 0xe000 && c <= 0xf8ff) return false;  // private use
+  if ((c & 0xfffe) == 0xfffe) return false;      // noncharacters
+  return true;
+}
+
+// Shortest round-trip digits and decimal exponent: v = 0.d1d2d3... * 10^dp.
+struct Digits {
+  std::string d;
+  int dp = 0;
+};
+
+Digits ShortestDigits(double v) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  std::string_view s(buf, static_cast<size_t>(r.ptr - buf));
+  Digits out;
+  size_t e = s.find('e');
+  for (char c : s.substr(0, e)) {
+    if (c >= '0' && c <= '9') out.d += c;
+  }
+  int exp10 = std::atoi(std::string(s.substr(e + 1)).c_str());
+  while (out.d.size() > 1 && out.d.back() == '0') out.d.pop_back();
+  out.dp = exp10 + 1;
+  return out;
+}
+
+std::string FixedFromDigits(const Digits& g) {
+  std::string s;
+  if (g.dp <= 0) {
+    s = "0";
+  } else {
+    for (int i = 0; i < g.dp; i++) s += i < static_cast<int>(g.d.size()) ? g.d[i] : '0';
+  }
+  if (static_cast<int>(g.d.size()) > g.dp) {
+    s += '.';
+    for (int i = g.dp; i < static_cast<int>(g.d.size()); i++) s += i < 0 ? '0' : g.d[i];
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string GoQuote(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  for (size_t i = 0; i < s.size();) {
+    char32_t c;
+    size_t n = DecodeUtf8(s, i, &c);
+    if (n == 0) {
+      auto b = static_cast<unsigned char>(s[i]);
+      out += "\\x";
+      out += kHex[b >> 4];
+      out += kHex[b & 15];
+      i++;
+      continue;
+    }
+    if (n > 1) {
+      if (IsPrintNonAscii(c)) {
+        out.append(s.substr(i, n));
+      } else {
+        char buf[16];
+        std::snprintf(buf, sizeof(buf), c < 0x10000 ? "\\u%04x" : "\\U%08x",
+                      static_cast<unsigned>(c));
+        out += buf;
+      }
+      i += n;
+      continue;
+    }
+    char ch = s[i++];
+    switch (ch) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\a': out += "\\a"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\v': out += "\\v"; break;
+      default:
+        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
+          out += "\\x";
+          out += kHex[static_cast<unsigned char>(ch) >> 4];
+          out += kHex[ch & 15];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string GoFormatFloat(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  std::string sign = std::signbit(v) ? "-" : "";
+  if (v == 0) return sign + "0";
+  Digits g = ShortestDigits(std::fabs(v));
+  int exp = g.dp - 1;
+  if (exp < -4 || exp >= 6) {
+    std::string s = sign;
+    s += g.d[0];
+    if (g.d.size() > 1) {
+      s += '.';
+      s.append(g.d, 1);
+    }
+    char buf[16];
+    std::snprintf(buf, sizeof(buf), "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
+    return s + buf;
+  }
+  return sign + FixedFromDigits(g);
+}
+
+std::string GoFormatFloatF(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  std::string sign = std::signbit(v) ? "-" : "";
+  if (v == 0) return sign + "0";
+  return sign + FixedFromDigits(ShortestDigits(std::fabs(v)));
+}
+
+}  // namespace strata
