@@ -79,6 +79,59 @@ MappedFile::~MappedFile() {
   if (addr_ != nullptr) ::munmap(addr_, size_);
 }
 
+Result<BufferedFile> BufferedFile::Create(const std::string& path) {
+  BufferedFile f;
+  f.fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (f.fd_ < 0) return ErrnoStatus("create", path);
+  f.path_ = path;
+  return f;
+}
+
+BufferedFile& BufferedFile::operator=(BufferedFile&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    pos_ = o.pos_;
+    buf_ = std::move(o.buf_);
+    path_ = std::move(o.path_);
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+BufferedFile::~BufferedFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status BufferedFile::Flush() {
+  STRATA_RETURN_IF_ERROR(WriteAll(fd_, buf_, path_));
+  buf_.clear();
+  return Status::OK();
+}
+
+Status BufferedFile::Write(std::string_view data) {
+  if (fd_ < 0) return Status::Internal("write to closed file " + path_);
+  buf_.append(data);
+  pos_ += data.size();
+  if (buf_.size() >= (1 << 20)) return Flush();
+  return Status::OK();
+}
+
+Status BufferedFile::Pad(size_t alignment) {
+  size_t rem = pos_ % alignment;
+  if (rem == 0) return Status::OK();
+  return Write(std::string(alignment - rem, '\0'));
+}
+
+Status BufferedFile::Close() {
+  if (fd_ < 0) return Status::OK();
+  Status st = Flush();
+  if (st.ok() && ::fsync(fd_) != 0) st = ErrnoStatus("fsync", path_);
+  if (::close(fd_) != 0 && st.ok()) st = ErrnoStatus("close", path_);
+  fd_ = -1;
+  return st;
+}
+
 Result<std::string> ReadFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("open", path);

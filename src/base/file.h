@@ -30,6 +30,34 @@ class MappedFile {
   std::string path_;
 };
 
+// A buffered, append-only file for writing large files sequentially. Close() flushes and fsyncs;
+// the destructor closes without syncing (an abandoned write). Not thread-safe.
+class BufferedFile {
+ public:
+  BufferedFile() = default;
+  static Result<BufferedFile> Create(const std::string& path);
+  BufferedFile(BufferedFile&& o) noexcept { *this = std::move(o); }
+  BufferedFile& operator=(BufferedFile&& o) noexcept;
+  BufferedFile(const BufferedFile&) = delete;
+  BufferedFile& operator=(const BufferedFile&) = delete;
+  ~BufferedFile();
+
+  Status Write(std::string_view data);
+  // Writes zero bytes until the position is a multiple of alignment.
+  Status Pad(size_t alignment);
+  Status Close();
+  uint64_t pos() const { return pos_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  Status Flush();
+
+  int fd_ = -1;
+  uint64_t pos_ = 0;
+  std::string buf_;
+  std::string path_;
+};
+
 Result<std::string> ReadFile(const std::string& path);
 // Writes path.tmp, fsyncs it, renames it over path and fsyncs the directory.
 Status WriteFileAtomic(const std::string& path, std::string_view data);
