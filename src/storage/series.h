@@ -1,0 +1,65 @@
+// The query-side interfaces every data source implements (local blocks, remote StoreAPI,
+// deduplicating merges), modelled on Prometheus's storage.Querier / SeriesSet / Iterator.
+// A SeriesSet yields series in label order; each series gives a fresh sample iterator.
+// Thread-safety: a SeriesSet and its iterators are used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/labels.h"
+#include "base/matcher.h"
+#include "base/status.h"
+
+namespace strata::storage {
+
+class SampleIterator {
+ public:
+  virtual ~SampleIterator() = default;
+  virtual bool Next() = 0;
+  // Advances to the first sample with timestamp >= t; stays put if already there.
+  virtual bool Seek(int64_t t) = 0;
+  virtual int64_t t() const = 0;
+  virtual double v() const = 0;
+  // Why iteration stopped early (OK at a normal end).
+  virtual Status status() const = 0;
+};
+
+class Series {
+ public:
+  virtual ~Series() = default;
+  virtual const Labels& labels() const = 0;
+  virtual std::unique_ptr<SampleIterator> Iterator() const = 0;
+};
+
+class SeriesSet {
+ public:
+  virtual ~SeriesSet() = default;
+  virtual bool Next() = 0;
+  // Valid after Next() returned true, until the following Next().
+  virtual std::shared_ptr<const Series> At() const = 0;
+  virtual Status status() const = 0;
+};
+
+// What the caller will do with the data, so a source can prune or pick a resolution.
+struct SelectHints {
+  int64_t start = 0;  // ms, inclusive
+  int64_t end = 0;    // ms, inclusive
+  int64_t step = 0;
+  int64_t range = 0;
+  std::string func;
+};
+
+class Querier {
+ public:
+  virtual ~Querier() = default;
+  virtual std::unique_ptr<SeriesSet> Select(const SelectHints& hints, const Matchers& matchers) = 0;
+};
+
+// A SeriesSet over a vector (for tests and small results); also the set that reports an error.
+std::unique_ptr<SeriesSet> VectorSeriesSet(std::vector<std::shared_ptr<const Series>> series);
+std::unique_ptr<SeriesSet> ErrorSeriesSet(Status status);
+
+}  // namespace strata::storage
