@@ -1,0 +1,40 @@
+// strata: one binary, subcommands in the style of `thanos` (sidecar, store, query, compact,
+// tools). Each subcommand is wired in its own file; the logic lives in the libraries.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "cmd/command.h"
+#include "cmd/version.h"
+
+namespace strata::cmd {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace strata::cmd
+
+int main(int argc, char** argv) {
+  using namespace strata::cmd;
+  CLI::App app{"A Prometheus long-term storage, global query and high-availability layer "
+               "compatible with Thanos.",
+               "strata"};
+  app.set_version_flag("--version", VersionString());
+  app.require_subcommand(1);
+  app.fallthrough();
+  GlobalFlags globals;
+  app.add_option("--log.level", globals.log_level, "Log filtering level.")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  app.add_option("--log.format", globals.log_format, "Log format to use.")
+      ->check(CLI::IsMember({"logfmt", "json"}))
+      ->capture_default_str();
+
+  int exit_code = 0;
+  RegisterToolsCommand(app, &exit_code);
+  RegisterPendingCommands(app, &exit_code);
+  CLI11_PARSE(app, argc, argv);
+  return exit_code;
+}

@@ -1,0 +1,10 @@
+#pragma once
+
+#include <string>
+
+namespace strata::cmd {
+
+// "strata, version X (revision: Y)" plus the Thanos version whose interfaces it follows.
+std::string VersionString();
+
+}  // namespace strata::cmd
