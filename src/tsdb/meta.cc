@@ -2,8 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <limits>
 #include <map>
 #include <set>
+#include <type_traits>
 
 #include "base/file.h"
 
@@ -28,10 +30,30 @@ class Reader {
     if (it == obj.end() || it->is_null()) {
       return required ? Err(field, "is missing") : Status::OK();
     }
-    try {
-      *out = it->get<T>();
-    } catch (const nlohmann::json::exception&) {
-      return Err(field, std::string("has the wrong type: ") + it->type_name());
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      // Exact integers only: a float or an out-of-range value would convert with UB.
+      if (it->is_number_unsigned()) {
+        auto u = it->get<uint64_t>();
+        if (u > static_cast<uint64_t>(std::numeric_limits<T>::max())) {
+          return Err(field, "is out of range");
+        }
+        *out = static_cast<T>(u);
+      } else if (it->is_number_integer()) {
+        auto i = it->get<int64_t>();
+        if (i < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
+            (i > 0 && static_cast<uint64_t>(i) > static_cast<uint64_t>(std::numeric_limits<T>::max()))) {
+          return Err(field, "is out of range");
+        }
+        *out = static_cast<T>(i);
+      } else {
+        return Err(field, std::string("has the wrong type: ") + it->type_name());
+      }
+    } else {
+      try {
+        *out = it->get<T>();
+      } catch (const nlohmann::json::exception&) {
+        return Err(field, std::string("has the wrong type: ") + it->type_name());
+      }
     }
     return Status::OK();
   }
@@ -114,17 +136,14 @@ void MergeUnknown(Json& to, const Json& from, const std::string& path) {
 }  // namespace
 
 Result<BlockMeta> ParseBlockMeta(std::string_view json, std::string_view source) {
-  Json doc = Json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    // Re-parse with exceptions only to learn the position for the message.
-    try {
-      Json ignored = Json::parse(json);
-      (void)ignored;
-    } catch (const nlohmann::json::parse_error& e) {
-      return Status::Corruption(std::string(source) + ": invalid JSON at byte " +
-                                std::to_string(e.byte) + ": " + e.what());
-    }
-    return Status::Corruption(std::string(source) + ": invalid JSON");
+  Json doc;
+  try {
+    doc = Json::parse(json);
+  } catch (const nlohmann::json::parse_error& e) {
+    return Status::Corruption(std::string(source) + ": invalid JSON at byte " +
+                              std::to_string(e.byte) + ": " + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(std::string(source) + ": invalid JSON: " + e.what());
   }
   if (!doc.is_object()) return Status::Corruption(std::string(source) + ": not a JSON object");
   Reader r(source);
@@ -231,8 +250,11 @@ std::string SerializeBlockMeta(const BlockMeta& m) {
     doc["thanos"] = th;
   }
   if (!m.original_json.empty()) {
-    Json orig = Json::parse(m.original_json, nullptr, false);
-    if (!orig.is_discarded()) MergeUnknown(doc, orig, "");
+    try {
+      MergeUnknown(doc, Json::parse(m.original_json), "");
+    } catch (const nlohmann::json::exception&) {
+      // original_json always comes from a successful parse; nothing to preserve otherwise.
+    }
   }
   return doc.dump(1, '\t') + "\n";
 }

@@ -34,13 +34,13 @@ void XorAppender::Append(int64_t t, double v) {
     for (char c : e.buf()) w_.WriteByte(static_cast<uint8_t>(c));
     w_.WriteBits(vb, 64);
   } else if (n_ == 1) {
-    t_delta_ = static_cast<uint64_t>(t - t_);
+    t_delta_ = static_cast<uint64_t>(t) - static_cast<uint64_t>(t_);
     Encoder e;
     e.PutUvarint(t_delta_);
     for (char c : e.buf()) w_.WriteByte(static_cast<uint8_t>(c));
     WriteValue(v);
   } else {
-    uint64_t delta = static_cast<uint64_t>(t - t_);
+    uint64_t delta = static_cast<uint64_t>(t) - static_cast<uint64_t>(t_);
     auto dod = static_cast<int64_t>(delta - t_delta_);
     // bitRange(dod, n): -(2^(n-1)-1) <= dod <= 2^(n-1)
     auto fits = [dod](int n) {

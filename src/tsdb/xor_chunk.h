@@ -123,7 +123,7 @@ inline bool XorIterator::Next() {
     if (sz < 64 && bits > (uint64_t{1} << (sz - 1))) bits -= uint64_t{1} << sz;  // sign
     dod = static_cast<int64_t>(bits);
   }
-  t_delta_ = static_cast<uint64_t>(static_cast<int64_t>(t_delta_) + dod);
+  t_delta_ += static_cast<uint64_t>(dod);  // wraps like Go's int64 arithmetic
   t_ = static_cast<int64_t>(static_cast<uint64_t>(t_) + t_delta_);
   if (!ReadValue()) return false;
   read_++;
