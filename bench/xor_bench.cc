@@ -1,0 +1,66 @@
+// XOR chunk encode/decode throughput in samples per second, on 120-sample chunks (the size
+// Prometheus writes), for counter-, gauge- and constant-shaped data.
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include "bench/bench_data.h"
+#include "tsdb/xor_chunk.h"
+
+namespace strata::bench {
+namespace {
+
+constexpr size_t kChunkSamples = 120;
+constexpr size_t kChunks = 1000;
+
+void BM_XorEncode(benchmark::State& state) {
+  auto shape = static_cast<Shape>(state.range(0));
+  std::vector<int64_t> ts;
+  std::vector<double> vs;
+  MakeSamples(shape, kChunkSamples * kChunks, 1, &ts, &vs);
+  size_t bytes = 0;
+  for (auto _ : state) {
+    bytes = 0;
+    for (size_t c = 0; c < kChunks; c++) {
+      std::string chunk = tsdb::EncodeXorChunk(&ts[c * kChunkSamples], &vs[c * kChunkSamples],
+                                               kChunkSamples);
+      bytes += chunk.size();
+      benchmark::DoNotOptimize(chunk.data());
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kChunkSamples * kChunks));
+  state.counters["bytes/sample"] = static_cast<double>(bytes) / (kChunkSamples * kChunks);
+}
+
+void BM_XorDecode(benchmark::State& state) {
+  auto shape = static_cast<Shape>(state.range(0));
+  std::vector<int64_t> ts;
+  std::vector<double> vs;
+  MakeSamples(shape, kChunkSamples * kChunks, 1, &ts, &vs);
+  std::vector<std::string> chunks;
+  for (size_t c = 0; c < kChunks; c++) {
+    chunks.push_back(
+        tsdb::EncodeXorChunk(&ts[c * kChunkSamples], &vs[c * kChunkSamples], kChunkSamples));
+  }
+  for (auto _ : state) {
+    int64_t tsum = 0;
+    double vsum = 0;
+    for (const auto& chunk : chunks) {
+      tsdb::XorIterator it(chunk);
+      while (it.Next()) {
+        tsum += it.t();
+        vsum += it.v();
+      }
+    }
+    benchmark::DoNotOptimize(tsum);
+    benchmark::DoNotOptimize(vsum);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kChunkSamples * kChunks));
+}
+
+BENCHMARK(BM_XorEncode)->Arg(0)->Arg(1)->Arg(2)->ArgName("shape(0=counter,1=gauge,2=const)");
+BENCHMARK(BM_XorDecode)->Arg(0)->Arg(1)->Arg(2)->ArgName("shape(0=counter,1=gauge,2=const)");
+
+}  // namespace
+}  // namespace strata::bench
