@@ -9,7 +9,7 @@ JOBS=${JOBS:-$(nproc)}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 
 echo "== release build"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_BENCH=ON >/dev/null
 cmake --build build -j"$JOBS"
 echo "== fuzzing (${FUZZ_SECONDS}s per target)"
 scripts/fuzz.sh "$FUZZ_SECONDS"

@@ -1,134 +1,92 @@
-// Bit-level streams in Prometheus's bstream layout: bits are written most significant first,
-// the last byte may be partial. Header-only because the XOR codec's inner loops live on these.
+// Bit-level reading and writing in Prometheus's bstream layout: bits are written most
+// significant first and the last byte may be partial. Header-only because the XOR codec's inner
+// loops live on these.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
 #include <string>
-#include <utility>
 
 namespace strata::tsdb {
 
+// Accumulates bits in a 64-bit register and appends whole words to a string.
 class BitWriter {
  public:
-  BitWriter() = default;
-  // Continues after existing whole bytes (e.g. a chunk header).
-  explicit BitWriter(std::string initial) : buf_(std::move(initial)) {}
-
-  std::string& bytes() { return buf_; }
-  const std::string& bytes() const { return buf_; }
-
-  void WriteBit(bool bit) {
-    if (free_ == 0) {
-      buf_.push_back(0);
-      free_ = 8;
-    }
-    free_--;
-    if (bit) buf_.back() = static_cast<char>(buf_.back() | (1 << free_));
-  }
-
   // Writes the low n bits of v (1 <= n <= 64).
   void WriteBits(uint64_t v, int n) {
-    v <<= 64 - n;  // left-align
-    while (n > 0) {
-      if (free_ == 0) {
-        buf_.push_back(0);
-        free_ = 8;
-      }
-      int take = n < free_ ? n : free_;
-      auto bits = static_cast<unsigned>(v >> (64 - take));
-      buf_.back() = static_cast<char>(static_cast<unsigned char>(buf_.back()) |
-                                       (bits << (free_ - take)));
-      v = take == 64 ? 0 : v << take;
-      n -= take;
-      free_ -= take;
+    if (n < 64) v &= (uint64_t{1} << n) - 1;
+    int free = 64 - nacc_;
+    if (n < free) {
+      acc_ |= v << (free - n);
+      nacc_ += n;
+      return;
     }
+    int rest = n - free;
+    acc_ |= v >> rest;
+    uint64_t be = __builtin_bswap64(acc_);
+    char b[8];
+    std::memcpy(b, &be, 8);
+    buf_.append(b, 8);
+    acc_ = rest == 0 ? 0 : v << (64 - rest);
+    nacc_ = rest;
   }
-
+  void WriteBit(bool bit) { WriteBits(bit ? 1 : 0, 1); }
   void WriteByte(uint8_t b) { WriteBits(b, 8); }
+
+  // The bytes written so far, the last one zero-padded.
+  std::string Bytes() const {
+    std::string out = buf_;
+    for (int i = 0; i < (nacc_ + 7) / 8; i++) out.push_back(static_cast<char>(acc_ >> (56 - 8 * i)));
+    return out;
+  }
+  size_t size_bytes() const { return buf_.size() + static_cast<size_t>((nacc_ + 7) / 8); }
 
  private:
   std::string buf_;
-  int free_ = 0;  // unused bits in buf_.back()
+  uint64_t acc_ = 0;  // pending bits, left-aligned
+  int nacc_ = 0;      // number of pending bits, < 64
 };
 
-// Reads a byte buffer bit by bit. Keeps up to 64 bits in a register, refilled 8 bytes at a time.
-// Reads past the end fail (return false) and leave the reader exhausted.
+// Reads bits at an arbitrary bit position with one unaligned 8-byte load per read: a read of up
+// to 57 bits costs a load, a byte swap and two shifts. Bits past the end read as zero; callers
+// check overrun() once per decoded record instead of once per read.
 class BitReader {
  public:
   BitReader() = default;
   BitReader(const char* p, size_t n)
-      : p_(reinterpret_cast<const uint8_t*>(p)), end_(p_ + n) {}
+      : p_(reinterpret_cast<const uint8_t*>(p)), size_(n), end_bits_(uint64_t{n} * 8) {}
 
-  // Reads n bits (1 <= n <= 64) into *out.
-  inline bool ReadBits(int n, uint64_t* out) {
-    if (n <= valid_) {
-      *out = Take(n);
-      return true;
+  // The next 64 bits, left-aligned; at least 57 of them are real (or zero past the end).
+  inline uint64_t Peek() const {
+    size_t byte = static_cast<size_t>(pos_ >> 3);
+    uint64_t w;
+    if (__builtin_expect(byte + 8 <= size_, 1)) {
+      std::memcpy(&w, p_ + byte, 8);
+      w = __builtin_bswap64(w);
+    } else {
+      w = 0;
+      for (size_t i = byte; i < size_; i++) w |= uint64_t{p_[i]} << (56 - 8 * (i - byte));
     }
-    int have = valid_;
-    uint64_t hi = have > 0 ? Take(have) : 0;
-    if (!Refill()) return false;
-    int rest = n - have;
-    if (rest > valid_) return false;
-    uint64_t lo = Take(rest);
-    *out = have == 0 ? lo : (hi << rest) | lo;
-    return true;
+    return w << (pos_ & 7);
   }
-
-  inline bool ReadBit(bool* bit) {
-    if (valid_ == 0 && !Refill()) return false;
-    *bit = (buf_ >> 63) != 0;
-    buf_ <<= 1;
-    valid_--;
-    return true;
-  }
-
-  // Number of leading one bits in the next `max` bits (stops at the first zero, consuming it).
-  // Used for the delta-of-delta prefix: 0, 10, 110, 1110, 1111.
-  inline bool ReadOnesPrefix(int max, int* ones) {
-    int n = 0;
-    while (n < max) {
-      bool b;
-      if (!ReadBit(&b)) return false;
-      if (!b) break;
-      n++;
+  inline void Skip(int n) { pos_ += static_cast<uint64_t>(n); }
+  // Reads n bits, 1 <= n <= 64.
+  inline uint64_t Read(int n) {
+    if (n <= 57) {
+      uint64_t v = Peek() >> (64 - n);
+      pos_ += static_cast<uint64_t>(n);
+      return v;
     }
-    *ones = n;
-    return true;
+    uint64_t hi = Read(n - 32);
+    return (hi << 32) | Read(32);
   }
+  bool overrun() const { return pos_ > end_bits_; }
 
  private:
-  inline uint64_t Take(int n) {
-    uint64_t v = buf_ >> (64 - n);
-    buf_ = n == 64 ? 0 : buf_ << n;
-    valid_ -= n;
-    return v;
-  }
-
-  inline bool Refill() {
-    size_t left = static_cast<size_t>(end_ - p_);
-    if (left >= 8) {
-      uint64_t w;
-      std::memcpy(&w, p_, 8);
-      buf_ = __builtin_bswap64(w);
-      valid_ = 64;
-      p_ += 8;
-      return true;
-    }
-    if (left == 0) return false;
-    uint64_t w = 0;
-    for (size_t i = 0; i < left; i++) w = (w << 8) | p_[i];
-    buf_ = w << (64 - 8 * left);
-    valid_ = static_cast<int>(8 * left);
-    p_ = end_;
-    return true;
-  }
-
   const uint8_t* p_ = nullptr;
-  const uint8_t* end_ = nullptr;
-  uint64_t buf_ = 0;
-  int valid_ = 0;
+  size_t size_ = 0;
+  uint64_t pos_ = 0;
+  uint64_t end_bits_ = 0;
 };
 
 }  // namespace strata::tsdb

@@ -24,11 +24,10 @@ Status CheckChunkEncoding(uint8_t encoding) {
   }
 }
 
-XorAppender::XorAppender() : w_(std::string(2, '\0')) {}
-
 void XorAppender::Append(int64_t t, double v) {
   uint64_t vb = std::bit_cast<uint64_t>(v);
   if (n_ == 0) {
+    w_.WriteBits(0, 16);  // sample count, filled in by Bytes()
     Encoder e;
     e.PutVarint(t);
     for (char c : e.buf()) w_.WriteByte(static_cast<uint8_t>(c));
@@ -38,7 +37,7 @@ void XorAppender::Append(int64_t t, double v) {
     Encoder e;
     e.PutUvarint(t_delta_);
     for (char c : e.buf()) w_.WriteByte(static_cast<uint8_t>(c));
-    WriteValue(v);
+    WriteValue(vb);
   } else {
     uint64_t delta = static_cast<uint64_t>(t) - static_cast<uint64_t>(t_);
     auto dod = static_cast<int64_t>(delta - t_delta_);
@@ -47,53 +46,59 @@ void XorAppender::Append(int64_t t, double v) {
       int64_t half = int64_t{1} << (n - 1);
       return -(half - 1) <= dod && dod <= half;
     };
+    auto udod = static_cast<uint64_t>(dod);
     if (dod == 0) {
-      w_.WriteBit(false);
+      w_.WriteBits(0, 1);
     } else if (fits(14)) {
-      w_.WriteBits(0b10, 2);
-      w_.WriteBits(static_cast<uint64_t>(dod), 14);
+      w_.WriteBits((uint64_t{0b10} << 14) | (udod & 0x3fff), 16);
     } else if (fits(17)) {
-      w_.WriteBits(0b110, 3);
-      w_.WriteBits(static_cast<uint64_t>(dod), 17);
+      w_.WriteBits((uint64_t{0b110} << 17) | (udod & 0x1ffff), 20);
     } else if (fits(20)) {
-      w_.WriteBits(0b1110, 4);
-      w_.WriteBits(static_cast<uint64_t>(dod), 20);
+      w_.WriteBits((uint64_t{0b1110} << 20) | (udod & 0xfffff), 24);
     } else {
       w_.WriteBits(0b1111, 4);
-      w_.WriteBits(static_cast<uint64_t>(dod), 64);
+      w_.WriteBits(udod, 64);
     }
     t_delta_ = delta;
-    WriteValue(v);
+    WriteValue(vb);
   }
   t_ = t;
   v_bits_ = vb;
   n_++;
-  std::string& b = w_.bytes();
-  b[0] = static_cast<char>(n_ >> 8);
-  b[1] = static_cast<char>(n_);
 }
 
-void XorAppender::WriteValue(double v) {
-  uint64_t delta = std::bit_cast<uint64_t>(v) ^ v_bits_;
+std::string XorAppender::Bytes() const {
+  std::string b = w_.Bytes();
+  if (b.size() < 2) b.resize(2, '\0');
+  b[0] = static_cast<char>(n_ >> 8);
+  b[1] = static_cast<char>(n_);
+  return b;
+}
+
+void XorAppender::WriteValue(uint64_t vb) {
+  uint64_t delta = vb ^ v_bits_;
   if (delta == 0) {
-    w_.WriteBit(false);
+    w_.WriteBits(0, 1);
     return;
   }
-  w_.WriteBit(true);
   auto lead = static_cast<uint8_t>(std::countl_zero(delta));
   auto trail = static_cast<uint8_t>(std::countr_zero(delta));
   if (lead >= 32) lead = 31;  // 5 bits hold at most 31
   if (leading_ != 0xff && lead >= leading_ && trail >= trailing_) {
-    w_.WriteBit(false);
-    w_.WriteBits(delta >> trailing_, 64 - leading_ - trailing_);
+    int sig = 64 - leading_ - trailing_;
+    if (sig <= 62) {
+      w_.WriteBits((uint64_t{0b10} << sig) | (delta >> trailing_), 2 + sig);
+    } else {
+      w_.WriteBits(0b10, 2);
+      w_.WriteBits(delta >> trailing_, sig);
+    }
     return;
   }
   leading_ = lead;
   trailing_ = trail;
-  w_.WriteBit(true);
-  w_.WriteBits(lead, 5);
   int sig = 64 - lead - trail;
-  w_.WriteBits(static_cast<uint64_t>(sig), 6);  // 64 wraps to 0, decoded back as 64
+  // '11', 5 bits leading zeros, 6 bits significant bits (64 wraps to 0, read back as 64).
+  w_.WriteBits((uint64_t{0b11} << 11) | (uint64_t{lead} << 6) | (static_cast<uint64_t>(sig) & 63), 13);
   w_.WriteBits(delta >> trail, sig);
 }
 
@@ -113,32 +118,34 @@ void XorIterator::Reset(std::string_view data) {
   br_ = BitReader(data.data() + 2, data.size() - 2);
 }
 
-bool XorIterator::ReadFirst() {
-  // The first timestamp is a varint written byte by byte into the bit stream.
+// Timestamps of the first two samples are varints written byte by byte into the bit stream.
+bool XorIterator::ReadVarintBytes(uint64_t* out) {
   uint64_t x = 0;
-  for (int shift = 0;; shift += 7) {
-    uint64_t byte;
-    if (shift > 63 || !br_.ReadBits(8, &byte)) return Fail();
+  for (int shift = 0; shift <= 63; shift += 7) {
+    uint64_t byte = br_.Read(8);
     x |= (byte & 0x7f) << shift;
-    if (byte < 0x80) break;
+    if (byte < 0x80) {
+      *out = x;
+      return !br_.overrun();
+    }
   }
+  return false;
+}
+
+bool XorIterator::ReadFirst() {
+  uint64_t x;
+  if (!ReadVarintBytes(&x)) return Fail();
   t_ = static_cast<int64_t>(x >> 1) ^ -static_cast<int64_t>(x & 1);
-  if (!br_.ReadBits(64, &v_bits_)) return Fail();
+  v_bits_ = br_.Read(64);
+  if (br_.overrun()) return Fail();
   read_++;
   return true;
 }
 
 bool XorIterator::ReadSecond() {
-  uint64_t x = 0;
-  for (int shift = 0;; shift += 7) {
-    uint64_t byte;
-    if (shift > 63 || !br_.ReadBits(8, &byte)) return Fail();
-    x |= (byte & 0x7f) << shift;
-    if (byte < 0x80) break;
-  }
-  t_delta_ = x;
+  if (!ReadVarintBytes(&t_delta_)) return Fail();
   t_ = static_cast<int64_t>(static_cast<uint64_t>(t_) + t_delta_);
-  if (!ReadValue()) return false;
+  if (!ReadValueFrom(br_.Peek(), 57) || br_.overrun()) return Fail();
   read_++;
   return true;
 }

@@ -24,15 +24,15 @@ std::string_view ChunkEncodingName(uint8_t encoding);
 
 class XorAppender {
  public:
-  XorAppender();
   // Timestamps must increase; the caller enforces it (and the 65535-sample limit).
   void Append(int64_t t, double v);
   uint16_t num_samples() const { return n_; }
-  std::string_view bytes() const { return w_.bytes(); }
-  std::string Release() { return std::move(w_.bytes()); }
+  // The chunk so far: 2-byte big-endian sample count, then the bit stream.
+  std::string Bytes() const;
+  std::string Release() { return Bytes(); }
 
  private:
-  void WriteValue(double v);
+  void WriteValue(uint64_t v_bits);
 
   BitWriter w_;
   uint16_t n_ = 0;
@@ -70,9 +70,10 @@ class XorIterator {
     read_ = total_;  // makes every later Next() return false without another branch
     return false;
   }
+  bool ReadVarintBytes(uint64_t* out);
   bool ReadFirst();
   bool ReadSecond();
-  inline bool ReadValue();
+  inline bool ReadValueFrom(uint64_t x, int avail);
 
   BitReader br_;
   uint16_t total_ = 0;
@@ -86,46 +87,67 @@ class XorIterator {
   uint8_t trailing_ = 0;
 };
 
-inline bool XorIterator::ReadValue() {
-  bool bit;
-  if (!br_.ReadBit(&bit)) return Fail();
-  if (!bit) return true;  // same value
-  if (!br_.ReadBit(&bit)) return Fail();
-  int mbits;
-  if (!bit) {
-    mbits = 64 - leading_ - trailing_;  // reuse the previous window
+// Decodes a value from x, the next bits of the stream left-aligned, of which `avail` are real,
+// and consumes what it used. The three control codes ('0' same value, '10' previous window,
+// '11' new window) are resolved with conditional moves rather than branches: real data mixes
+// them unpredictably and mispredictions would dominate the cost.
+inline bool XorIterator::ReadValueFrom(uint64_t x, int avail) {
+  const bool changed = (x >> 63) != 0;
+  const bool new_window = changed && ((x >> 62) & 1) != 0;
+  const int lead = new_window ? static_cast<int>((x >> 57) & 31) : leading_;
+  const int sig = static_cast<int>((x >> 51) & 63);
+  int mbits = new_window ? (sig == 0 ? 64 : sig) : 64 - leading_ - trailing_;
+  mbits = changed ? mbits : 0;
+  const int header = new_window ? 13 : (changed ? 2 : 1);
+  if (__builtin_expect(lead + mbits > 64, 0)) return Fail();
+  const int trailing = changed ? 64 - lead - mbits : trailing_;
+  if (__builtin_expect(header + mbits <= avail, 1)) {
+    // mbits <= 56 here, so the double shift is defined and yields 0 for mbits == 0.
+    v_bits_ ^= (((x << header) >> 1) >> (63 - mbits)) << trailing;
+    br_.Skip(header + mbits);
   } else {
-    uint64_t lead, sig;
-    if (!br_.ReadBits(5, &lead) || !br_.ReadBits(6, &sig)) return Fail();
-    mbits = sig == 0 ? 64 : static_cast<int>(sig);  // 0 encodes 64 significant bits
-    if (static_cast<int>(lead) + mbits > 64) return Fail();
-    leading_ = static_cast<uint8_t>(lead);
-    trailing_ = static_cast<uint8_t>(64 - lead - mbits);
+    br_.Skip(header);
+    v_bits_ ^= br_.Read(mbits) << trailing;
   }
-  if (mbits <= 0) return Fail();
-  uint64_t bits;
-  if (!br_.ReadBits(mbits, &bits)) return Fail();
-  v_bits_ ^= bits << trailing_;
+  leading_ = static_cast<uint8_t>(lead);
+  trailing_ = static_cast<uint8_t>(trailing);
   return true;
 }
 
 inline bool XorIterator::Next() {
   if (read_ >= total_) return false;
   if (__builtin_expect(read_ < 2, 0)) return read_ == 0 ? ReadFirst() : ReadSecond();
-  int ones;
-  if (!br_.ReadOnesPrefix(4, &ones)) return Fail();
-  int64_t dod = 0;
-  if (ones > 0) {
-    static constexpr int kSizes[5] = {0, 14, 17, 20, 64};
-    int sz = kSizes[ones];
-    uint64_t bits;
-    if (!br_.ReadBits(sz, &bits)) return Fail();
-    if (sz < 64 && bits > (uint64_t{1} << (sz - 1))) bits -= uint64_t{1} << sz;  // sign
+  // One load serves the timestamp and usually the value: Peek() gives at least 57 bits and a
+  // timestamp takes at most 24 of them unless it needs the 64-bit form.
+  uint64_t w = br_.Peek();
+  // Delta-of-delta prefix (top 4 bits): 0 (dod 0), 10 (14 bits), 110 (17), 1110 (20),
+  // 1111 (64). Table-driven so that varying timestamps jitter does not cost branch misses.
+  static constexpr uint8_t kLen[16] = {1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 4, 4};
+  static constexpr uint8_t kSize[16] = {0, 0, 0, 0, 0, 0, 0, 0, 14, 14, 14, 14, 17, 17, 20, 64};
+  const unsigned code = static_cast<unsigned>(w >> 60);
+  int used;
+  int64_t dod;
+  if ((w >> 63) == 0) {  // regular scrape interval: the most common case
+    dod = 0;
+    used = 1;
+  } else if (__builtin_expect(code != 15, 1)) {
+    const int len = kLen[code];
+    const int sz = kSize[code];
+    uint64_t bits = ((w << len) >> 1) >> (63 - sz);  // 0 when sz == 0
+    const uint64_t half = sz == 0 ? 0 : uint64_t{1} << (sz - 1);
+    bits -= static_cast<uint64_t>(bits > half) << sz;  // two's complement sign
     dod = static_cast<int64_t>(bits);
+    used = len + sz;
+  } else {
+    br_.Skip(4);
+    dod = static_cast<int64_t>(br_.Read(64));
+    used = 0;
+    w = br_.Peek();
   }
   t_delta_ += static_cast<uint64_t>(dod);  // wraps like Go's int64 arithmetic
   t_ = static_cast<int64_t>(static_cast<uint64_t>(t_) + t_delta_);
-  if (!ReadValue()) return false;
+  br_.Skip(used);
+  if (!ReadValueFrom(w << used, 57 - used) || br_.overrun()) return Fail();
   read_++;
   return true;
 }

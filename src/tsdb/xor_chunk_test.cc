@@ -28,7 +28,7 @@ void ExpectRoundTrip(const std::vector<Sample>& in) {
   XorAppender app;
   for (const auto& s : in) app.Append(s.t, s.v);
   EXPECT_EQ(app.num_samples(), in.size());
-  auto out = Decode(app.bytes());
+  auto out = Decode(app.Bytes());
   ASSERT_EQ(out.size(), in.size());
   for (size_t i = 0; i < in.size(); i++) {
     EXPECT_EQ(out[i].t, in[i].t) << i;
@@ -43,7 +43,7 @@ TEST(XorChunkTest, KnownBytesMatchPrometheus) {
   app.Append(1000, 1.0);
   app.Append(1015, 1.0);
   std::string want("\x00\x02\xd0\x0f\x3f\xf0\x00\x00\x00\x00\x00\x00\x0f\x00", 14);
-  EXPECT_EQ(app.bytes(), want);
+  EXPECT_EQ(app.Bytes(), want);
 }
 
 TEST(XorChunkTest, RoundTripsRegularAndIrregularData) {
@@ -90,7 +90,8 @@ TEST(XorChunkTest, SingleSample) { ExpectRoundTrip({{std::numeric_limits<int64_t
 TEST(XorChunkTest, Seek) {
   XorAppender app;
   for (int i = 0; i < 100; i++) app.Append(i * 10, i);
-  XorIterator it(app.bytes());
+  std::string chunk = app.Bytes();
+  XorIterator it(chunk);
   ASSERT_TRUE(it.Seek(455));
   EXPECT_EQ(it.t(), 460);
   ASSERT_TRUE(it.Seek(100));  // seeking backwards stays put
@@ -102,7 +103,7 @@ TEST(XorChunkTest, Seek) {
 TEST(XorChunkTest, TruncatedChunkFailsCleanly) {
   XorAppender app;
   for (int i = 0; i < 50; i++) app.Append(i * 1000 + (i % 7) * 13, i * 1.5);
-  std::string full(app.bytes());
+  std::string full = app.Bytes();
   for (size_t len = 0; len < full.size(); len++) {
     XorIterator it(std::string_view(full).substr(0, len));
     int n = 0;
