@@ -7,7 +7,8 @@
 
 namespace strata::bench {
 
-enum class Shape { kCounter, kGauge, kConstant };
+// kRegularCounter: a counter scraped at exactly 15s (no timestamp jitter).
+enum class Shape { kCounter, kGauge, kConstant, kRegularCounter };
 
 // n samples, 15s apart with +-5ms jitter; counters grow by small integers, gauges wander.
 inline void MakeSamples(Shape shape, size_t n, uint64_t seed, std::vector<int64_t>* ts,
@@ -18,11 +19,17 @@ inline void MakeSamples(Shape shape, size_t n, uint64_t seed, std::vector<int64_
   int64_t t = 1700000000000;
   double v = 1000;
   for (size_t i = 0; i < n; i++) {
-    t += 15000 + static_cast<int64_t>(rng() % 11) - 5;
+    t += 15000 + (shape == Shape::kRegularCounter ? 0 : static_cast<int64_t>(rng() % 11) - 5);
     switch (shape) {
-      case Shape::kCounter: v += static_cast<double>(rng() % 20); break;
-      case Shape::kGauge: v = static_cast<double>(rng() % 100000) / 100.0; break;
-      case Shape::kConstant: break;
+      case Shape::kCounter:
+      case Shape::kRegularCounter:
+        v += static_cast<double>(rng() % 20);
+        break;
+      case Shape::kGauge:
+        v = static_cast<double>(rng() % 100000) / 100.0;
+        break;
+      case Shape::kConstant:
+        break;
     }
     (*ts)[i] = t;
     (*vs)[i] = v;

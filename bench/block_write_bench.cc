@@ -18,9 +18,10 @@ void BM_BlockWrite(benchmark::State& state) {
   MakeSamples(Shape::kCounter, per_series, 3, &ts, &vs);
   std::vector<Labels> labels;
   for (size_t i = 0; i < series; i++) {
-    labels.push_back(Labels{{"__name__", "http_requests_total"},
-                            {"instance", "10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250)},
-                            {"job", "api"}});
+    labels.push_back(
+        Labels{{"__name__", "http_requests_total"},
+               {"instance", "10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250)},
+               {"job", "api"}});
   }
   std::string dir = std::filesystem::temp_directory_path() / "strata-bench-blocks";
   for (auto _ : state) {

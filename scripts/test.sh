@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 
+echo "== format"
+scripts/check-format.sh
 echo "== release build"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_BENCH=ON >/dev/null
 cmake --build build -j"$JOBS"

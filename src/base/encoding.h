@@ -19,7 +19,9 @@ class Encoder {
   void PutBe32(uint32_t v);
   void PutBe64(uint64_t v);
   void PutUvarint(uint64_t v);
-  void PutVarint(int64_t v) { PutUvarint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63)); }
+  void PutVarint(int64_t v) {
+    PutUvarint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+  }
   void PutBytes(std::string_view b) { buf_.append(b); }
   void PutUvarintStr(std::string_view s) {
     PutUvarint(s.size());
@@ -46,9 +48,7 @@ inline uint32_t LoadBe32(const char* p) {
   auto u = reinterpret_cast<const unsigned char*>(p);
   return (uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) | uint32_t{u[3]};
 }
-inline uint64_t LoadBe64(const char* p) {
-  return (uint64_t{LoadBe32(p)} << 32) | LoadBe32(p + 4);
-}
+inline uint64_t LoadBe64(const char* p) { return (uint64_t{LoadBe32(p)} << 32) | LoadBe32(p + 4); }
 
 // Decodes a uvarint at p (at most n bytes). Returns the number of bytes used, 0 if the buffer
 // ended first, or -1 if the value overflows 64 bits (Go's binary.Uvarint semantics).

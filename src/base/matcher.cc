@@ -77,10 +77,14 @@ bool Matcher::MatchesPositive(std::string_view v) const {
 
 bool Matcher::Matches(std::string_view v) const {
   switch (type_) {
-    case MatchType::kEqual: return v == value_;
-    case MatchType::kNotEqual: return v != value_;
-    case MatchType::kRegexMatch: return MatchesPositive(v);
-    case MatchType::kRegexNoMatch: return !MatchesPositive(v);
+    case MatchType::kEqual:
+      return v == value_;
+    case MatchType::kNotEqual:
+      return v != value_;
+    case MatchType::kRegexMatch:
+      return MatchesPositive(v);
+    case MatchType::kRegexNoMatch:
+      return !MatchesPositive(v);
   }
   return false;
 }

@@ -29,7 +29,9 @@ class Matcher {
   MatchType type() const { return type_; }
   const std::string& name() const { return name_; }
   const std::string& value() const { return value_; }
-  bool IsNegative() const { return type_ == MatchType::kNotEqual || type_ == MatchType::kRegexNoMatch; }
+  bool IsNegative() const {
+    return type_ == MatchType::kNotEqual || type_ == MatchType::kRegexNoMatch;
+  }
 
   // For =~ and !~ on an alternation of literals: the literals (sorted); otherwise empty.
   const std::vector<std::string>& SetMatches() const { return set_; }

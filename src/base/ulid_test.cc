@@ -34,9 +34,7 @@ TEST(UlidTest, RejectsBadInput) {
   EXPECT_FALSE(Ulid::IsValid("../../../../../../etc/passw"));
 }
 
-TEST(UlidTest, NewIsUnique) {
-  EXPECT_NE(Ulid::New(1), Ulid::New(1));
-}
+TEST(UlidTest, NewIsUnique) { EXPECT_NE(Ulid::New(1), Ulid::New(1)); }
 
 }  // namespace
 }  // namespace strata

@@ -18,9 +18,10 @@ int Fail(const std::string& message) {
 
 int main(int argc, char** argv) {
   using namespace strata::cmd;
-  CLI::App app{"A Prometheus long-term storage, global query and high-availability layer "
-               "compatible with Thanos.",
-               "strata"};
+  CLI::App app{
+      "A Prometheus long-term storage, global query and high-availability layer "
+      "compatible with Thanos.",
+      "strata"};
   app.set_version_flag("--version", VersionString());
   app.require_subcommand(1);
   app.fallthrough();

@@ -20,8 +20,8 @@ void RegisterPendingCommands(CLI::App& app, int* exit_code) {
     sub->allow_extras();
     std::string name = p.name;
     sub->callback([exit_code, name] {
-      *exit_code = Fail("strata " + name +
-                        " is not implemented in this version yet; see docs/status.md");
+      *exit_code =
+          Fail("strata " + name + " is not implemented in this version yet; see docs/status.md");
     });
   }
 }

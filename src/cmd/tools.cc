@@ -41,14 +41,16 @@ void RegisterCreateBlocks(CLI::App& tsdb, int* exit_code) {
   auto opts = std::make_shared<tools::ImportOptions>();
   auto max_dur = std::make_shared<std::string>("2h");
   auto quiet = std::make_shared<bool>(false);
-  CLI::App* create = tsdb.add_subcommand("create-blocks-from", "Import samples from input to blocks.");
+  CLI::App* create =
+      tsdb.add_subcommand("create-blocks-from", "Import samples from input to blocks.");
   create->require_subcommand(1);
   CLI::App* om = create->add_subcommand("openmetrics", "Import samples from an OpenMetrics file.");
   om->add_option("input-file", opts->input_file, "OpenMetrics file to read.")->required();
   om->add_option("output-dir", opts->output_dir, "Where to write the blocks.")
       ->capture_default_str();
-  create->add_option("--max-block-duration", *max_dur,
-                     "Maximum duration a block may span (rounded to 2h·3^k).")
+  create
+      ->add_option("--max-block-duration", *max_dur,
+                   "Maximum duration a block may span (rounded to 2h·3^k).")
       ->capture_default_str();
   create->add_flag("-q,--quiet", *quiet, "Do not print created blocks.");
   om->callback([opts, max_dur, quiet, exit_code] {
@@ -80,7 +82,8 @@ void RegisterCreateBlocks(CLI::App& tsdb, int* exit_code) {
 void RegisterToolsCommand(CLI::App& app, int* exit_code) {
   CLI::App* tools = app.add_subcommand("tools", "Tools utility commands.");
   tools->require_subcommand(1);
-  CLI::App* tsdb = tools->add_subcommand("tsdb", "Work with local TSDB blocks (like promtool tsdb).");
+  CLI::App* tsdb =
+      tools->add_subcommand("tsdb", "Work with local TSDB blocks (like promtool tsdb).");
   tsdb->require_subcommand(1);
   RegisterDump(*tsdb, exit_code);
   RegisterCreateBlocks(*tsdb, exit_code);

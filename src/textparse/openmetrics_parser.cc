@@ -109,9 +109,9 @@ bool OpenMetricsParser::ParseComment(std::string_view line) {
     if (kw == "# TYPE ") {
       if (i >= rest.size() || rest[i] != ' ') return Fail(kw.size() + i, "expected metric type");
       std::string_view type = rest.substr(i + 1);
-      static constexpr std::string_view kTypes[] = {"counter", "gauge", "histogram",
+      static constexpr std::string_view kTypes[] = {"counter",        "gauge",   "histogram",
                                                     "gaugehistogram", "summary", "info",
-                                                    "stateset", "unknown"};
+                                                    "stateset",       "unknown"};
       bool ok = false;
       for (auto t : kTypes) ok = ok || t == type;
       if (!ok) return Fail(kw.size() + i + 1, "invalid metric type \"" + std::string(type) + "\"");
@@ -184,7 +184,8 @@ bool OpenMetricsParser::ParseSample(std::string_view line, OpenMetricsSample* ou
     i = vend + 1;
     if (line.substr(i, 1) != "#") {
       size_t tend = line.find(' ', i);
-      std::string_view ttext = line.substr(i, tend == std::string_view::npos ? line.npos : tend - i);
+      std::string_view ttext =
+          line.substr(i, tend == std::string_view::npos ? line.npos : tend - i);
       auto ts = ParseGoFloat(ttext);
       if (!ts || std::isnan(*ts) || std::isinf(*ts)) {
         return Fail(i, "invalid timestamp \"" + std::string(ttext) + "\"");

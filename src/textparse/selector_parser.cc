@@ -12,8 +12,8 @@ bool IsNameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z
 bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
 
 Status ParseError(size_t pos, std::string_view what) {
-  return Status::InvalidArgument("1:" + std::to_string(pos + 1) + ": parse error: " +
-                                 std::string(what));
+  return Status::InvalidArgument("1:" + std::to_string(pos + 1) +
+                                 ": parse error: " + std::string(what));
 }
 
 int HexValue(char c) {
@@ -61,14 +61,30 @@ Result<std::string> UnquotePromQLString(std::string_view in, size_t* consumed) {
     if (i >= in.size()) return ParseError(i, "unterminated escape");
     char e = in[i++];
     switch (e) {
-      case 'a': out += '\a'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'v': out += '\v'; break;
-      case '\\': out += '\\'; break;
+      case 'a':
+        out += '\a';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'v':
+        out += '\v';
+        break;
+      case '\\':
+        out += '\\';
+        break;
       case '"':
       case '\'':
         if (e != q) return ParseError(i - 1, "unknown escape sequence");
@@ -140,7 +156,8 @@ Result<Matchers> ParseSeriesSelector(std::string_view in) {
       }
       if (i >= in.size()) return ParseError(i, "unexpected end of input inside braces");
       size_t start = i;
-      if (!IsNameStart(in[i])) return ParseError(i, "unexpected character inside braces: '" + std::string(1, in[i]) + "'");
+      if (!IsNameStart(in[i]))
+        return ParseError(i, "unexpected character inside braces: '" + std::string(1, in[i]) + "'");
       while (i < in.size() && IsNameChar(in[i])) i++;
       std::string name(in.substr(start, i - start));
       skip();

@@ -18,7 +18,9 @@ TEST(SelectorParserTest, ParsesSelectors) {
   EXPECT_EQ(MatchersString(*name_only), R"({__name__="job:rate5m"})");
   auto escapes = ParseSeriesSelector(R"({a="\u00e9\x41\n\"q\""})");
   ASSERT_TRUE(escapes.ok());
-  EXPECT_EQ((*escapes)[0].value(), "\xc3\xa9" "A\n\"q\"");
+  EXPECT_EQ((*escapes)[0].value(),
+            "\xc3\xa9"
+            "A\n\"q\"");
 }
 
 TEST(SelectorParserTest, ErrorsHavePositions) {

@@ -36,7 +36,8 @@ class BitWriter {
   // The bytes written so far, the last one zero-padded.
   std::string Bytes() const {
     std::string out = buf_;
-    for (int i = 0; i < (nacc_ + 7) / 8; i++) out.push_back(static_cast<char>(acc_ >> (56 - 8 * i)));
+    for (int i = 0; i < (nacc_ + 7) / 8; i++)
+      out.push_back(static_cast<char>(acc_ >> (56 - 8 * i)));
     return out;
   }
   size_t size_bytes() const { return buf_.size() + static_cast<size_t>((nacc_ + 7) / 8); }

@@ -58,8 +58,8 @@ bool ChunkSeriesIterator::OpenNextChunk() {
       return false;
     }
     if (Status st = CheckChunkEncoding(c->encoding); !st.ok()) {
-      status_ = st.WithContext("series " + series_->labels.String() + " chunk " +
-                               std::to_string(m.ref));
+      status_ =
+          st.WithContext("series " + series_->labels.String() + " chunk " + std::to_string(m.ref));
       return false;
     }
     it_.Reset(c->data);

@@ -101,7 +101,8 @@ Result<BlockMeta> BlockWriter::Flush(std::optional<ThanosMeta> thanos) {
   for (auto& s : series_) {
     metas.clear();
     for (auto& c : s->chunks) {
-      STRATA_ASSIGN_OR_RETURN(uint64_t ref, cw.Write(static_cast<uint8_t>(ChunkEncoding::kXor), c.data));
+      STRATA_ASSIGN_OR_RETURN(uint64_t ref,
+                              cw.Write(static_cast<uint8_t>(ChunkEncoding::kXor), c.data));
       metas.push_back(ChunkMeta{ref, c.min_time, c.max_time});
       meta.stats.num_chunks++;
       std::string().swap(c.data);  // release memory as we go

@@ -39,8 +39,8 @@ Result<uint64_t> ChunkWriter::Write(uint8_t encoding, std::string_view data) {
   size_t len = e.size() + 1 + data.size() + 4;
   if (!open_ || file_.pos() + len > segment_size_) STRATA_RETURN_IF_ERROR(Cut());
   if (file_.pos() > UINT32_MAX) return Status::OutOfRange("chunk segment offset exceeds 32 bits");
-  uint64_t ref = ChunkRef::Make(static_cast<uint32_t>(names_.size() - 1),
-                                static_cast<uint32_t>(file_.pos()));
+  uint64_t ref =
+      ChunkRef::Make(static_cast<uint32_t>(names_.size() - 1), static_cast<uint32_t>(file_.pos()));
   const char enc = static_cast<char>(encoding);
   uint32_t crc = Crc32c(data, Crc32c(std::string_view(&enc, 1)));
   e.PutByte(encoding);
@@ -56,7 +56,8 @@ Result<ChunkReader> ChunkReader::Open(const std::string& dir) {
   std::vector<std::string> names;
   while (dirent* e = ::readdir(d)) {
     std::string_view n = e->d_name;
-    if (!n.empty() && std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (!n.empty() &&
+        std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       names.emplace_back(n);
     }
   }

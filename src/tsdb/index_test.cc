@@ -35,8 +35,9 @@ class IndexTest : public ::testing::Test {
     ASSERT_TRUE((*w)->AddSymbols({syms.begin(), syms.end()}).ok());
     uint64_t ref = 0;
     for (size_t i = 0; i < series_.size(); i++) {
-      std::vector<ChunkMeta> chunks = {{ref, 1000 * int64_t(i), 1000 * int64_t(i) + 500},
-                                       {ref + 100, 1000 * int64_t(i) + 600, 1000 * int64_t(i) + 900}};
+      std::vector<ChunkMeta> chunks = {
+          {ref, 1000 * int64_t(i), 1000 * int64_t(i) + 500},
+          {ref + 100, 1000 * int64_t(i) + 600, 1000 * int64_t(i) + 900}};
       ref += 1000;
       ASSERT_TRUE((*w)->AddSeries(series_[i], chunks).ok());
     }
@@ -55,7 +56,8 @@ class IndexTest : public ::testing::Test {
   std::vector<Labels> Scan(const Matchers& ms) {
     std::vector<Labels> out;
     for (const auto& s : series_) {
-      if (std::all_of(ms.begin(), ms.end(), [&](const Matcher& m) { return m.Matches(s.Get(m.name())); })) {
+      if (std::all_of(ms.begin(), ms.end(),
+                      [&](const Matcher& m) { return m.Matches(s.Get(m.name())); })) {
         out.push_back(s);
       }
     }
@@ -137,7 +139,8 @@ TEST_F(IndexTest, CorruptionIsDetected) {
   ASSERT_TRUE(r2.ok());
   auto s = (*r2)->ReadSeries(static_cast<uint32_t>(series_off / 16));
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.status().message().find("at offset " + std::to_string(series_off)), std::string::npos);
+  EXPECT_NE(s.status().message().find("at offset " + std::to_string(series_off)),
+            std::string::npos);
   EXPECT_FALSE((*good)->ReadSeries(1u << 30).ok());  // reference outside the file
 }
 

@@ -130,7 +130,8 @@ Status IndexWriter::WritePostings() {
   all_postings_offset_ = f_.pos() + (4 - f_.pos() % 4) % 4;
   STRATA_RETURN_IF_ERROR(write_list({0, 0}, all_series_, true));
   for (const auto& [name, values] : postings_) {
-    for (const auto& [value, refs] : values) STRATA_RETURN_IF_ERROR(write_list({name, value}, refs, false));
+    for (const auto& [value, refs] : values)
+      STRATA_RETURN_IF_ERROR(write_list({name, value}, refs, false));
   }
   return Status::OK();
 }

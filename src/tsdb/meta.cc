@@ -41,7 +41,8 @@ class Reader {
       } else if (it->is_number_integer()) {
         auto i = it->get<int64_t>();
         if (i < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
-            (i > 0 && static_cast<uint64_t>(i) > static_cast<uint64_t>(std::numeric_limits<T>::max()))) {
+            (i > 0 &&
+             static_cast<uint64_t>(i) > static_cast<uint64_t>(std::numeric_limits<T>::max()))) {
           return Err(field, "is out of range");
         }
         *out = static_cast<T>(i);
@@ -74,7 +75,8 @@ Result<ThanosMeta> ParseThanos(const Json& t, const Reader& r) {
   if (!t.is_object()) return r.Err("thanos", "is not an object");
   ThanosMeta m;
   STRATA_RETURN_IF_ERROR(r.Get(t, "version", &m.version, false));
-  if (m.version != 1) return r.Err("thanos.version", "has unsupported value " + std::to_string(m.version));
+  if (m.version != 1)
+    return r.Err("thanos.version", "has unsupported value " + std::to_string(m.version));
   if (auto it = t.find("labels"); it != t.end() && !it->is_null()) {
     if (!it->is_object()) return r.Err("thanos.labels", "is not an object");
     std::vector<Label> ls;
@@ -213,7 +215,8 @@ std::string SerializeBlockMeta(const BlockMeta& m) {
   if (!m.compaction.parents.empty()) {
     Json parents = Json::array();
     for (const auto& p : m.compaction.parents) {
-      parents.push_back({{"ulid", p.ulid.String()}, {"minTime", p.min_time}, {"maxTime", p.max_time}});
+      parents.push_back(
+          {{"ulid", p.ulid.String()}, {"minTime", p.min_time}, {"maxTime", p.max_time}});
     }
     comp["parents"] = parents;
   }

@@ -1,7 +1,6 @@
 #include "tsdb/postings.h"
 
 #include <algorithm>
-#include <queue>
 
 namespace strata::tsdb {
 namespace {
@@ -52,32 +51,27 @@ Postings IntersectAll(std::vector<Postings> lists) {
 
 Postings Merge(const std::vector<Postings>& lists) {
   if (lists.empty()) return {};
-  if (lists.size() == 1) return lists[0];
-  if (lists.size() == 2) {
+  // Pairwise rounds of linear two-way unions: log2(k) passes over contiguous memory beat a heap.
+  std::vector<Postings> round;
+  round.reserve((lists.size() + 1) / 2);
+  auto union2 = [](const Postings& a, const Postings& b) {
     Postings out;
-    out.reserve(lists[0].size() + lists[1].size());
-    std::set_union(lists[0].begin(), lists[0].end(), lists[1].begin(), lists[1].end(),
-                   std::back_inserter(out));
+    out.reserve(a.size() + b.size());
+    std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
     return out;
+  };
+  for (size_t i = 0; i < lists.size(); i += 2) {
+    round.push_back(i + 1 < lists.size() ? union2(lists[i], lists[i + 1]) : lists[i]);
   }
-  // k-way merge with a min-heap of (value, list index).
-  using Item = std::pair<uint32_t, size_t>;
-  std::priority_queue<Item, std::vector<Item>, std::greater<>> heap;
-  std::vector<size_t> pos(lists.size(), 0);
-  size_t total = 0;
-  for (size_t i = 0; i < lists.size(); i++) {
-    total += lists[i].size();
-    if (!lists[i].empty()) heap.emplace(lists[i][0], i);
+  while (round.size() > 1) {
+    std::vector<Postings> next;
+    next.reserve((round.size() + 1) / 2);
+    for (size_t i = 0; i < round.size(); i += 2) {
+      next.push_back(i + 1 < round.size() ? union2(round[i], round[i + 1]) : std::move(round[i]));
+    }
+    round = std::move(next);
   }
-  Postings out;
-  out.reserve(total);
-  while (!heap.empty()) {
-    auto [v, i] = heap.top();
-    heap.pop();
-    if (out.empty() || out.back() != v) out.push_back(v);
-    if (++pos[i] < lists[i].size()) heap.emplace(lists[i][pos[i]], i);
-  }
-  return out;
+  return std::move(round[0]);
 }
 
 Postings Without(const Postings& a, const Postings& b) {

@@ -4,17 +4,23 @@ namespace strata::tsdb {
 
 std::string_view ChunkEncodingName(uint8_t encoding) {
   switch (encoding) {
-    case 0: return "none";
-    case 1: return "XOR";
-    case 2: return "histogram";
-    case 3: return "floathistogram";
-    default: return "unknown";
+    case 0:
+      return "none";
+    case 1:
+      return "XOR";
+    case 2:
+      return "histogram";
+    case 3:
+      return "floathistogram";
+    default:
+      return "unknown";
   }
 }
 
 Status CheckChunkEncoding(uint8_t encoding) {
   switch (static_cast<ChunkEncoding>(encoding)) {
-    case ChunkEncoding::kXor: return Status::OK();
+    case ChunkEncoding::kXor:
+      return Status::OK();
     case ChunkEncoding::kHistogram:
     case ChunkEncoding::kFloatHistogram:
       return Status::Unsupported(std::string(ChunkEncodingName(encoding)) +
@@ -98,7 +104,8 @@ void XorAppender::WriteValue(uint64_t vb) {
   trailing_ = trail;
   int sig = 64 - lead - trail;
   // '11', 5 bits leading zeros, 6 bits significant bits (64 wraps to 0, read back as 64).
-  w_.WriteBits((uint64_t{0b11} << 11) | (uint64_t{lead} << 6) | (static_cast<uint64_t>(sig) & 63), 13);
+  w_.WriteBits((uint64_t{0b11} << 11) | (uint64_t{lead} << 6) | (static_cast<uint64_t>(sig) & 63),
+               13);
   w_.WriteBits(delta >> trail, sig);
 }
 
@@ -161,7 +168,8 @@ bool XorIterator::Seek(int64_t t) {
 Status XorIterator::status() const {
   if (!failed_) return Status::OK();
   return Status::Corruption("XOR chunk is truncated or malformed after " +
-                            std::to_string(failed_at_) + " of " + std::to_string(total_) + " samples");
+                            std::to_string(failed_at_) + " of " + std::to_string(total_) +
+                            " samples");
 }
 
 }  // namespace strata::tsdb

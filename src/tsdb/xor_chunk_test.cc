@@ -62,8 +62,8 @@ TEST(XorChunkTest, RoundTripsRegularAndIrregularData) {
 TEST(XorChunkTest, RoundTripsAllTimestampBuckets) {
   std::vector<Sample> in = {{0, 1}, {10, 2}};
   int64_t t = 10, delta = 10;
-  for (int64_t dod : {0L, 1L, -1L, 8192L, -8191L, 8193L, 65536L, -65535L, 65537L, 524288L,
-                      -524287L, 524289L, 1L << 40, -(1L << 39), 0L}) {
+  for (int64_t dod : {0L, 1L, -1L, 8192L, -8191L, 8193L, 65536L, -65535L, 65537L, 524288L, -524287L,
+                      524289L, 1L << 40, -(1L << 39), 0L}) {
     delta += dod;
     t += delta;
     in.push_back({t, static_cast<double>(t)});
