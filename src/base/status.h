@@ -20,6 +20,7 @@ enum class StatusCode {
   kOutOfRange,
   kAlreadyExists,
   kResourceExhausted,  // a limit was hit (samples, series, memory)
+  kPermissionDenied,   // credentials rejected
   kCancelled,
   kDeadlineExceeded,
   kInternal,
@@ -43,6 +44,9 @@ class [[nodiscard]] Status {
   static Status OutOfRange(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status PermissionDenied(std::string m) {
+    return {StatusCode::kPermissionDenied, std::move(m)};
+  }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
