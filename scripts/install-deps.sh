@@ -10,6 +10,7 @@ packages=(
   libxxhash-dev libpugixml-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus python3 curl
+  swift swift-proxy swift-object swift-container swift-account memcached
 )
 
 missing=()
@@ -27,4 +28,6 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # The Debian prometheus package starts a system service; tests start their own instances.
-if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+if command -v systemctl >/dev/null 2>&1; then
+  $SUDO systemctl disable --now prometheus memcached >/dev/null 2>&1 || true
+fi

@@ -22,6 +22,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "already exists";
     case StatusCode::kResourceExhausted:
       return "resource exhausted";
+    case StatusCode::kPermissionDenied:
+      return "permission denied";
     case StatusCode::kCancelled:
       return "cancelled";
     case StatusCode::kDeadlineExceeded:
