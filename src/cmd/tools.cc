@@ -87,6 +87,7 @@ void RegisterToolsCommand(CLI::App& app, int* exit_code) {
   tsdb->require_subcommand(1);
   RegisterDump(*tsdb, exit_code);
   RegisterCreateBlocks(*tsdb, exit_code);
+  RegisterBucketTools(*tools, exit_code);
 }
 
 }  // namespace strata::cmd

@@ -1,0 +1,103 @@
+#include "block/block.h"
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "base/ulid.h"
+
+namespace strata::block {
+namespace fs = std::filesystem;
+
+Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket, int concurrency) {
+  std::vector<BucketBlock> blocks;
+  STRATA_RETURN_IF_ERROR(bucket.Iter(
+      "",
+      [&](const std::string& name) {
+        if (name.size() == 27 && name.back() == '/' && Ulid::IsValid(name.substr(0, 26))) {
+          blocks.push_back(BucketBlock{.id = name.substr(0, 26)});
+        }
+        return Status::OK();
+      },
+      false));
+
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  Status first_error;
+  auto work = [&] {
+    for (size_t i = next++; i < blocks.size(); i = next++) {
+      BucketBlock& b = blocks[i];
+      Status st = bucket.Iter(
+          b.id,
+          [&](const std::string& name) {
+            auto attrs = bucket.Attributes(name);
+            if (attrs.ok()) b.size_bytes += attrs->size;
+            std::string_view file = std::string_view(name).substr(b.id.size() + 1);
+            if (file == "deletion-mark.json") b.marked_for_deletion = true;
+            if (file == "no-compact-mark.json") b.marked_no_compact = true;
+            return Status::OK();
+          },
+          true);
+      auto meta = bucket.Get(b.id + "/meta.json");
+      if (!meta.ok()) {
+        if (meta.status().IsNotFound()) {
+          b.partial = true;
+        } else {
+          st = meta.status();
+        }
+      } else {
+        auto parsed = tsdb::ParseBlockMeta(*meta, b.id + "/meta.json");
+        if (parsed.ok()) {
+          b.meta = std::move(*parsed);
+        } else {
+          b.error = parsed.status().message();
+        }
+      }
+      if (!st.ok()) {
+        std::lock_guard<std::mutex> l(mu);
+        if (first_error.ok()) first_error = st.WithContext("block " + b.id);
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  int n = std::max(1, std::min<int>(concurrency, static_cast<int>(blocks.size())));
+  for (int i = 0; i < n; i++) threads.emplace_back(work);
+  for (auto& t : threads) t.join();
+  if (!first_error.ok()) return first_error;
+  return blocks;
+}
+
+Status UploadBlock(objstore::Bucket& bucket, const std::string& block_dir,
+                   const tsdb::ThanosMeta* thanos) {
+  STRATA_ASSIGN_OR_RETURN(tsdb::BlockMeta meta, tsdb::ReadBlockMeta(block_dir));
+  const std::string id = meta.ulid.String();
+  if (fs::path(block_dir).filename() != id) {
+    return Status::InvalidArgument("block directory " + block_dir +
+                                   " is not named after its ULID " + id);
+  }
+  if (thanos != nullptr) meta.thanos = *thanos;
+  if (!meta.thanos) meta.thanos = tsdb::ThanosMeta{};
+  meta.thanos->files.clear();
+  meta.thanos->segment_files.clear();
+  std::vector<std::string> rel;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(block_dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (!it->is_regular_file()) continue;
+    std::string r = fs::relative(it->path(), block_dir).generic_string();
+    if (r != "meta.json") rel.push_back(r);
+  }
+  if (ec) return Status::IOError("list " + block_dir + ": " + ec.message());
+  std::sort(rel.begin(), rel.end());
+  for (const auto& r : rel) {
+    STRATA_RETURN_IF_ERROR(bucket.UploadFile(id + "/" + r, block_dir + "/" + r));
+    meta.thanos->files.push_back({r, static_cast<int64_t>(fs::file_size(block_dir + "/" + r))});
+    if (r.rfind("chunks/", 0) == 0) meta.thanos->segment_files.push_back(r.substr(7));
+  }
+  meta.thanos->files.push_back({"meta.json", 0});
+  return bucket.Upload(id + "/meta.json", tsdb::SerializeBlockMeta(meta));
+}
+
+}  // namespace strata::block

@@ -1,0 +1,36 @@
+// Blocks in object storage, as Thanos lays them out: <ULID>/meta.json, <ULID>/index,
+// <ULID>/chunks/000001..., optional deletion-mark.json and no-compact-mark.json.
+// Upload writes meta.json last, so a block without meta.json is partial (still uploading or
+// abandoned) and is never treated as complete.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "objstore/bucket.h"
+#include "tsdb/meta.h"
+
+namespace strata::block {
+
+struct BucketBlock {
+  std::string id;          // the ULID directory name
+  bool partial = false;    // no meta.json
+  std::string error;       // meta.json present but unreadable (corrupt), else empty
+  tsdb::BlockMeta meta;    // valid when !partial && error.empty()
+  int64_t size_bytes = 0;  // sum of the block's objects
+  bool marked_for_deletion = false;
+  bool marked_no_compact = false;
+};
+
+// Lists every block directory and reads its meta.json, `concurrency` blocks at a time. Problems
+// with one block are recorded in that block, never fatal; listing errors are.
+Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket, int concurrency = 16);
+
+// Uploads a local block directory: chunks, index and tombstones first, then meta.json with the
+// thanos section's files list filled in (and `thanos` replaced when given).
+Status UploadBlock(objstore::Bucket& bucket, const std::string& block_dir,
+                   const tsdb::ThanosMeta* thanos = nullptr);
+
+}  // namespace strata::block

@@ -1,0 +1,83 @@
+#include "block/block.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "objstore/filesystem.h"
+#include "tsdb/block_writer.h"
+
+namespace strata::block {
+namespace {
+namespace fs = std::filesystem;
+
+class BlockUploadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("strata-block-" + Ulid::New(0).String());
+    fs::create_directories(root_ / "local");
+    bucket_ = std::move(*objstore::NewFilesystemBucket((root_ / "bucket").string()));
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  tsdb::BlockMeta WriteBlock(int series) {
+    tsdb::BlockWriter w((root_ / "local").string());
+    for (int i = 0; i < series; i++) {
+      for (int t = 0; t < 10; t++) {
+        EXPECT_TRUE(
+            w.Append(Labels{{"__name__", "m"}, {"i", std::to_string(i)}}, t * 1000, t).ok());
+      }
+    }
+    return *w.Flush();
+  }
+
+  fs::path root_;
+  std::unique_ptr<objstore::Bucket> bucket_;
+};
+
+TEST_F(BlockUploadTest, UploadThenFetch) {
+  tsdb::BlockMeta a = WriteBlock(3), b = WriteBlock(5);
+  tsdb::ThanosMeta t;
+  t.labels = Labels{{"cluster", "prod"}, {"replica", "a"}};
+  t.source = "sidecar";
+  ASSERT_TRUE(UploadBlock(*bucket_, (root_ / "local" / a.ulid.String()).string(), &t).ok());
+  ASSERT_TRUE(UploadBlock(*bucket_, (root_ / "local" / b.ulid.String()).string()).ok());
+  // A partial block (no meta.json) and one with a corrupt meta.json.
+  const std::string partial = Ulid::New(1).String(), corrupt = Ulid::New(2).String();
+  ASSERT_TRUE(bucket_->Upload(partial + "/index", "x").ok());
+  ASSERT_TRUE(bucket_->Upload(corrupt + "/meta.json", "{not json").ok());
+  ASSERT_TRUE(bucket_->Upload(b.ulid.String() + "/deletion-mark.json", "{}").ok());
+  ASSERT_TRUE(bucket_->Upload("debug/not-a-block", "x").ok());
+
+  auto blocks = FetchBlocks(*bucket_, 2);
+  ASSERT_TRUE(blocks.ok()) << blocks.status().ToString();
+  ASSERT_EQ(blocks->size(), 4u);
+  std::map<std::string, BucketBlock> by_id;
+  for (auto& blk : *blocks) by_id[blk.id] = blk;
+  const BucketBlock& ba = by_id.at(a.ulid.String());
+  EXPECT_FALSE(ba.partial);
+  EXPECT_TRUE(ba.error.empty());
+  EXPECT_EQ(ba.meta.stats.num_series, 3u);
+  ASSERT_TRUE(ba.meta.thanos.has_value());
+  EXPECT_EQ(ba.meta.thanos->labels.Get("cluster"), "prod");
+  EXPECT_EQ(ba.meta.thanos->source, "sidecar");
+  EXPECT_EQ(ba.meta.thanos->segment_files, std::vector<std::string>{"000001"});
+  // files lists chunks, index, tombstones and meta.json, with sizes that add up.
+  int64_t listed = 0;
+  for (const auto& f : ba.meta.thanos->files) listed += f.size_bytes;
+  EXPECT_EQ(ba.meta.thanos->files.size(), 4u);
+  EXPECT_GT(ba.size_bytes, listed);  // plus meta.json itself
+  EXPECT_TRUE(by_id.at(b.ulid.String()).marked_for_deletion);
+  EXPECT_TRUE(by_id.at(partial).partial);
+  EXPECT_NE(by_id.at(corrupt).error.find("invalid JSON"), std::string::npos);
+}
+
+TEST_F(BlockUploadTest, RejectsDirectoryNotNamedAfterItsUlid) {
+  tsdb::BlockMeta a = WriteBlock(1);
+  fs::rename(root_ / "local" / a.ulid.String(), root_ / "local" / "renamed");
+  Status st = UploadBlock(*bucket_, (root_ / "local" / "renamed").string());
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace strata::block
