@@ -112,21 +112,27 @@ std::string Registry::Expose() const {
   std::lock_guard<std::mutex> l(mu_);
   // name -> rendered block, so all types come out sorted by name together.
   std::map<std::string, std::string> blocks;
-  for (const auto& [name, f] : counters_) {
+  for (const auto& entry : counters_) {
+    const std::string& name = entry.first;  // not a structured binding: lambdas capture it
+    const auto& f = entry.second;
     std::string& b = blocks[name];
     Header(&b, name, f->help(), "counter");
     f->ForEach([&](const std::vector<std::string>& values, const Counter& c) {
       b += name + LabelString(f->label_names(), values) + " " + FormatValue(c.Value()) + "\n";
     });
   }
-  for (const auto& [name, f] : gauges_) {
+  for (const auto& entry : gauges_) {
+    const std::string& name = entry.first;  // not a structured binding: lambdas capture it
+    const auto& f = entry.second;
     std::string& b = blocks[name];
     Header(&b, name, f->help(), "gauge");
     f->ForEach([&](const std::vector<std::string>& values, const Gauge& g) {
       b += name + LabelString(f->label_names(), values) + " " + FormatValue(g.Value()) + "\n";
     });
   }
-  for (const auto& [name, f] : histograms_) {
+  for (const auto& entry : histograms_) {
+    const std::string& name = entry.first;  // not a structured binding: lambdas capture it
+    const auto& f = entry.second;
     std::string& b = blocks[name];
     Header(&b, name, f->help(), "histogram");
     f->ForEach([&](const std::vector<std::string>& values, const Histogram& h) {
