@@ -16,6 +16,7 @@ requests whose path contains P get fault M, one of
   truncate  forward the response but cut the body in half and close
   stall     wait S seconds before forwarding
 mode=none clears the fault for P.
+GET /__stats answers "METHOD COUNT" lines: the requests forwarded since the last /__stats?reset=1.
 """
 import datetime
 import hashlib
@@ -220,6 +221,7 @@ class Faults:
     prefix) do not consume each other's faults."""
     lock = threading.Lock()
     by_match = {}  # match -> [mode, count, seconds]
+    requests = {}  # method -> requests seen, for /__stats
 
     @classmethod
     def set(cls, match, mode, count, seconds):
@@ -248,6 +250,19 @@ def make_handler(upstream_port):
 
         def handle_any(self):
             url = urllib.parse.urlsplit(self.path)
+            if url.path == '/__stats':
+                with Faults.lock:
+                    body = ''.join(f'{m} {n}\n' for m, n in sorted(Faults.requests.items())).encode()
+                    if 'reset=1' in url.query:
+                        Faults.requests.clear()
+                self.send_response(200)
+                self.send_header('Content-Length', str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            if url.path != '/__fault':
+                with Faults.lock:
+                    Faults.requests[self.command] = Faults.requests.get(self.command, 0) + 1
             if url.path == '/__fault':
                 q = urllib.parse.parse_qs(url.query)
                 Faults.set(q.get('match', [''])[0], q.get('mode', ['none'])[0],
