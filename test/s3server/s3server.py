@@ -300,7 +300,9 @@ def make_handler(upstream_port):
             for k, v in resp.getheaders():
                 if k.lower() not in ('transfer-encoding', 'connection', 'content-length'):
                     self.send_header(k, v)
-            self.send_header('Content-Length', str(len(data)))
+            # A HEAD response has no body but announces the object's length.
+            length = resp.getheader('Content-Length', '0') if self.command == 'HEAD' else len(data)
+            self.send_header('Content-Length', str(length))
             self.end_headers()
             if mode == 'truncate' and self.command != 'HEAD':
                 self.wfile.write(data[:len(data) // 2])
