@@ -1,0 +1,26 @@
+// The PromQL function table: names, argument and return types as Prometheus 2.53 defines them.
+// The implementations live with the engine (eval_functions.cc).
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "promql/ast.h"
+
+namespace strata::promql {
+
+struct Function {
+  std::string_view name;
+  std::vector<ValueType> arg_types;
+  // 0: exactly arg_types.size() arguments. n > 0: the last n of arg_types may be omitted...
+  // as in Prometheus: between size()-1 and size()-1+variadic arguments; -1: no upper bound,
+  // extra arguments take the last type.
+  int variadic = 0;
+  ValueType return_type = ValueType::kVector;
+  bool experimental = false;  // needs promql-experimental-functions in Prometheus
+};
+
+// nullptr when there is no function of that name.
+const Function* LookupFunction(std::string_view name);
+
+}  // namespace strata::promql
