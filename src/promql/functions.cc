@@ -84,6 +84,16 @@ const std::map<std::string_view, Function>& Table() {
 
 }  // namespace
 
+bool IsTimeDependentFunction(std::string_view name) {
+  static const std::string_view kNames[] = {
+      "days_in_month", "day_of_month", "day_of_week",    "day_of_year", "hour",     "minute",
+      "month",         "year",         "predict_linear", "time",        "timestamp"};
+  for (auto n : kNames) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
 const Function* LookupFunction(std::string_view name) {
   const auto& t = Table();
   auto it = t.find(name);

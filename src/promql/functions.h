@@ -23,4 +23,8 @@ struct Function {
 // nullptr when there is no function of that name.
 const Function* LookupFunction(std::string_view name);
 
+// Functions whose value depends on the evaluation time even when their arguments do not, so
+// they are never evaluated once for all steps (Prometheus's AtModifierUnsafeFunctions).
+bool IsTimeDependentFunction(std::string_view name);
+
 }  // namespace strata::promql
