@@ -39,7 +39,8 @@ double Operations(const Registry& reg, const std::string& op) {
   while ((pos = text.find("thanos_objstore_bucket_operations_total{", pos)) != std::string::npos) {
     size_t eol = text.find('\n', pos);
     std::string line = text.substr(pos, eol - pos);
-    if (line.find(needle) != std::string::npos) total += std::stod(line.substr(line.rfind(' ') + 1));
+    if (line.find(needle) != std::string::npos)
+      total += std::stod(line.substr(line.rfind(' ') + 1));
     pos = eol;
   }
   return total;
@@ -52,7 +53,8 @@ std::string WriteBlock(const std::string& parent, int series, int samples) {
   bench::MakeSamples(bench::Shape::kGauge, static_cast<size_t>(samples), 11, &ts, &vs);
   tsdb::BlockWriter w(parent, {});
   for (int i = 0; i < series; i++) {
-    Labels l{{"__name__", "bench_gauge"}, {"instance", "host-" + std::to_string(i)}, {"job", "bench"}};
+    Labels l{
+        {"__name__", "bench_gauge"}, {"instance", "host-" + std::to_string(i)}, {"job", "bench"}};
     for (int j = 0; j < samples; j++) Check(w.Append(l, ts[j], vs[(j + i) % samples]), "append");
   }
   auto meta = w.Flush();
@@ -75,7 +77,8 @@ int main(int argc, char** argv) {
   Registry reg;
   auto bucket = objstore::NewBucketFromConfig(yaml, &reg);
   Check(bucket.status(), "bucket");
-  std::string tmp = (fs::temp_directory_path() / ("strata-objstore-bench-" + std::to_string(getpid()))).string();
+  std::string tmp =
+      (fs::temp_directory_path() / ("strata-objstore-bench-" + std::to_string(getpid()))).string();
   fs::create_directories(tmp);
   std::string dir = WriteBlock(tmp, series, samples);
   std::string id = fs::path(dir).filename().string();
@@ -94,7 +97,13 @@ int main(int argc, char** argv) {
     up_s += Seconds(t0);
 
     std::vector<std::string> names;
-    Check((*bucket)->Iter(id, [&](std::string_view n) { names.emplace_back(n); return Status::OK(); }, true),
+    Check((*bucket)->Iter(
+              id,
+              [&](std::string_view n) {
+                names.emplace_back(n);
+                return Status::OK();
+              },
+              true),
           "iter");
     t0 = std::chrono::steady_clock::now();
     for (const auto& n : names) Check((*bucket)->Download(n, tmp + "/download"), "download");
@@ -113,8 +122,9 @@ int main(int argc, char** argv) {
   }
   fs::remove_all(tmp);
   const double ops_per_upload = Operations(reg, "upload") / iterations;
-  std::printf("| %s | %.1f MiB | %.1f MiB/s | %.1f MiB/s | %.0f reads/s (%.2f ms) | %.0f |\n", label.c_str(),
-              mib, mib * iterations / up_s, mib * iterations / down_s, kRanges * iterations / range_s,
-              range_s * 1000 / (kRanges * iterations), ops_per_upload);
+  std::printf("| %s | %.1f MiB | %.1f MiB/s | %.1f MiB/s | %.0f reads/s (%.2f ms) | %.0f |\n",
+              label.c_str(), mib, mib * iterations / up_s, mib * iterations / down_s,
+              kRanges * iterations / range_s, range_s * 1000 / (kRanges * iterations),
+              ops_per_upload);
   return 0;
 }

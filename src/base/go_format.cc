@@ -157,6 +157,23 @@ std::string GoQuote(std::string_view s) {
   return out;
 }
 
+namespace {
+
+std::string ExponentFromDigits(const std::string& sign, const Digits& g) {
+  const int exp = g.dp - 1;
+  std::string s = sign;
+  s += g.d[0];
+  if (g.d.size() > 1) {
+    s += '.';
+    s.append(g.d, 1);
+  }
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
+  return s + buf;
+}
+
+}  // namespace
+
 std::string GoFormatFloat(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
@@ -164,18 +181,16 @@ std::string GoFormatFloat(double v) {
   if (v == 0) return sign + "0";
   Digits g = ShortestDigits(std::fabs(v));
   int exp = g.dp - 1;
-  if (exp < -4 || exp >= 6) {
-    std::string s = sign;
-    s += g.d[0];
-    if (g.d.size() > 1) {
-      s += '.';
-      s.append(g.d, 1);
-    }
-    char buf[16];
-    std::snprintf(buf, sizeof(buf), "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
-    return s + buf;
-  }
+  if (exp < -4 || exp >= 6) return ExponentFromDigits(sign, g);
   return sign + FixedFromDigits(g);
+}
+
+std::string GoFormatFloatE(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  std::string sign = std::signbit(v) ? "-" : "";
+  if (v == 0) return sign + "0e+00";
+  return ExponentFromDigits(sign, ShortestDigits(std::fabs(v)));
 }
 
 std::string GoFormatFloatF(double v) {

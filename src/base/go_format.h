@@ -20,4 +20,7 @@ std::string GoFormatFloat(double v);
 // strconv.FormatFloat(v, 'f', -1, 64): shortest digits, never an exponent.
 std::string GoFormatFloatF(double v);
 
+// strconv.FormatFloat(v, 'e', -1, 64): shortest digits, always an exponent ("1e-07").
+std::string GoFormatFloatE(double v);
+
 }  // namespace strata

@@ -17,3 +17,17 @@ inline int64_t NowMs() {
 }
 
 }  // namespace strata
+
+#include <string_view>
+
+#include "base/status.h"
+
+namespace strata {
+
+// A time as Prometheus's HTTP API accepts it: Unix seconds with up to millisecond precision
+// ("1700000000.5") or RFC 3339 ("2023-11-14T22:13:20.5Z", "…+01:00"). Returns ms.
+Result<int64_t> ParseApiTime(std::string_view s);
+// A duration as the API accepts it: float seconds ("15", "0.5") or a Prometheus duration ("1m").
+Result<int64_t> ParseApiDuration(std::string_view s);
+
+}  // namespace strata

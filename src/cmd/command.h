@@ -18,6 +18,8 @@ struct GlobalFlags {
 void RegisterToolsCommand(CLI::App& app, int* exit_code);
 // `tools bucket …`, added under the tools subcommand.
 void RegisterBucketTools(CLI::App& tools, int* exit_code);
+// `tools promql …` (test scripts, offline queries over blocks).
+void RegisterPromqlTools(CLI::App& tools, int* exit_code);
 // Components whose implementation has not landed yet: they exist so `strata --help` shows
 // the intended shape, and fail with a clear message when run.
 void RegisterPendingCommands(CLI::App& app, int* exit_code);

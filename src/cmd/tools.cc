@@ -79,42 +79,6 @@ void RegisterCreateBlocks(CLI::App& tsdb, int* exit_code) {
   });
 }
 
-void RegisterPromqlTest(CLI::App& tools, int* exit_code) {
-  CLI::App* promql = tools.add_subcommand("promql", "PromQL utilities.");
-  promql->require_subcommand(1);
-  auto files = std::make_shared<std::vector<std::string>>();
-  auto verbose = std::make_shared<bool>(false);
-  CLI::App* test = promql->add_subcommand(
-      "test",
-      "Run Prometheus PromQL test scripts (the promqltest format) against Strata's engine.");
-  test->add_option("files", *files, "Test script files.")->required();
-  test->add_flag("-v,--verbose", *verbose, "Also list skipped cases with the reason.");
-  test->callback([files, verbose, exit_code] {
-    int passed = 0, failed = 0, skipped = 0;
-    for (const auto& f : *files) {
-      auto content = ReadFile(f);
-      if (!content.ok()) {
-        *exit_code = Fail(content.status().ToString());
-        return;
-      }
-      auto report = promql::RunTestScript(*content, f);
-      if (!report.ok()) {
-        *exit_code = Fail(report.status().message());
-        return;
-      }
-      for (const auto& line : report->failures) std::printf("FAIL %s\n", line.c_str());
-      if (*verbose) {
-        for (const auto& line : report->skips) std::printf("SKIP %s\n", line.c_str());
-      }
-      passed += report->passed;
-      failed += report->failed;
-      skipped += report->skipped;
-    }
-    std::printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
-    if (failed > 0) *exit_code = 1;
-  });
-}
-
 }  // namespace
 
 void RegisterToolsCommand(CLI::App& app, int* exit_code) {
@@ -126,7 +90,7 @@ void RegisterToolsCommand(CLI::App& app, int* exit_code) {
   RegisterDump(*tsdb, exit_code);
   RegisterCreateBlocks(*tsdb, exit_code);
   RegisterBucketTools(*tools, exit_code);
-  RegisterPromqlTest(*tools, exit_code);
+  RegisterPromqlTools(*tools, exit_code);
 }
 
 }  // namespace strata::cmd

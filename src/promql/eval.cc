@@ -202,13 +202,11 @@ Result<Value> Evaluator::EvalStepInvariant(const StepInvariantExpr& e, const Gri
     return v;
   }
   if (v.type == ValueType::kVector) {
-    int64_t total = 0;
+    STRATA_RETURN_IF_ERROR(Reserve(static_cast<int64_t>(v.vec.size()) * static_cast<int64_t>(g.n)));
     for (auto& s : v.vec) {
       s.v.assign(g.n, s.v[0]);
       s.has.assign(g.n, s.has[0]);
-      total += static_cast<int64_t>(g.n);
     }
-    STRATA_RETURN_IF_ERROR(Reserve(total));
   }
   return v;
 }
@@ -334,6 +332,11 @@ Result<RangeValue> Evaluator::EvalSubquery(const SubqueryExpr& sq, const Grid& g
   for (size_t i = 0; i < g.n; i++)
     rv.window_end[i] = (at ? sq.at.timestamp_ms : g.At(i)) - sq.offset_ms;
   if (inner_start > last) return rv;
+  // Every step holds a value per series, so more steps than max_samples can never succeed.
+  if ((last - inner_start) / step >= opts_.max_samples) {
+    return Status(StatusCode::kResourceExhausted,
+                  "query processing would load too many samples into memory in query execution");
+  }
   Grid inner = Grid::Make(inner_start, last, step);
   inner.end = inner.At(inner.n - 1);
   STRATA_ASSIGN_OR_RETURN(Value v, Eval(*sq.expr, inner));
@@ -410,6 +413,10 @@ Result<QueryResult> Engine::Exec(storage::Querier& q, ExprPtr expr, int64_t star
     STRATA_ASSIGN_OR_RETURN(res.matrix, ev.EvalMatrixAt(*expr, start));
     res.warnings = std::move(ev.warnings());
     return res;
+  }
+  if (!instant && (end - start) / step >= opts_.max_samples) {
+    return Status(StatusCode::kResourceExhausted,
+                  "query processing would load too many samples into memory in query execution");
   }
   Grid g = instant ? Grid{start, start, 1, 1} : Grid::Make(start, end, step);
   STRATA_ASSIGN_OR_RETURN(Value v, ev.Eval(*expr, g));

@@ -27,6 +27,7 @@ import urllib.parse
 import urllib.request
 
 from datagen import BASE_MS, gen_openmetrics
+from promserver import prometheus
 
 def run(cmd, **kw):
     r = subprocess.run(cmd, capture_output=True, **kw)
@@ -52,12 +53,6 @@ def compare(name, want, got):
     return False
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def parse_dump(text):
     """{labels_string: [(t, value_string)]} from promtool dump output."""
     out = {}
@@ -76,25 +71,7 @@ def prom_labels_string(metric):
 def check_prometheus_serves(strata_blocks, dump, tmp):
     data = os.path.join(tmp, 'prom-data')
     shutil.copytree(strata_blocks, data)
-    cfg = os.path.join(tmp, 'prometheus.yml')
-    with open(cfg, 'w') as f:
-        f.write('global:\n  scrape_interval: 1h\n')
-    port = free_port()
-    log = open(os.path.join(tmp, 'prometheus.log'), 'w')
-    proc = subprocess.Popen(['prometheus', f'--config.file={cfg}', f'--storage.tsdb.path={data}',
-                             f'--web.listen-address=127.0.0.1:{port}',
-                             '--storage.tsdb.retention.time=100y'], stdout=log, stderr=log)
-    base = f'http://127.0.0.1:{port}'
-    try:
-        for _ in range(300):
-            try:
-                with urllib.request.urlopen(base + '/-/ready', timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            sys.exit('FAILED: prometheus did not become ready; see ' + log.name)
+    with prometheus(data, tmp) as base:
         checked = 0
         for eval_ms in [BASE_MS + 30 * 60 * 1000, BASE_MS + 2 * 3600 * 1000 + 7000,
                         BASE_MS + 5 * 3600 * 1000 + 123]:
@@ -122,9 +99,6 @@ def check_prometheus_serves(strata_blocks, dump, tmp):
                     sys.exit(f'FAILED: {lbs} at {eval_ms}: want {v} got {got[lbs]}')
             checked += len(want)
         print(f'ok   prometheus 2.42 served strata blocks: {checked} instant-query samples equal')
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def main():

@@ -1,0 +1,112 @@
+#include "base/timestamp.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include "base/duration.h"
+
+namespace strata {
+namespace {
+
+bool ParseFloat(std::string_view s, double* out) {
+  if (s.empty()) return false;
+  std::string t(s);
+  char* end = nullptr;
+  *out = std::strtod(t.c_str(), &end);
+  return end == t.c_str() + t.size() && !std::isspace(static_cast<unsigned char>(t[0]));
+}
+
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+bool Digits(std::string_view s, size_t pos, size_t n, int64_t* out) {
+  if (pos + n > s.size()) return false;
+  *out = 0;
+  for (size_t i = pos; i < pos + n; i++) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    *out = *out * 10 + (s[i] - '0');
+  }
+  return true;
+}
+
+// RFC 3339 with optional fractional seconds (Go's time.RFC3339Nano layout).
+bool ParseRfc3339(std::string_view s, int64_t* ms) {
+  int64_t y, mo, d, h, mi, sec;
+  if (!Digits(s, 0, 4, &y) || s.size() < 20 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
+      s[7] != '-' || !Digits(s, 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
+      !Digits(s, 11, 2, &h) || s[13] != ':' || !Digits(s, 14, 2, &mi) || s[16] != ':' ||
+      !Digits(s, 17, 2, &sec)) {
+    return false;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59) return false;
+  size_t i = 19;
+  int64_t frac_ms = 0;
+  if (i < s.size() && s[i] == '.') {
+    i++;
+    size_t start = i;
+    int64_t scale = 100;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      frac_ms += (s[i] - '0') * scale;
+      scale /= 10;
+      i++;
+    }
+    if (i == start) return false;
+  }
+  int64_t offset_s = 0;
+  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
+    i++;
+  } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    int64_t oh, om;
+    if (!Digits(s, i + 1, 2, &oh) || i + 3 >= s.size() || s[i + 3] != ':' ||
+        !Digits(s, i + 4, 2, &om))
+      return false;
+    offset_s = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
+    i += 6;
+  } else {
+    return false;
+  }
+  if (i != s.size()) return false;
+  const int64_t secs = DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
+  *ms = secs * 1000 + frac_ms;
+  return true;
+}
+
+}  // namespace
+
+Result<int64_t> ParseApiTime(std::string_view s) {
+  double f;
+  if (ParseFloat(s, &f)) {
+    if (!(std::fabs(f) < 9.2e15))
+      return Status::InvalidArgument("cannot parse \"" + std::string(s) +
+                                     "\" to a valid timestamp");
+    const double whole = std::trunc(f);
+    return static_cast<int64_t>(whole) * 1000 +
+           static_cast<int64_t>(std::round((f - whole) * 1000));
+  }
+  int64_t ms;
+  if (ParseRfc3339(s, &ms)) return ms;
+  return Status::InvalidArgument("cannot parse \"" + std::string(s) + "\" to a valid timestamp");
+}
+
+Result<int64_t> ParseApiDuration(std::string_view s) {
+  double f;
+  if (ParseFloat(s, &f)) {
+    if (!(std::fabs(f * 1000) < 9.2e18)) {
+      return Status::InvalidArgument("cannot parse \"" + std::string(s) +
+                                     "\" to a valid duration. It overflows int64");
+    }
+    return static_cast<int64_t>(std::round(f * 1000));
+  }
+  auto d = ParseDuration(s);
+  if (d.ok()) return *d;
+  return Status::InvalidArgument("cannot parse \"" + std::string(s) + "\" to a valid duration");
+}
+
+}  // namespace strata

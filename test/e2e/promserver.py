@@ -1,0 +1,54 @@
+"""Starts a real `prometheus` (Debian's 2.42) on a data directory of blocks, for e2e tests."""
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def prometheus(data_dir, tmp, extra_args=()):
+    """Yields the base URL of a Prometheus serving data_dir (blocks only, no scraping)."""
+    cfg = os.path.join(tmp, 'prometheus.yml')
+    with open(cfg, 'w') as f:
+        f.write('global:\n  scrape_interval: 1h\n')
+    port = free_port()
+    log = open(os.path.join(tmp, 'prometheus.log'), 'w')
+    proc = subprocess.Popen(['prometheus', f'--config.file={cfg}', f'--storage.tsdb.path={data_dir}',
+                             f'--web.listen-address=127.0.0.1:{port}',
+                             '--storage.tsdb.retention.time=100y', *extra_args], stdout=log, stderr=log)
+    base = f'http://127.0.0.1:{port}'
+    try:
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(base + '/-/ready', timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            sys.exit('FAILED: prometheus did not become ready; see ' + log.name)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def api(base, path, params):
+    """GET base+path?params and return the decoded JSON body, also for 4xx/5xx answers."""
+    url = f'{base}{path}?{urllib.parse.urlencode(params)}'
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r:
+            return json.load(r)
+    except urllib.error.HTTPError as e:
+        return json.load(e)
