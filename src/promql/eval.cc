@@ -290,7 +290,8 @@ Result<Value> Evaluator::EvalSelector(const VectorSelector& vs, const Grid& g, b
   return out;
 }
 
-Result<RangeValue> Evaluator::LoadRange(const VectorSelector& vs, int64_t range, const Grid& g) {
+Result<RangeValue> Evaluator::LoadRange(const VectorSelector& vs, int64_t range, const Grid& g,
+                                        std::string_view func) {
   const bool at = vs.at.kind == AtModifier::Kind::kTimestamp;
   RangeValue rv;
   rv.range = range;
@@ -301,6 +302,7 @@ Result<RangeValue> Evaluator::LoadRange(const VectorSelector& vs, int64_t range,
   hints.start = rv.window_end.front() - range;
   hints.end = rv.window_end.back();
   hints.range = range;
+  hints.func = std::string(func);
   hints.step = g.n > 1 ? g.step : 0;
   STRATA_RETURN_IF_ERROR(ReadSeries(querier_, *this, vs, hints, &rv.series));
   for (auto& rs : rv.series) {  // stale markers never enter a range window
@@ -353,11 +355,11 @@ Result<RangeValue> Evaluator::EvalSubquery(const SubqueryExpr& sq, const Grid& g
   return rv;
 }
 
-Result<RangeValue> Evaluator::EvalRange(const Expr& e, const Grid& g) {
+Result<RangeValue> Evaluator::EvalRange(const Expr& e, const Grid& g, std::string_view func) {
   const Expr* u = Unwrap(&e);
   if (u->kind == Expr::Kind::kMatrixSelector) {
     const auto& ms = static_cast<const MatrixSelector&>(*u);
-    return LoadRange(ms.vs(), ms.range_ms, g);
+    return LoadRange(ms.vs(), ms.range_ms, g, func);
   }
   if (u->kind == Expr::Kind::kSubquery)
     return EvalSubquery(static_cast<const SubqueryExpr&>(*u), g);

@@ -71,8 +71,9 @@ class Evaluator {
   Result<Value> EvalSelectorTimestamps(const VectorSelector& vs, const Grid& g) {
     return EvalSelector(vs, g, true);
   }
-  // Range-vector expressions (matrix selectors and subqueries) evaluated into windows per step.
-  Result<RangeValue> EvalRange(const Expr& e, const Grid& g);
+  // Range-vector expressions (matrix selectors and subqueries) evaluated into windows per step;
+  // `func` (the function applied to the windows) is passed to the storage as a hint.
+  Result<RangeValue> EvalRange(const Expr& e, const Grid& g, std::string_view func = "");
   // For an instant query whose result is a range vector: the raw points in the window.
   Result<std::vector<SeriesPoints>> EvalMatrixAt(const Expr& e, int64_t t);
 
@@ -90,7 +91,8 @@ class Evaluator {
   Result<Value> EvalStepInvariant(const StepInvariantExpr& e, const Grid& g);
   Result<Value> EvalCall(const Call& c, const Grid& g);
   Result<Value> EvalUnary(const UnaryExpr& u, const Grid& g);
-  Result<RangeValue> LoadRange(const VectorSelector& vs, int64_t range, const Grid& g);
+  Result<RangeValue> LoadRange(const VectorSelector& vs, int64_t range, const Grid& g,
+                               std::string_view func);
   Result<RangeValue> EvalSubquery(const SubqueryExpr& sq, const Grid& g);
 
   const EngineOptions& opts_;

@@ -324,7 +324,7 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const Grid& g, siz
       scalar_arg = std::move(a.scalar);
     }
   }
-  STRATA_ASSIGN_OR_RETURN(RangeValue rv, ev.EvalRange(*c.args[matrix_arg], g));
+  STRATA_ASSIGN_OR_RETURN(RangeValue rv, ev.EvalRange(*c.args[matrix_arg], g, c.func->name));
   const std::string_view name = c.func->name;
   RangeKernel kernel;
   if (name != "holt_winters") kernel = RangeKernels().at(name);

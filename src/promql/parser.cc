@@ -154,9 +154,12 @@ class Parser {
   Result<ExprPtr> Expression(int min_prec) {
     if (++depth_ > opts_.max_depth) return Error(Peek().pos, "expression nested too deeply");
     STRATA_ASSIGN_OR_RETURN(ExprPtr lhs, Unary());
+    int chain = 0;  // a left-deep chain (a+b+c+...) nests as deeply as parentheses would
     while (true) {
       auto op = PeekBinOp();
       if (!op || Precedence(*op) < min_prec) break;
+      if (depth_ + ++chain > opts_.max_depth)
+        return Error(Peek().pos, "expression nested too deeply");
       Take();
       auto bin = std::make_unique<BinaryExpr>(*op, std::move(lhs), nullptr, PosRange{});
       STRATA_RETURN_IF_ERROR(BinaryModifiers(*bin));

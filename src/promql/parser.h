@@ -12,7 +12,8 @@ namespace strata::promql {
 
 struct ParseOptions {
   bool enable_experimental_functions = true;
-  int max_depth = 1000;  // nesting limit, so hostile queries cannot exhaust the stack
+  int max_depth =
+      256;  // nesting limit, so hostile queries cannot exhaust the stack (also under ASan)
 };
 
 Result<ExprPtr> ParseExpr(std::string_view query, const ParseOptions& opts = {});

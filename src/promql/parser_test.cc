@@ -128,6 +128,10 @@ TEST(ParserTest, DeepNestingIsAnErrorNotACrash) {
   q += "1";
   q += std::string(100000, ')');
   EXPECT_NE(ErrorOf(q).find("nested too deeply"), std::string::npos);
+  std::string chain = "1";
+  for (int i = 0; i < 100000; i++) chain += "+1";
+  EXPECT_NE(ErrorOf(chain).find("nested too deeply"), std::string::npos);
+  EXPECT_EQ(ErrorOf("1" + std::string(50, '+') + "1"), "no error");
   std::string neg(100000, '-');
   EXPECT_NE(ErrorOf(neg + "1").find("nested too deeply"), std::string::npos);
 }
