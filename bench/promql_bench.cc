@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
@@ -28,7 +29,14 @@ namespace {
 constexpr int64_t kBase = 1'700'000'000'000;
 constexpr int64_t kScrape = 15'000;
 
+bool Append(tsdb::BlockWriter& w, const Labels& l, int64_t t, double v) {
+  Status st = w.Append(l, t, v);
+  if (!st.ok()) std::fprintf(stderr, "append %s: %s\n", l.String().c_str(), st.ToString().c_str());
+  return st.ok();
+}
+
 int Generate(const std::string& dir, int hours) {
+  std::filesystem::create_directories(dir);
   std::mt19937_64 rng(7);
   const char* codes[] = {"200", "201", "404", "500", "503"};
   const char* bounds[] = {"0.005", "0.01", "0.025", "0.05", "0.1", "0.25",
@@ -73,15 +81,15 @@ int Generate(const std::string& dir, int hours) {
       const int64_t ts = kBase + t + static_cast<int64_t>(rng() % 200);
       for (auto& s : counters) {
         s.v += s.rate * 15 * static_cast<double>(rng() % 100) / 100;
-        if (!w.Append(s.labels, ts, std::floor(s.v)).ok()) return 1;
+        if (!Append(w, s.labels, ts, std::floor(s.v))) return 1;
       }
       for (auto& s : buckets) {
         s.v += s.rate * static_cast<double>(rng() % 10);
-        if (!w.Append(s.labels, ts, s.v).ok()) return 1;
+        if (!Append(w, s.labels, ts, s.v)) return 1;
       }
       for (auto& s : gauges) {
         s.v += static_cast<double>(static_cast<int64_t>(rng() % 2000001) - 1000000);
-        if (!w.Append(s.labels, ts, s.v).ok()) return 1;
+        if (!Append(w, s.labels, ts, s.v)) return 1;
       }
     }
     auto meta = w.Flush();

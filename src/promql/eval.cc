@@ -226,33 +226,34 @@ Result<Value> Evaluator::EvalUnary(const UnaryExpr& u, const Grid& g) {
   return v;
 }
 
-namespace {
-
-// Reads every sample of the selected series in [mint, maxt], stale markers included.
-Status ReadSeries(storage::Querier& q, Evaluator& ev, const VectorSelector& vs,
-                  const storage::SelectHints& hints, std::vector<RangeSeries>* out) {
-  auto set = q.Select(hints, vs.matchers);
+Status Evaluator::StreamSeries(const VectorSelector& vs, const storage::SelectHints& hints,
+                               bool drop_stale, const RangeSeriesFn& fn) {
+  auto set = querier_.Select(hints, vs.matchers);
+  RangeSeries rs;
   while (set->Next()) {
-    STRATA_RETURN_IF_ERROR(ev.CheckInterrupt());
+    STRATA_RETURN_IF_ERROR(CheckInterrupt());
     auto series = set->At();
-    RangeSeries rs;
     rs.labels = series->labels();
+    rs.t.clear();
+    rs.v.clear();
     auto it = series->Iterator();
     if (it->Seek(hints.start)) {
       do {
         if (it->t() > hints.end) break;
+        if (drop_stale && IsStaleNaN(it->v())) continue;
         rs.t.push_back(it->t());
         rs.v.push_back(it->v());
       } while (it->Next());
     }
     STRATA_RETURN_IF_ERROR(it->status());
-    STRATA_RETURN_IF_ERROR(ev.Reserve(static_cast<int64_t>(rs.t.size())));
-    out->push_back(std::move(rs));
+    const auto loaded = static_cast<int64_t>(rs.t.size());
+    STRATA_RETURN_IF_ERROR(Reserve(loaded));
+    Status st = fn(rs);
+    Release(loaded);
+    STRATA_RETURN_IF_ERROR(st);
   }
   return set->status();
 }
-
-}  // namespace
 
 Result<Value> Evaluator::EvalSelector(const VectorSelector& vs, const Grid& g, bool timestamps) {
   const bool at = vs.at.kind == AtModifier::Kind::kTimestamp;
@@ -261,12 +262,8 @@ Result<Value> Evaluator::EvalSelector(const VectorSelector& vs, const Grid& g, b
   hints.start = ref(0) - opts_.lookback_delta_ms;
   hints.end = ref(g.n - 1);
   hints.step = g.n > 1 ? g.step : 0;
-  std::vector<RangeSeries> raw;
-  STRATA_RETURN_IF_ERROR(ReadSeries(querier_, *this, vs, hints, &raw));
   Value out{ValueType::kVector};
-  int64_t loaded = 0;
-  for (auto& rs : raw) {
-    loaded += static_cast<int64_t>(rs.t.size());
+  STRATA_RETURN_IF_ERROR(StreamSeries(vs, hints, false, [&](RangeSeries& rs) -> Status {
     StepSeries s;
     s.v.assign(g.n, 0);
     s.has.assign(g.n, 0);
@@ -281,45 +278,16 @@ Result<Value> Evaluator::EvalSelector(const VectorSelector& vs, const Grid& g, b
       s.has[i] = 1;
       count++;
     }
-    if (count == 0) continue;
+    if (count == 0) return Status::OK();
     s.labels = std::move(rs.labels);
     out.vec.push_back(std::move(s));
-    STRATA_RETURN_IF_ERROR(Reserve(static_cast<int64_t>(count)));
-  }
-  Release(loaded);
+    return Reserve(static_cast<int64_t>(count));
+  }));
   return out;
 }
 
-Result<RangeValue> Evaluator::LoadRange(const VectorSelector& vs, int64_t range, const Grid& g,
-                                        std::string_view func) {
-  const bool at = vs.at.kind == AtModifier::Kind::kTimestamp;
-  RangeValue rv;
-  rv.range = range;
-  rv.window_end.resize(g.n);
-  for (size_t i = 0; i < g.n; i++)
-    rv.window_end[i] = (at ? vs.at.timestamp_ms : g.At(i)) - vs.offset_ms;
-  storage::SelectHints hints;
-  hints.start = rv.window_end.front() - range;
-  hints.end = rv.window_end.back();
-  hints.range = range;
-  hints.func = std::string(func);
-  hints.step = g.n > 1 ? g.step : 0;
-  STRATA_RETURN_IF_ERROR(ReadSeries(querier_, *this, vs, hints, &rv.series));
-  for (auto& rs : rv.series) {  // stale markers never enter a range window
-    size_t w = 0;
-    for (size_t r = 0; r < rs.t.size(); r++) {
-      if (IsStaleNaN(rs.v[r])) continue;
-      rs.t[w] = rs.t[r];
-      rs.v[w] = rs.v[r];
-      w++;
-    }
-    rs.t.resize(w);
-    rs.v.resize(w);
-  }
-  return rv;
-}
-
-Result<RangeValue> Evaluator::EvalSubquery(const SubqueryExpr& sq, const Grid& g) {
+Status Evaluator::EvalSubquery(const SubqueryExpr& sq, const Grid& g, RangeWindows* windows,
+                               const RangeSeriesFn& fn) {
   const bool at = sq.at.kind == AtModifier::Kind::kTimestamp;
   const int64_t first = (at ? sq.at.timestamp_ms : g.start) - sq.offset_ms;
   const int64_t last = (at ? sq.at.timestamp_ms : g.end) - sq.offset_ms;
@@ -328,12 +296,11 @@ Result<RangeValue> Evaluator::EvalSubquery(const SubqueryExpr& sq, const Grid& g
   // division, as Prometheus computes it).
   int64_t inner_start = step * ((first - sq.range_ms) / step);
   if (inner_start < first - sq.range_ms) inner_start += step;
-  RangeValue rv;
-  rv.range = sq.range_ms;
-  rv.window_end.resize(g.n);
+  windows->range = sq.range_ms;
+  windows->window_end.resize(g.n);
   for (size_t i = 0; i < g.n; i++)
-    rv.window_end[i] = (at ? sq.at.timestamp_ms : g.At(i)) - sq.offset_ms;
-  if (inner_start > last) return rv;
+    windows->window_end[i] = (at ? sq.at.timestamp_ms : g.At(i)) - sq.offset_ms;
+  if (inner_start > last) return Status::OK();
   // Every step holds a value per series, so more steps than max_samples can never succeed.
   if ((last - inner_start) / step >= opts_.max_samples) {
     return Status(StatusCode::kResourceExhausted,
@@ -342,43 +309,61 @@ Result<RangeValue> Evaluator::EvalSubquery(const SubqueryExpr& sq, const Grid& g
   Grid inner = Grid::Make(inner_start, last, step);
   inner.end = inner.At(inner.n - 1);
   STRATA_ASSIGN_OR_RETURN(Value v, Eval(*sq.expr, inner));
+  RangeSeries rs;
   for (auto& s : v.vec) {
-    RangeSeries rs;
     rs.labels = std::move(s.labels);
+    rs.t.clear();
+    rs.v.clear();
     for (size_t i = 0; i < inner.n; i++) {
       if (!s.has[i]) continue;
       rs.t.push_back(inner.At(i));
       rs.v.push_back(s.v[i]);
     }
-    rv.series.push_back(std::move(rs));
+    Release(static_cast<int64_t>(rs.t.size()));  // the inner result's points move into rs
+    STRATA_RETURN_IF_ERROR(fn(rs));
+    StepSeries().v.swap(s.v);
   }
-  return rv;
+  return Status::OK();
 }
 
-Result<RangeValue> Evaluator::EvalRange(const Expr& e, const Grid& g, std::string_view func) {
+Status Evaluator::EvalRange(const Expr& e, const Grid& g, std::string_view func,
+                            RangeWindows* windows, const RangeSeriesFn& fn) {
   const Expr* u = Unwrap(&e);
-  if (u->kind == Expr::Kind::kMatrixSelector) {
-    const auto& ms = static_cast<const MatrixSelector&>(*u);
-    return LoadRange(ms.vs(), ms.range_ms, g, func);
-  }
   if (u->kind == Expr::Kind::kSubquery)
-    return EvalSubquery(static_cast<const SubqueryExpr&>(*u), g);
-  return Status::Internal("not a range vector expression: " + e.String());
+    return EvalSubquery(static_cast<const SubqueryExpr&>(*u), g, windows, fn);
+  if (u->kind != Expr::Kind::kMatrixSelector)
+    return Status::Internal("not a range vector expression: " + e.String());
+  const auto& ms = static_cast<const MatrixSelector&>(*u);
+  const VectorSelector& vs = ms.vs();
+  const bool at = vs.at.kind == AtModifier::Kind::kTimestamp;
+  windows->range = ms.range_ms;
+  windows->window_end.resize(g.n);
+  for (size_t i = 0; i < g.n; i++)
+    windows->window_end[i] = (at ? vs.at.timestamp_ms : g.At(i)) - vs.offset_ms;
+  storage::SelectHints hints;
+  hints.start = windows->window_end.front() - ms.range_ms;
+  hints.end = windows->window_end.back();
+  hints.range = ms.range_ms;
+  hints.func = std::string(func);
+  hints.step = g.n > 1 ? g.step : 0;
+  return StreamSeries(vs, hints, true, fn);  // stale markers never enter a range window
 }
 
 Result<std::vector<SeriesPoints>> Evaluator::EvalMatrixAt(const Expr& e, int64_t t) {
   Grid g{t, t, 1, 1};
-  STRATA_ASSIGN_OR_RETURN(RangeValue rv, EvalRange(e, g));
+  RangeWindows w;
   std::vector<SeriesPoints> out;
-  const int64_t hi = rv.window_end[0], lo = hi - rv.range;
-  for (auto& rs : rv.series) {
+  STRATA_RETURN_IF_ERROR(EvalRange(e, g, "", &w, [&](RangeSeries& rs) -> Status {
+    const int64_t hi = w.window_end[0], lo = hi - w.range;
     SeriesPoints sp;
-    sp.labels = std::move(rs.labels);
     for (size_t i = 0; i < rs.t.size(); i++) {
       if (rs.t[i] >= lo && rs.t[i] <= hi) sp.points.push_back({rs.t[i], rs.v[i]});
     }
-    if (!sp.points.empty()) out.push_back(std::move(sp));
-  }
+    if (sp.points.empty()) return Status::OK();
+    sp.labels = std::move(rs.labels);
+    out.push_back(std::move(sp));
+    return Reserve(static_cast<int64_t>(out.back().points.size()));
+  }));
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,18 +36,20 @@ struct StepSeries {
 // An instant-vector value over the grid; series in Prometheus's output order.
 using StepVector = std::vector<StepSeries>;
 
-// A range-vector value: for each series its samples (stale markers removed), and for each step
-// the window [window_end - range, window_end] (both ends inclusive, as in Prometheus 2.x).
+// A range-vector value is streamed one series at a time: for each series its samples (stale
+// markers removed), and for each step the window [window_end - range, window_end] (both ends
+// inclusive, as in Prometheus 2.x).
 struct RangeSeries {
   Labels labels;
   std::vector<int64_t> t;
   std::vector<double> v;
 };
-struct RangeValue {
-  std::vector<RangeSeries> series;
+struct RangeWindows {
   std::vector<int64_t> window_end;  // per step
   int64_t range = 0;
 };
+// Called once per series; the RangeSeries is reused between calls.
+using RangeSeriesFn = std::function<Status(RangeSeries&)>;
 
 struct Value {
   ValueType type = ValueType::kNone;
@@ -71,9 +74,11 @@ class Evaluator {
   Result<Value> EvalSelectorTimestamps(const VectorSelector& vs, const Grid& g) {
     return EvalSelector(vs, g, true);
   }
-  // Range-vector expressions (matrix selectors and subqueries) evaluated into windows per step;
-  // `func` (the function applied to the windows) is passed to the storage as a hint.
-  Result<RangeValue> EvalRange(const Expr& e, const Grid& g, std::string_view func = "");
+  // Range-vector expressions (matrix selectors and subqueries): fills *windows, then calls fn
+  // for each series, so only one series' raw samples are in memory at a time. `func` (the
+  // function applied to the windows) is passed to the storage as a hint.
+  Status EvalRange(const Expr& e, const Grid& g, std::string_view func, RangeWindows* windows,
+                   const RangeSeriesFn& fn);
   // For an instant query whose result is a range vector: the raw points in the window.
   Result<std::vector<SeriesPoints>> EvalMatrixAt(const Expr& e, int64_t t);
 
@@ -91,9 +96,11 @@ class Evaluator {
   Result<Value> EvalStepInvariant(const StepInvariantExpr& e, const Grid& g);
   Result<Value> EvalCall(const Call& c, const Grid& g);
   Result<Value> EvalUnary(const UnaryExpr& u, const Grid& g);
-  Result<RangeValue> LoadRange(const VectorSelector& vs, int64_t range, const Grid& g,
-                               std::string_view func);
-  Result<RangeValue> EvalSubquery(const SubqueryExpr& sq, const Grid& g);
+  // Streams the selected series with their samples in [hints.start, hints.end].
+  Status StreamSeries(const VectorSelector& vs, const storage::SelectHints& hints, bool drop_stale,
+                      const RangeSeriesFn& fn);
+  Status EvalSubquery(const SubqueryExpr& sq, const Grid& g, RangeWindows* windows,
+                      const RangeSeriesFn& fn);
 
   const EngineOptions& opts_;
   storage::Querier& querier_;

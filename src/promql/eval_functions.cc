@@ -29,7 +29,7 @@ struct Window {
 };
 
 // Returns false when the function has no value for this window.
-using RangeKernel = std::function<bool(const Window&, double*)>;
+using RangeKernel = bool (*)(const Window&, double*);
 
 bool ExtrapolatedRate(const Window& w, bool counter, bool rate, double* out) {
   if (w.n < 2) return false;
@@ -324,9 +324,8 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const Grid& g, siz
       scalar_arg = std::move(a.scalar);
     }
   }
-  STRATA_ASSIGN_OR_RETURN(RangeValue rv, ev.EvalRange(*c.args[matrix_arg], g, c.func->name));
   const std::string_view name = c.func->name;
-  RangeKernel kernel;
+  RangeKernel kernel = nullptr;
   if (name != "holt_winters") kernel = RangeKernels().at(name);
   if (name == "quantile_over_time" && !scalar_arg.empty()) {
     const double q = scalar_arg[0];
@@ -337,54 +336,45 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const Grid& g, siz
   }
   Value out{ValueType::kVector};
   const bool keep_name = name == "last_over_time";
-  int64_t total_loaded = 0;
-  for (auto& rs : rv.series) {
-    STRATA_RETURN_IF_ERROR(ev.CheckInterrupt());
-    total_loaded += static_cast<int64_t>(rs.t.size());
-    StepSeries s;
-    s.v.assign(g.n, 0);
-    s.has.assign(g.n, 0);
-    size_t lo = 0, hi = 0, count = 0;
-    for (size_t i = 0; i < g.n; i++) {
-      const int64_t end = rv.window_end[i], start = end - rv.range;
-      while (hi < rs.t.size() && rs.t[hi] <= end) hi++;
-      while (lo < hi && rs.t[lo] < start) lo++;
-      if (lo > hi) lo = hi;
-      // Windows move forward with the steps; with @ they stay put, so rewind.
-      if (lo > 0 && rs.t[lo - 1] >= start) {
-        lo = static_cast<size_t>(
-            std::lower_bound(rs.t.begin(), rs.t.begin() + static_cast<long>(hi), start) -
-            rs.t.begin());
-      }
-      if (lo == hi) continue;
-      Window w{rs.t.data() + lo,
-               rs.v.data() + lo,
-               hi - lo,
-               start,
-               end,
-               g.At(i),
-               static_cast<double>(rv.range) / 1000.0,
-               &scalar_arg,
-               i};
-      double v;
-      bool ok;
-      if (name == "holt_winters") {
-        STRATA_RETURN_IF_ERROR(HoltWintersArgs(sf[i], tf[i]));
-        ok = HoltWinters(w, sf[i], tf[i], &v);
-      } else {
-        ok = kernel(w, &v);
-      }
-      if (!ok) continue;
-      s.v[i] = v;
-      s.has[i] = 1;
-      count++;
-    }
-    if (count == 0) continue;
-    s.labels = keep_name ? std::move(rs.labels) : rs.labels.Without("__name__");
-    STRATA_RETURN_IF_ERROR(ev.Reserve(static_cast<int64_t>(count)));
-    out.vec.push_back(std::move(s));
-  }
-  ev.Release(total_loaded);
+  RangeWindows rw;
+  STRATA_RETURN_IF_ERROR(
+      ev.EvalRange(*c.args[matrix_arg], g, name, &rw, [&](RangeSeries& rs) -> Status {
+        StepSeries s;
+        s.v.assign(g.n, 0);
+        s.has.assign(g.n, 0);
+        size_t lo = 0, hi = 0, count = 0;
+        const double range_s = static_cast<double>(rw.range) / 1000.0;
+        for (size_t i = 0; i < g.n; i++) {
+          const int64_t end = rw.window_end[i], start = end - rw.range;
+          while (hi < rs.t.size() && rs.t[hi] <= end) hi++;
+          while (lo < hi && rs.t[lo] < start) lo++;
+          // Windows move forward with the steps; with @ they stay put, so rewind.
+          if (lo > 0 && rs.t[lo - 1] >= start) {
+            lo = static_cast<size_t>(
+                std::lower_bound(rs.t.begin(), rs.t.begin() + static_cast<long>(hi), start) -
+                rs.t.begin());
+          }
+          if (lo == hi) continue;
+          Window w{rs.t.data() + lo, rs.v.data() + lo, hi - lo,     start, end,
+                   g.At(i),          range_s,          &scalar_arg, i};
+          double v;
+          bool ok;
+          if (kernel == nullptr) {
+            STRATA_RETURN_IF_ERROR(HoltWintersArgs(sf[i], tf[i]));
+            ok = HoltWinters(w, sf[i], tf[i], &v);
+          } else {
+            ok = kernel(w, &v);
+          }
+          if (!ok) continue;
+          s.v[i] = v;
+          s.has[i] = 1;
+          count++;
+        }
+        if (count == 0) return Status::OK();
+        s.labels = keep_name ? std::move(rs.labels) : rs.labels.Without("__name__");
+        out.vec.push_back(std::move(s));
+        return ev.Reserve(static_cast<int64_t>(count));
+      }));
   if (name == "absent_over_time") {
     StepSeries s;
     s.labels = AbsentLabels(*c.args[0]);

@@ -1,10 +1,14 @@
 #include "storage/merge.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace strata::storage {
 namespace {
 
+// Merges iterators in time order. Blocks rarely overlap, so the iterator holding the earliest
+// sample is followed directly until it passes the earliest head of the others (`boundary_`);
+// only then are the inputs compared again. Duplicated timestamps come out once.
 class ChainIterator : public SampleIterator {
  public:
   explicit ChainIterator(std::vector<std::unique_ptr<SampleIterator>> its)
@@ -14,11 +18,21 @@ class ChainIterator : public SampleIterator {
     if (!started_) {
       started_ = true;
       for (size_t i = 0; i < its_.size(); i++) valid_[i] = its_[i]->Next();
-    } else {
-      // Advance every input positioned at the current timestamp (drops duplicates).
-      for (size_t i = 0; i < its_.size(); i++) {
-        if (valid_[i] && its_[i]->t() == t_) valid_[i] = its_[i]->Next();
-      }
+      return Pick();
+    }
+    if (cur_ < 0) return false;
+    SampleIterator* c = its_[static_cast<size_t>(cur_)].get();
+    valid_[static_cast<size_t>(cur_)] = c->Next();
+    if (boundary_ > t_ && valid_[static_cast<size_t>(cur_)] && c->t() < boundary_) {
+      t_ = c->t();
+      v_ = c->v();
+      return true;
+    }
+    // Another input is at the sample just returned (a duplicate), or the current one ran out or
+    // passed another's head: advance duplicates and compare the heads again.
+    for (size_t i = 0; i < its_.size(); i++) {
+      if (static_cast<int>(i) != cur_ && valid_[i] && its_[i]->t() == t_)
+        valid_[i] = its_[i]->Next();
     }
     return Pick();
   }
@@ -40,15 +54,22 @@ class ChainIterator : public SampleIterator {
   }
 
  private:
+  // Makes the input with the earliest sample current and records the earliest other head.
   bool Pick() {
     cur_ = -1;
+    boundary_ = std::numeric_limits<int64_t>::max();
     for (size_t i = 0; i < its_.size(); i++) {
-      if (valid_[i] && (cur_ < 0 || its_[i]->t() < t_)) {
+      if (!valid_[i]) continue;
+      const int64_t t = its_[i]->t();
+      if (cur_ < 0 || t < t_) {
+        if (cur_ >= 0) boundary_ = std::min(boundary_, t_);
         cur_ = static_cast<int>(i);
-        t_ = its_[i]->t();
+        t_ = t;
+      } else {
+        boundary_ = std::min(boundary_, t);
       }
     }
-    if (cur_ < 0 || !status().ok()) return false;
+    if (cur_ < 0) return false;
     v_ = its_[static_cast<size_t>(cur_)]->v();
     return true;
   }
@@ -58,6 +79,7 @@ class ChainIterator : public SampleIterator {
   bool started_ = false;
   int cur_ = -1;
   int64_t t_ = 0;
+  int64_t boundary_ = 0;  // the earliest head among the inputs other than cur_
   double v_ = 0;
 };
 

@@ -86,3 +86,35 @@ TEST(MergeTest, ErrorsPropagate) {
 
 }  // namespace
 }  // namespace strata::storage
+
+namespace strata::storage {
+namespace {
+
+TEST(MergeTest, ChainFollowsDisjointBlocksAndInterleavesOverlaps) {
+  Samples a, b, c, want;
+  for (int t = 0; t < 100; t++) a.push_back({t, t});        // block 1
+  for (int t = 100; t < 200; t++) b.push_back({t, t});      // block 2, disjoint
+  for (int t = 150; t < 250; t += 2) c.push_back({t, -t});  // overlaps block 2, shares even t
+  for (int t = 0; t < 250; t++) {
+    if (t < 200) {
+      want.push_back({t, t});
+    } else if (t % 2 == 0) {
+      want.push_back({t, -t});
+    }
+  }
+  std::vector<std::unique_ptr<SampleIterator>> its;
+  its.push_back(std::make_unique<VecIterator>(c));
+  its.push_back(std::make_unique<VecIterator>(a));
+  its.push_back(std::make_unique<VecIterator>(b));
+  auto it = ChainSampleIterators(std::move(its));
+  Samples got;
+  while (it->Next()) got.emplace_back(it->t(), it->v());
+  // Where c and b share a timestamp, the first input holding it (c) wins.
+  for (auto& [t, v] : want) {
+    if (t >= 150 && t < 200 && t % 2 == 0) v = -t;
+  }
+  EXPECT_EQ(got, want);
+}
+
+}  // namespace
+}  // namespace strata::storage
