@@ -26,6 +26,10 @@ struct Window {
   double range_s;                  // the selector's range in seconds
   const std::vector<double>* arg;  // scalar argument per step, when the function has one
   size_t step;
+  // Indices (into the whole series) of the samples lower than their predecessor, and the index
+  // of t[0], so counter functions skip straight to the resets inside a window.
+  const std::vector<size_t>* resets;
+  size_t offset;
 };
 
 // Returns false when the function has no value for this window.
@@ -35,11 +39,9 @@ bool ExtrapolatedRate(const Window& w, bool counter, bool rate, double* out) {
   if (w.n < 2) return false;
   double result = w.v[w.n - 1] - w.v[0];
   if (counter) {
-    double prev = w.v[0];
-    for (size_t i = 1; i < w.n; i++) {
-      if (w.v[i] < prev) result += prev;
-      prev = w.v[i];
-    }
+    // Add the value before each reset, in order (the same sum as a scan over the window).
+    auto r = std::upper_bound(w.resets->begin(), w.resets->end(), w.offset);
+    for (; r != w.resets->end() && *r < w.offset + w.n; ++r) result += w.v[*r - w.offset - 1];
   }
   const double first_t = static_cast<double>(w.t[0]), last_t = static_cast<double>(w.t[w.n - 1]);
   double to_start = (first_t - static_cast<double>(w.start)) / 1000;
@@ -336,9 +338,15 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const Grid& g, siz
   }
   Value out{ValueType::kVector};
   const bool keep_name = name == "last_over_time";
+  const bool counter = name == "rate" || name == "increase";
+  std::vector<size_t> resets;
   RangeWindows rw;
   STRATA_RETURN_IF_ERROR(
       ev.EvalRange(*c.args[matrix_arg], g, name, &rw, [&](RangeSeries& rs) -> Status {
+        resets.clear();
+        for (size_t k = 1; counter && k < rs.v.size(); k++) {
+          if (rs.v[k] < rs.v[k - 1]) resets.push_back(k);
+        }
         StepSeries s;
         s.v.assign(g.n, 0);
         s.has.assign(g.n, 0);
@@ -355,8 +363,8 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const Grid& g, siz
                 rs.t.begin());
           }
           if (lo == hi) continue;
-          Window w{rs.t.data() + lo, rs.v.data() + lo, hi - lo,     start, end,
-                   g.At(i),          range_s,          &scalar_arg, i};
+          Window w{rs.t.data() + lo, rs.v.data() + lo, hi - lo, start,   end, g.At(i),
+                   range_s,          &scalar_arg,      i,       &resets, lo};
           double v;
           bool ok;
           if (kernel == nullptr) {
