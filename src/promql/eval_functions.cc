@@ -135,6 +135,18 @@ bool HoltWinters(const Window& w, double sf, double tf, double* out) {
   return true;
 }
 
+// Population variance with Kahan-compensated Welford updates (stddev/stdvar_over_time).
+double Variance(const Window& w) {
+  double count = 0, mean = 0, cmean = 0, aux = 0, caux = 0;
+  for (size_t i = 0; i < w.n; i++) {
+    count++;
+    const double delta = w.v[i] - (mean + cmean);
+    KahanAdd(delta / count, &mean, &cmean);
+    KahanAdd(delta * (w.v[i] - (mean + cmean)), &aux, &caux);
+  }
+  return (aux + caux) / count;
+}
+
 const std::unordered_map<std::string_view, RangeKernel>& RangeKernels() {
   static const auto* k = new std::unordered_map<std::string_view, RangeKernel>{
       {"rate", [](const Window& w, double* o) { return ExtrapolatedRate(w, true, true, o); }},
@@ -236,26 +248,12 @@ const std::unordered_map<std::string_view, RangeKernel>& RangeKernels() {
        }},
       {"stddev_over_time",
        [](const Window& w, double* o) {
-         double count = 0, mean = 0, cmean = 0, aux = 0, caux = 0;
-         for (size_t i = 0; i < w.n; i++) {
-           count++;
-           const double delta = w.v[i] - (mean + cmean);
-           KahanAdd(delta / count, &mean, &cmean);
-           KahanAdd(delta * (w.v[i] - (mean + cmean)), &aux, &caux);
-         }
-         *o = std::sqrt((aux + caux) / count);
+         *o = std::sqrt(Variance(w));
          return true;
        }},
       {"stdvar_over_time",
        [](const Window& w, double* o) {
-         double count = 0, mean = 0, cmean = 0, aux = 0, caux = 0;
-         for (size_t i = 0; i < w.n; i++) {
-           count++;
-           const double delta = w.v[i] - (mean + cmean);
-           KahanAdd(delta / count, &mean, &cmean);
-           KahanAdd(delta * (w.v[i] - (mean + cmean)), &aux, &caux);
-         }
-         *o = (aux + caux) / count;
+         *o = Variance(w);
          return true;
        }},
       {"quantile_over_time",

@@ -466,6 +466,28 @@ class Parser {
     return out;
   }
 
+  // "(" expr, expr, ... ")" (a trailing comma is allowed, as in Prometheus).
+  Result<std::vector<ExprPtr>> Arguments(std::string_view context) {
+    if (Peek().kind != Tok::kLParen) {
+      return Error(Peek().pos, "unexpected " + DescribeToken(Peek()) + " in " +
+                                   std::string(context) + ", expected \"(\"");
+    }
+    Take();
+    std::vector<ExprPtr> args;
+    while (Peek().kind != Tok::kRParen) {
+      STRATA_ASSIGN_OR_RETURN(ExprPtr a, Expression(0));
+      args.push_back(std::move(a));
+      if (Peek().kind == Tok::kComma) {
+        Take();
+      } else if (Peek().kind != Tok::kRParen) {
+        return Error(Peek().pos, "unexpected " + DescribeToken(Peek()) + " in " +
+                                     std::string(context) + ", expected \",\" or \")\"");
+      }
+    }
+    Take();
+    return args;
+  }
+
   Result<ExprPtr> Aggregation(AggOp op) {
     const int start = Take().pos;
     auto agg = std::make_unique<AggregateExpr>(op, PosRange{});
@@ -480,23 +502,7 @@ class Parser {
       STRATA_RETURN_IF_ERROR(grouping());
       grouped = true;
     }
-    if (Peek().kind != Tok::kLParen) {
-      return Error(Peek().pos,
-                   "unexpected " + DescribeToken(Peek()) + " in aggregation, expected \"(\"");
-    }
-    Take();
-    std::vector<ExprPtr> args;
-    while (Peek().kind != Tok::kRParen) {
-      STRATA_ASSIGN_OR_RETURN(ExprPtr a, Expression(0));
-      args.push_back(std::move(a));
-      if (Peek().kind == Tok::kComma) {
-        Take();
-      } else if (Peek().kind != Tok::kRParen) {
-        return Error(Peek().pos, "unexpected " + DescribeToken(Peek()) +
-                                     " in aggregation, expected \",\" or \")\"");
-      }
-    }
-    Take();
+    STRATA_ASSIGN_OR_RETURN(std::vector<ExprPtr> args, Arguments("aggregation"));
     if (!grouped && (PeekWord("by") || PeekWord("without"))) STRATA_RETURN_IF_ERROR(grouping());
     agg->pos = Range(start);
     const bool with_param = op == AggOp::kTopk || op == AggOp::kBottomk || op == AggOp::kQuantile ||
@@ -531,19 +537,7 @@ class Parser {
     if (f->experimental && !opts_.enable_experimental_functions) {
       return Error(name.pos, "function \"" + name.text + "\" is not enabled");
     }
-    Take();  // (
-    std::vector<ExprPtr> args;
-    while (Peek().kind != Tok::kRParen) {
-      STRATA_ASSIGN_OR_RETURN(ExprPtr a, Expression(0));
-      args.push_back(std::move(a));
-      if (Peek().kind == Tok::kComma) {
-        Take();
-      } else if (Peek().kind != Tok::kRParen) {
-        return Error(Peek().pos, "unexpected " + DescribeToken(Peek()) +
-                                     " in function call, expected \",\" or \")\"");
-      }
-    }
-    Take();
+    STRATA_ASSIGN_OR_RETURN(std::vector<ExprPtr> args, Arguments("function call"));
     PosRange p = Range(name.pos);
     const int nargs = static_cast<int>(f->arg_types.size()), got = static_cast<int>(args.size());
     const std::string fname = "\"" + std::string(f->name) + "\"";

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 
-from promserver import api, prometheus
+from promserver import api, missing_prometheus_tools, prometheus
 
 BASE = 1_700_000_000_000
 HOURS = 8
@@ -311,10 +311,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--strata', required=True)
     args = ap.parse_args()
-    for tool in ('promtool', 'prometheus'):
-        if shutil.which(tool) is None:
-            print(f'SKIP: {tool} not installed (apt-get install prometheus)')
-            return 77
+    if missing_prometheus_tools():
+        return 77
     rng = random.Random(4242)
     queries = HAND_WRITTEN + generated_queries(rng)
     evals = [('instant', {'time': f'{(BASE + h) / 1000:.3f}'}) for h in

@@ -2,12 +2,22 @@
 import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.parse
 import urllib.request
+
+
+def missing_prometheus_tools():
+    """Prints a SKIP line and returns True when promtool or prometheus is not installed."""
+    for tool in ('promtool', 'prometheus'):
+        if shutil.which(tool) is None:
+            print(f'SKIP: {tool} not installed (apt-get install prometheus)')
+            return True
+    return False
 
 
 def free_port():

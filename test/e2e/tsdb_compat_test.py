@@ -18,16 +18,14 @@ import math
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 
 from datagen import BASE_MS, gen_openmetrics
-from promserver import prometheus
+from promserver import missing_prometheus_tools, prometheus
 
 def run(cmd, **kw):
     r = subprocess.run(cmd, capture_output=True, **kw)
@@ -105,10 +103,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--strata', required=True)
     args = ap.parse_args()
-    for tool in ('promtool', 'prometheus'):
-        if shutil.which(tool) is None:
-            print(f'SKIP: {tool} not installed (apt-get install prometheus)')
-            return 77
+    if missing_prometheus_tools():
+        return 77
     rng = random.Random(20261125)
     ok = True
     with tempfile.TemporaryDirectory(prefix='strata-e2e-') as tmp:

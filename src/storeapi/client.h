@@ -1,0 +1,29 @@
+// A storage::Querier over a remote StoreAPI endpoint (a Thanos or Strata sidecar, store gateway
+// or querier): Select streams Series over gRPC and decodes the XOR chunks lazily.
+// Thread-safety: safe for concurrent Selects.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "storage/series.h"
+#include "storeapi/source.h"
+
+namespace strata::storeapi {
+
+class StoreClient : public storage::Querier {
+ public:
+  // address: host:port. Connection happens lazily; errors surface on the first call.
+  static std::unique_ptr<StoreClient> Connect(
+      const std::string& address, std::chrono::milliseconds timeout = std::chrono::seconds(120));
+  virtual Result<SourceInfo> Info() = 0;
+  virtual Result<std::vector<std::string>> LabelNames(const Matchers& matchers, int64_t mint,
+                                                      int64_t maxt) = 0;
+  virtual Result<std::vector<std::string>> LabelValues(const std::string& name,
+                                                       const Matchers& matchers, int64_t mint,
+                                                       int64_t maxt) = 0;
+};
+
+}  // namespace strata::storeapi

@@ -1,0 +1,217 @@
+#include "storeapi/server.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <condition_variable>
+#include <mutex>
+
+#include "info/infopb/rpc.grpc.pb.h"
+#include "store/storepb/rpc.grpc.pb.h"
+#include "storeapi/convert.h"
+
+namespace strata::storeapi {
+namespace {
+
+grpc::Status ToGrpc(const Status& st) {
+  if (st.ok()) return grpc::Status::OK;
+  grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
+  switch (st.code()) {
+    case StatusCode::kInvalidArgument:
+      code = grpc::StatusCode::INVALID_ARGUMENT;
+      break;
+    case StatusCode::kNotFound:
+      code = grpc::StatusCode::NOT_FOUND;
+      break;
+    case StatusCode::kResourceExhausted:
+      code = grpc::StatusCode::RESOURCE_EXHAUSTED;
+      break;
+    case StatusCode::kCancelled:
+      code = grpc::StatusCode::CANCELLED;
+      break;
+    case StatusCode::kDeadlineExceeded:
+      code = grpc::StatusCode::DEADLINE_EXCEEDED;
+      break;
+    case StatusCode::kPermissionDenied:
+      code = grpc::StatusCode::PERMISSION_DENIED;
+      break;
+    case StatusCode::kUnsupported:
+      code = grpc::StatusCode::UNIMPLEMENTED;
+      break;
+    default:
+      break;
+  }
+  return grpc::Status(code, st.message());
+}
+
+thanos::Chunk::Encoding ChunkEncoding(uint8_t tsdb_encoding) {
+  switch (tsdb_encoding) {
+    case 2:
+      return thanos::Chunk::HISTOGRAM;
+    case 3:
+      return thanos::Chunk::FLOAT_HISTOGRAM;
+    default:
+      return thanos::Chunk::XOR;
+  }
+}
+
+// Bounds the number of concurrent Series calls; later calls wait, as Thanos's gate does.
+class Gate {
+ public:
+  explicit Gate(int n) : free_(n) {}
+  void Enter() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return free_ > 0; });
+    free_--;
+  }
+  void Leave() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      free_++;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int free_;
+};
+
+class StoreService final : public thanos::Store::Service {
+ public:
+  StoreService(std::shared_ptr<SeriesSource> src, const ServerOptions& opts)
+      : src_(std::move(src)), opts_(opts), gate_(opts.max_concurrent_series_calls) {}
+
+  grpc::Status Info(grpc::ServerContext*, const thanos::InfoRequest*,
+                    thanos::InfoResponse* resp) override {
+    SourceInfo info = src_->Info();
+    resp->set_min_time(info.min_time);
+    resp->set_max_time(info.max_time);
+    resp->set_storetype(opts_.component_type == "sidecar" ? thanos::SIDECAR
+                        : opts_.component_type == "query" ? thanos::QUERY
+                                                          : thanos::STORE);
+    if (info.label_sets.size() == 1) ToProto(info.label_sets[0], resp->mutable_labels());
+    for (const auto& ls : info.label_sets) ToProto(ls, resp->add_label_sets()->mutable_labels());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Series(grpc::ServerContext* ctx, const thanos::SeriesRequest* req,
+                      grpc::ServerWriter<thanos::SeriesResponse>* writer) override {
+    auto matchers = FromProto(req->matchers());
+    if (!matchers.ok()) return ToGrpc(matchers.status());
+    if (req->min_time() > req->max_time()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "min_time is after max_time");
+    }
+    gate_.Enter();
+    thanos::SeriesResponse resp;
+    Status st =
+        src_->Series(*matchers, req->min_time(), req->max_time(), req->skip_chunks(),
+                     [&](const Labels& labels, const std::vector<RawChunk>& chunks) -> Status {
+                       if (ctx->IsCancelled())
+                         return Status(StatusCode::kCancelled, "series call canceled");
+                       resp.Clear();
+                       auto* s = resp.mutable_series();
+                       ToProto(labels, s->mutable_labels());
+                       for (const auto& c : chunks) {
+                         auto* ac = s->add_chunks();
+                         ac->set_min_time(c.min_time);
+                         ac->set_max_time(c.max_time);
+                         ac->mutable_raw()->set_type(ChunkEncoding(c.encoding));
+                         ac->mutable_raw()->set_data(c.data.data(), c.data.size());
+                       }
+                       if (!writer->Write(resp))
+                         return Status(StatusCode::kCancelled, "client went away");
+                       return Status::OK();
+                     });
+    gate_.Leave();
+    return ToGrpc(st);
+  }
+
+  grpc::Status LabelNames(grpc::ServerContext*, const thanos::LabelNamesRequest* req,
+                          thanos::LabelNamesResponse* resp) override {
+    auto matchers = FromProto(req->matchers());
+    if (!matchers.ok()) return ToGrpc(matchers.status());
+    auto names = src_->LabelNames(*matchers, req->start(), req->end());
+    if (!names.ok()) return ToGrpc(names.status());
+    for (auto& n : *names) resp->add_names(std::move(n));
+    return grpc::Status::OK;
+  }
+
+  grpc::Status LabelValues(grpc::ServerContext*, const thanos::LabelValuesRequest* req,
+                           thanos::LabelValuesResponse* resp) override {
+    if (req->label().empty())
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "label name parameter cannot be empty");
+    auto matchers = FromProto(req->matchers());
+    if (!matchers.ok()) return ToGrpc(matchers.status());
+    auto values = src_->LabelValues(req->label(), *matchers, req->start(), req->end());
+    if (!values.ok()) return ToGrpc(values.status());
+    for (auto& v : *values) resp->add_values(std::move(v));
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::shared_ptr<SeriesSource> src_;
+  ServerOptions opts_;
+  Gate gate_;
+};
+
+class InfoService final : public thanos::info::Info::Service {
+ public:
+  InfoService(std::shared_ptr<SeriesSource> src, std::string component)
+      : src_(std::move(src)), component_(std::move(component)) {}
+
+  grpc::Status Info(grpc::ServerContext*, const thanos::info::InfoRequest*,
+                    thanos::info::InfoResponse* resp) override {
+    SourceInfo info = src_->Info();
+    for (const auto& ls : info.label_sets) ToProto(ls, resp->add_label_sets()->mutable_labels());
+    resp->set_componenttype(component_);
+    auto* store = resp->mutable_store();
+    store->set_min_time(info.min_time);
+    store->set_max_time(info.max_time);
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::shared_ptr<SeriesSource> src_;
+  std::string component_;
+};
+
+class GrpcStoreServer : public StoreServer {
+ public:
+  GrpcStoreServer(std::shared_ptr<SeriesSource> src, const ServerOptions& opts)
+      : store_(src, opts), info_(src, opts.component_type) {}
+
+  Status Start(const std::string& address) {
+    grpc::ServerBuilder b;
+    b.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
+    b.RegisterService(&store_);
+    b.RegisterService(&info_);
+    b.SetMaxSendMessageSize(-1);
+    server_ = b.BuildAndStart();
+    if (!server_ || port_ == 0) return Status::IOError("cannot listen on gRPC address " + address);
+    return Status::OK();
+  }
+  int port() const override { return port_; }
+  void Shutdown() override {
+    if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  }
+  ~GrpcStoreServer() override { Shutdown(); }
+
+ private:
+  StoreService store_;
+  InfoService info_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<StoreServer>> StoreServer::Start(const ServerOptions& opts,
+                                                        std::shared_ptr<SeriesSource> source) {
+  auto s = std::make_unique<GrpcStoreServer>(std::move(source), opts);
+  STRATA_RETURN_IF_ERROR(s->Start(opts.address));
+  return std::unique_ptr<StoreServer>(std::move(s));
+}
+
+}  // namespace strata::storeapi

@@ -1,0 +1,30 @@
+// A gRPC server offering thanos.Store (Info, Series, LabelNames, LabelValues) and
+// thanos.info.Info over a SeriesSource, wire-compatible with Thanos v0.34 queriers.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "storeapi/source.h"
+
+namespace strata::storeapi {
+
+struct ServerOptions {
+  std::string address = "0.0.0.0:10901";  // Thanos's default --grpc-address
+  std::string component_type = "store";   // thanos.info ComponentType: store, sidecar, query, ...
+  int max_concurrent_series_calls =
+      20;  // Thanos's --store.limits... / --store.grpc.series-max-concurrency
+};
+
+class StoreServer {
+ public:
+  virtual ~StoreServer() = default;
+  // Binds and serves in background threads; fails with a clear message if the address is taken.
+  static Result<std::unique_ptr<StoreServer>> Start(const ServerOptions& opts,
+                                                    std::shared_ptr<SeriesSource> source);
+  virtual int port() const = 0;
+  // Stops accepting calls and waits for running ones.
+  virtual void Shutdown() = 0;
+};
+
+}  // namespace strata::storeapi

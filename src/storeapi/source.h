@@ -1,0 +1,58 @@
+// What a StoreAPI server serves: series with their chunks exactly as stored, label names and
+// values, and the endpoint's time range and external label sets. Sidecars, store gateways and
+// queriers each provide one; storeapi::StoreServer puts it on the wire.
+// Thread-safety: implementations must allow concurrent calls.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/labels.h"
+#include "base/matcher.h"
+#include "base/status.h"
+#include "tsdb/block.h"
+
+namespace strata::storeapi {
+
+// One chunk of a series, still encoded (XOR for float samples).
+struct RawChunk {
+  int64_t min_time = 0;
+  int64_t max_time = 0;
+  uint8_t encoding = 1;   // the TSDB chunk encoding byte (1 = XOR)
+  std::string_view data;  // valid until the callback returns
+};
+
+struct SourceInfo {
+  std::vector<Labels> label_sets;  // external label sets (one per distinct set of blocks)
+  int64_t min_time = 0;
+  int64_t max_time = 0;
+};
+
+using SeriesFn = std::function<Status(const Labels& labels, const std::vector<RawChunk>& chunks)>;
+
+class SeriesSource {
+ public:
+  virtual ~SeriesSource() = default;
+  virtual SourceInfo Info() const = 0;
+  // Calls fn for every series matching all matchers with data in [mint, maxt], in label order,
+  // with its chunks overlapping the range in time order (none when skip_chunks).
+  virtual Status Series(const Matchers& matchers, int64_t mint, int64_t maxt, bool skip_chunks,
+                        const SeriesFn& fn) = 0;
+  virtual Result<std::vector<std::string>> LabelNames(const Matchers& matchers, int64_t mint,
+                                                      int64_t maxt) = 0;
+  virtual Result<std::vector<std::string>> LabelValues(const std::string& name,
+                                                       const Matchers& matchers, int64_t mint,
+                                                       int64_t maxt) = 0;
+};
+
+// Serves local blocks. Each block's Thanos external labels (meta.json thanos.labels) are added to
+// its series, and matchers on those labels select blocks, as Thanos's store gateway does.
+// Tombstones are not applied to raw chunks (Thanos's components do not either).
+std::unique_ptr<SeriesSource> NewBlocksSource(
+    std::vector<std::shared_ptr<const tsdb::Block>> blocks);
+
+}  // namespace strata::storeapi

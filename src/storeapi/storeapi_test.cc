@@ -1,0 +1,142 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "promql/engine.h"
+#include "storage/block_querier.h"
+#include "storeapi/client.h"
+#include "storeapi/server.h"
+#include "tsdb/block_writer.h"
+
+namespace strata::storeapi {
+namespace {
+
+namespace fs = std::filesystem;
+
+class StoreApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("strata-storeapi-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    // Two replicas of one cluster: same series, different external labels; replica 1 has a gap.
+    for (int replica = 0; replica < 2; replica++) {
+      tsdb::BlockWriter w(dir_.string());
+      for (int s = 0; s < 30; s++) {
+        Labels l{{"__name__", s % 2 ? "up" : "requests_total"},
+                 {"instance", "i" + std::to_string(s)}};
+        for (int t = 0; t < 720; t++) {
+          if (replica == 1 && t > 100 && t < 200) continue;
+          ASSERT_TRUE(w.Append(l, int64_t{t} * 15000, t * (s + 1)).ok());
+        }
+      }
+      tsdb::ThanosMeta thanos;
+      thanos.labels = Labels{{"cluster", "eu"}, {"replica", std::to_string(replica)}};
+      thanos.source = "sidecar";
+      ASSERT_TRUE(w.Flush(thanos).ok());
+    }
+    std::vector<std::shared_ptr<const tsdb::Block>> blocks;
+    auto dirs = tsdb::ListBlockDirs(dir_.string());
+    ASSERT_TRUE(dirs.ok());
+    for (const auto& d : *dirs) blocks.push_back(std::move(*tsdb::Block::Open(d)));
+    blocks_ = blocks;
+    ServerOptions opts;
+    opts.address = "127.0.0.1:0";
+    auto server = StoreServer::Start(opts, NewBlocksSource(blocks));
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(*server);
+    client_ = StoreClient::Connect("127.0.0.1:" + std::to_string(server_->port()));
+  }
+  void TearDown() override {
+    server_->Shutdown();
+    fs::remove_all(dir_);
+  }
+
+  fs::path dir_;
+  std::vector<std::shared_ptr<const tsdb::Block>> blocks_;
+  std::unique_ptr<StoreServer> server_;
+  std::unique_ptr<StoreClient> client_;
+};
+
+TEST_F(StoreApiTest, InfoListsExternalLabelSetsAndTimeRange) {
+  auto info = client_->Info();
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  ASSERT_EQ(info->label_sets.size(), 2u);
+  EXPECT_EQ(info->label_sets[0].String(), "{cluster=\"eu\", replica=\"0\"}");
+  EXPECT_EQ(info->min_time, 0);
+  EXPECT_EQ(info->max_time, 719 * 15000 + 1);
+}
+
+TEST_F(StoreApiTest, SeriesCarryExternalLabelsAndAllSamples) {
+  storage::SelectHints h{0, 720 * 15000, 0, 0, ""};
+  auto set = client_->Select(h, {*Matcher::Make(MatchType::kEqual, "__name__", "up"),
+                                 *Matcher::Make(MatchType::kEqual, "replica", "1")});
+  int series = 0;
+  while (set->Next()) {
+    auto s = set->At();
+    EXPECT_EQ(s->labels().Get("replica"), "1");
+    EXPECT_EQ(s->labels().Get("cluster"), "eu");
+    auto it = s->Iterator();
+    int n = 0;
+    while (it->Next()) n++;
+    EXPECT_TRUE(it->status().ok());
+    EXPECT_EQ(n, 720 - 99);
+    series++;
+  }
+  ASSERT_TRUE(set->status().ok()) << set->status().ToString();
+  EXPECT_EQ(series, 15);
+}
+
+TEST_F(StoreApiTest, PromqlOverTheWireEqualsLocalBlocks) {
+  // Locally, external labels are not part of the series, so compare per replica with the
+  // replica label dropped.
+  promql::Engine engine;
+  auto remote = engine.RangeQuery(*client_, "sum by (replica) (rate(requests_total[5m]))", 0,
+                                  10000000, 60000);
+  ASSERT_TRUE(remote.ok()) << remote.status().ToString();
+  ASSERT_EQ(remote->matrix.size(), 2u);
+  for (int replica = 0; replica < 2; replica++) {
+    auto local_q = storage::NewBlockQuerier(blocks_[replica]);
+    auto local = engine.RangeQuery(*local_q, "sum(rate(requests_total[5m]))", 0, 10000000, 60000);
+    ASSERT_TRUE(local.ok());
+    const std::string rep =
+        blocks_[replica]->meta().thanos->labels.Get("replica") == "0" ? "0" : "1";
+    const auto& r = remote->matrix[rep == "0" ? 0 : 1];
+    ASSERT_EQ(r.points.size(), local->matrix[0].points.size());
+    for (size_t i = 0; i < r.points.size(); i++) {
+      EXPECT_EQ(r.points[i].t, local->matrix[0].points[i].t);
+      EXPECT_EQ(r.points[i].v, local->matrix[0].points[i].v);
+    }
+  }
+}
+
+std::string Joined(const Result<std::vector<std::string>>& r) {
+  if (!r.ok()) return "error: " + r.status().ToString();
+  std::string s;
+  for (const auto& x : r.value()) s += x + ",";
+  return s;
+}
+
+TEST_F(StoreApiTest, LabelNamesAndValues) {
+  EXPECT_EQ(Joined(client_->LabelNames({}, 0, 10000000)), "__name__,cluster,instance,replica,");
+  EXPECT_EQ(Joined(client_->LabelValues("replica", {}, 0, 10000000)), "0,1,");
+  EXPECT_EQ(Joined(client_->LabelValues(
+                "__name__", {*Matcher::Make(MatchType::kEqual, "instance", "i1")}, 0, 10000000)),
+            "up,");
+}
+
+TEST_F(StoreApiTest, ErrorsAreClear) {
+  storage::SelectHints h{10, 0, 0, 0, ""};
+  auto set = client_->Select(h, {*Matcher::Make(MatchType::kEqual, "__name__", "up")});
+  EXPECT_FALSE(set->Next());
+  EXPECT_EQ(set->status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(set->status().message().find("min_time is after max_time"), std::string::npos);
+
+  auto gone = StoreClient::Connect("127.0.0.1:1", std::chrono::milliseconds(500));
+  auto info = gone->Info();
+  ASSERT_FALSE(info.ok());
+  EXPECT_NE(info.status().message().find("store 127.0.0.1:1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace strata::storeapi
