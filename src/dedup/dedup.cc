@@ -1,0 +1,210 @@
+#include "dedup/dedup.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <limits>
+
+namespace strata::dedup {
+namespace {
+
+constexpr int64_t kNoTime = std::numeric_limits<int64_t>::min();
+constexpr int64_t kInitialPenalty = 5000;  // ms; before two samples give an interval
+
+bool IsStaleMarker(double v) { return std::bit_cast<uint64_t>(v) == 0x7ff0000000000002ull; }
+
+bool IsCounterFunction(std::string_view f) {
+  return f == "rate" || f == "increase" || f == "irate" || f == "resets";
+}
+
+// An iterator whose values can be raised after a replica switch, so a counter never appears
+// to go down (Thanos's adjustable series iterators).
+class Adjustable {
+ public:
+  virtual ~Adjustable() = default;
+  virtual bool Seek(int64_t t) = 0;
+  virtual bool Next() = 0;
+  virtual int64_t t() const = 0;
+  virtual double v() const = 0;
+  // Raises the values so the current one is at least `last`.
+  virtual void AdjustTo(double last) = 0;
+  virtual Status status() const = 0;
+};
+
+class Replica : public Adjustable {
+ public:
+  explicit Replica(std::unique_ptr<storage::SampleIterator> it) : it_(std::move(it)) {}
+  bool Seek(int64_t t) override { return it_->Seek(t); }
+  bool Next() override { return it_->Next(); }
+  int64_t t() const override { return it_->t(); }
+  double v() const override {
+    const double raw = it_->v();
+    // A stale marker must stay bit-exact (adding to it would turn it into an ordinary NaN).
+    return IsStaleMarker(raw) ? raw : raw + adjust_;
+  }
+  void AdjustTo(double last) override {
+    if (last > v()) adjust_ += last - v();
+  }
+  Status status() const override { return it_->status(); }
+
+ private:
+  std::unique_ptr<storage::SampleIterator> it_;
+  double adjust_ = 0;
+};
+
+// Thanos's penalty-based dedup of two (possibly already merged) replicas.
+class PenaltyIterator : public Adjustable {
+ public:
+  PenaltyIterator(std::unique_ptr<Adjustable> a, std::unique_ptr<Adjustable> b, bool counter)
+      : a_(std::move(a)), b_(std::move(b)), counter_(counter) {
+    aok_ = a_->Next();
+    bok_ = b_->Next();
+  }
+
+  bool Next() override {
+    const bool had = last_t_ != kNoTime;
+    const double last_v = had ? v() : 0;
+    const bool was_a = use_a_;
+    const bool ok = Step();
+    if (ok && had && counter_ && use_a_ != was_a) (use_a_ ? a_ : b_)->AdjustTo(last_v);
+    return ok;
+  }
+
+  // Iterates rather than seeking the inputs, so gaps in one replica are not missed.
+  bool Seek(int64_t t) override {
+    if (last_t_ != kNoTime && last_t_ >= t) return true;
+    while (Next()) {
+      if (last_t_ >= t) return true;
+    }
+    return false;
+  }
+  int64_t t() const override { return use_a_ ? a_->t() : b_->t(); }
+  double v() const override { return use_a_ ? a_->v() : b_->v(); }
+  void AdjustTo(double last) override {
+    if (aok_) a_->AdjustTo(last);
+    if (bok_) b_->AdjustTo(last);
+  }
+  Status status() const override {
+    Status st = a_->status();
+    return st.ok() ? b_->status() : st;
+  }
+
+ private:
+  bool Step() {
+    // Advance both inputs past the last returned sample plus their penalty.
+    if (aok_) aok_ = a_->Seek(SeekTarget(pen_a_));
+    if (bok_) bok_ = b_->Seek(SeekTarget(pen_b_));
+    if (!aok_ && !bok_) return false;
+    if (!aok_ || !bok_) {
+      use_a_ = aok_;
+      last_t_ = t();
+      (use_a_ ? pen_a_ : pen_b_) = 0;
+      return true;
+    }
+    const int64_t ta = a_->t(), tb = b_->t();
+    use_a_ = ta <= tb;
+    const int64_t chosen = use_a_ ? ta : tb;
+    // The replica not chosen must skip twice the last interval, so no sample lands too close.
+    int64_t& other_pen = use_a_ ? pen_b_ : pen_a_;
+    other_pen = last_t_ != kNoTime ? 2 * (chosen - last_t_) : kInitialPenalty;
+    (use_a_ ? pen_a_ : pen_b_) = 0;
+    last_t_ = chosen;
+    return true;
+  }
+  int64_t SeekTarget(int64_t pen) const { return last_t_ == kNoTime ? kNoTime : last_t_ + 1 + pen; }
+
+  std::unique_ptr<Adjustable> a_, b_;
+  bool counter_;
+  bool aok_ = false, bok_ = false, use_a_ = false;
+  int64_t last_t_ = kNoTime;
+  int64_t pen_a_ = 0, pen_b_ = 0;
+};
+
+// Presents an Adjustable as a SampleIterator.
+class DedupIterator : public storage::SampleIterator {
+ public:
+  explicit DedupIterator(std::unique_ptr<Adjustable> it) : it_(std::move(it)) {}
+  bool Next() override { return it_->Next(); }
+  bool Seek(int64_t t) override { return it_->Seek(t); }
+  int64_t t() const override { return it_->t(); }
+  double v() const override { return it_->v(); }
+  Status status() const override { return it_->status(); }
+
+ private:
+  std::unique_ptr<Adjustable> it_;
+};
+
+class DedupSeries : public storage::Series {
+ public:
+  DedupSeries(Labels l, std::vector<std::shared_ptr<const storage::Series>> replicas, bool counter)
+      : labels_(std::move(l)), replicas_(std::move(replicas)), counter_(counter) {}
+  const Labels& labels() const override { return labels_; }
+  std::unique_ptr<storage::SampleIterator> Iterator() const override {
+    if (replicas_.size() == 1) return replicas_[0]->Iterator();
+    std::unique_ptr<Adjustable> it = std::make_unique<Replica>(replicas_[0]->Iterator());
+    for (size_t i = 1; i < replicas_.size(); i++) {
+      it = std::make_unique<PenaltyIterator>(
+          std::move(it), std::make_unique<Replica>(replicas_[i]->Iterator()), counter_);
+    }
+    return std::make_unique<DedupIterator>(std::move(it));
+  }
+
+ private:
+  Labels labels_;
+  std::vector<std::shared_ptr<const storage::Series>> replicas_;
+  bool counter_;
+};
+
+class DedupQuerier : public storage::Querier {
+ public:
+  DedupQuerier(std::shared_ptr<storage::Querier> inner, std::vector<std::string> replica_labels)
+      : inner_(std::move(inner)), replica_labels_(std::move(replica_labels)) {}
+  std::unique_ptr<storage::SeriesSet> Select(const storage::SelectHints& hints,
+                                             const Matchers& matchers) override {
+    return DedupSeriesSet(inner_->Select(hints, matchers), replica_labels_, hints.func);
+  }
+
+ private:
+  std::shared_ptr<storage::Querier> inner_;
+  std::vector<std::string> replica_labels_;
+};
+
+}  // namespace
+
+std::unique_ptr<storage::SeriesSet> DedupSeriesSet(std::unique_ptr<storage::SeriesSet> in,
+                                                   const std::vector<std::string>& replica_labels,
+                                                   std::string_view func) {
+  struct Entry {
+    Labels key;  // labels without the replica labels
+    std::shared_ptr<const storage::Series> series;
+  };
+  std::vector<Entry> entries;
+  while (in->Next()) {
+    auto s = in->At();
+    Labels key = s->labels();
+    for (const auto& r : replica_labels) key = key.Without(r);
+    entries.push_back({std::move(key), std::move(s)});
+  }
+  if (!in->status().ok()) return storage::ErrorSeriesSet(in->status());
+  // Stable: replicas keep their input (label) order inside a group.
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const Entry& a, const Entry& b) { return a.key < b.key; });
+  const bool counter = IsCounterFunction(func);
+  std::vector<std::shared_ptr<const storage::Series>> out;
+  for (size_t i = 0; i < entries.size();) {
+    size_t j = i;
+    std::vector<std::shared_ptr<const storage::Series>> replicas;
+    for (; j < entries.size() && entries[j].key == entries[i].key; j++)
+      replicas.push_back(entries[j].series);
+    out.push_back(std::make_shared<DedupSeries>(entries[i].key, std::move(replicas), counter));
+    i = j;
+  }
+  return storage::VectorSeriesSet(std::move(out));
+}
+
+std::unique_ptr<storage::Querier> NewDedupQuerier(std::shared_ptr<storage::Querier> inner,
+                                                  std::vector<std::string> replica_labels) {
+  return std::make_unique<DedupQuerier>(std::move(inner), std::move(replica_labels));
+}
+
+}  // namespace strata::dedup

@@ -1,0 +1,27 @@
+// Deduplication of HA replica series, as Thanos's querier does it (--query.replica-label):
+// series that are equal except for the replica labels become one series whose samples come
+// from one replica at a time. The penalty algorithm switches to another replica only after a
+// gap larger than twice the last sample interval, so replicas are never interleaved within a
+// scrape interval; for counter functions (rate, increase, irate, resets) values are adjusted
+// on a switch so a lower replica never shows up as a counter reset.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/series.h"
+
+namespace strata::dedup {
+
+// Strips the replica labels from every series of `in`, sorts, and merges each group of replicas.
+std::unique_ptr<storage::SeriesSet> DedupSeriesSet(std::unique_ptr<storage::SeriesSet> in,
+                                                   const std::vector<std::string>& replica_labels,
+                                                   std::string_view func);
+
+// A Querier whose Select deduplicates `inner`'s series (the function hint decides counter mode).
+std::unique_ptr<storage::Querier> NewDedupQuerier(std::shared_ptr<storage::Querier> inner,
+                                                  std::vector<std::string> replica_labels);
+
+}  // namespace strata::dedup
