@@ -1,0 +1,271 @@
+#include "query/api.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+
+#include "base/timestamp.h"
+#include "promql/json.h"
+
+namespace strata::query {
+namespace {
+
+using server::HttpRequest;
+using server::HttpResponse;
+
+HttpResponse ErrorResponse(int code, const char* type, const std::string& msg) {
+  std::string body = "{\"status\":\"error\",\"errorType\":\"";
+  body += type;
+  body += "\",\"error\":";
+  promql::AppendJsonString(&body, msg);
+  body += "}";
+  return {code, "application/json", std::move(body), {}};
+}
+
+HttpResponse BadData(const std::string& msg) { return ErrorResponse(400, "bad_data", msg); }
+
+// Maps an evaluation failure to Prometheus's error type and HTTP status.
+HttpResponse EvalError(const Status& st) {
+  switch (st.code()) {
+    case StatusCode::kDeadlineExceeded:
+      return ErrorResponse(503, "timeout", st.message());
+    case StatusCode::kCancelled:
+      return ErrorResponse(499, "canceled", st.message());
+    case StatusCode::kIOError:
+    case StatusCode::kInternal:
+    case StatusCode::kCorruption:
+      return ErrorResponse(500, "internal", st.message());
+    default:
+      return ErrorResponse(422, "execution", st.message());
+  }
+}
+
+HttpResponse Success(const std::string& data, const std::vector<std::string>& warnings) {
+  std::string body = "{\"status\":\"success\",\"data\":" + data;
+  if (!warnings.empty()) {
+    body += ",\"warnings\":[";
+    for (size_t i = 0; i < warnings.size(); i++) {
+      if (i > 0) body += ",";
+      promql::AppendJsonString(&body, warnings[i]);
+    }
+    body += "]";
+  }
+  return {200, "application/json", body + "}", {}};
+}
+
+std::string StringArray(const std::vector<std::string>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); i++) {
+    if (i > 0) s += ",";
+    promql::AppendJsonString(&s, v[i]);
+  }
+  return s + "]";
+}
+
+// Bounds concurrent queries (--query.max-concurrent); others wait their turn.
+class Gate {
+ public:
+  explicit Gate(int n) : free_(n) {}
+  void Enter() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return free_ > 0; });
+    free_--;
+  }
+  void Leave() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      free_++;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int free_;
+};
+
+class Api {
+ public:
+  Api(ApiOptions opts,
+      std::function<std::vector<std::shared_ptr<storeapi::StoreClient>>()> endpoints)
+      : opts_(std::move(opts)), endpoints_(std::move(endpoints)), gate_(opts_.max_concurrent) {}
+
+  // A proxy for one request, honouring its dedup / partial_response / replicaLabels[] params.
+  std::shared_ptr<ProxyQuerier> Proxy(const HttpRequest& req) {
+    ProxyOptions p = opts_.proxy;
+    if (req.HasParam("dedup")) p.dedup = req.Param("dedup") != "false";
+    if (req.HasParam("partial_response"))
+      p.partial_response = req.Param("partial_response") != "false";
+    auto rl = req.Params("replicaLabels[]");
+    if (!rl.empty()) p.replica_labels = rl;
+    return std::make_shared<ProxyQuerier>(endpoints_(), p);
+  }
+
+  Result<int64_t> TimeParam(const HttpRequest& req, const std::string& name, int64_t def) {
+    if (!req.HasParam(name) || req.Param(name).empty()) return def;
+    auto t = ParseApiTime(req.Param(name));
+    if (!t.ok())
+      return Status::InvalidArgument("invalid parameter \"" + name + "\": " + t.status().message());
+    return *t;
+  }
+
+  promql::Engine EngineFor(const HttpRequest& req, Status* st) {
+    promql::EngineOptions e = opts_.engine;
+    if (req.HasParam("timeout")) {
+      auto d = ParseApiDuration(req.Param("timeout"));
+      if (!d.ok()) {
+        *st = Status::InvalidArgument("invalid parameter \"timeout\": " + d.status().message());
+      } else if (*d < e.timeout.count()) {
+        e.timeout = std::chrono::milliseconds(*d);
+      }
+    }
+    return promql::Engine(e);
+  }
+
+  HttpResponse Query(const HttpRequest& req, bool range) {
+    const std::string q = req.Param("query");
+    Status st;
+    promql::Engine engine = EngineFor(req, &st);
+    if (!st.ok()) return BadData(st.message());
+    auto expr = promql::ParseExpr(q, opts_.engine.parse);
+    if (!expr.ok()) return BadData(expr.status().message());
+    int64_t start = 0, end = 0, step = 0;
+    if (range) {
+      for (const char* p : {"start", "end", "step"}) {
+        if (!req.HasParam(p))
+          return BadData(std::string("invalid parameter \"") + p + "\": missing");
+      }
+      auto s = TimeParam(req, "start", 0);
+      auto e = TimeParam(req, "end", 0);
+      if (!s.ok()) return BadData(s.status().message());
+      if (!e.ok()) return BadData(e.status().message());
+      auto d = ParseApiDuration(req.Param("step"));
+      if (!d.ok()) return BadData("invalid parameter \"step\": " + d.status().message());
+      start = *s;
+      end = *e;
+      step = *d;
+      if (end < start) return BadData("end timestamp must not be before start time");
+      if (step <= 0)
+        return BadData(
+            "zero or negative query resolution step widths are not accepted. Try a positive "
+            "integer");
+      if ((end - start) / step > 11000) {
+        return BadData(
+            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query "
+            "resolution (?step=XX)");
+      }
+    } else {
+      auto t = TimeParam(req, "time", NowMs());
+      if (!t.ok()) return BadData(t.status().message());
+      start = end = *t;
+    }
+    auto proxy = Proxy(req);
+    gate_.Enter();
+    auto r = engine.Exec(*proxy, std::move(*expr), start, end, step, !range);
+    gate_.Leave();
+    if (!r.ok()) return EvalError(r.status());
+    auto warnings = proxy->TakeWarnings();
+    warnings.insert(warnings.end(), r->warnings.begin(), r->warnings.end());
+    return Success(promql::FormatResultData(*r), warnings);
+  }
+
+  // match[] selectors, or an error response.
+  Result<std::vector<Matchers>> Selectors(const HttpRequest& req, bool required) {
+    std::vector<Matchers> out;
+    for (const auto& m : req.Params("match[]")) {
+      auto ms = promql::ParseMetricSelector(m);
+      if (!ms.ok()) return Status::InvalidArgument(ms.status().message());
+      out.push_back(std::move(*ms));
+    }
+    if (required && out.empty()) return Status::InvalidArgument("no match[] parameter provided");
+    return out;
+  }
+
+  HttpResponse Series(const HttpRequest& req) {
+    auto sels = Selectors(req, true);
+    if (!sels.ok()) return BadData(sels.status().message());
+    auto start = TimeParam(req, "start", kMinTime / 2);
+    auto end = TimeParam(req, "end", kMaxTime / 2);
+    if (!start.ok() || !end.ok()) return BadData((start.ok() ? end : start).status().message());
+    auto proxy = Proxy(req);
+    std::vector<Labels> all;
+    for (const auto& ms : *sels) {
+      auto set = proxy->Select({*start, *end, 0, 0, "series"}, ms);
+      while (set->Next()) all.push_back(set->At()->labels());
+      if (!set->status().ok()) return EvalError(set->status());
+    }
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    std::string data = "[";
+    for (size_t i = 0; i < all.size(); i++) {
+      if (i > 0) data += ",";
+      promql::AppendJsonLabels(&data, all[i]);
+    }
+    return Success(data + "]", proxy->TakeWarnings());
+  }
+
+  HttpResponse LabelsOrValues(const HttpRequest& req, const std::string* name) {
+    auto sels = Selectors(req, false);
+    if (!sels.ok()) return BadData(sels.status().message());
+    auto start = TimeParam(req, "start", kMinTime / 2);
+    auto end = TimeParam(req, "end", kMaxTime / 2);
+    if (!start.ok() || !end.ok()) return BadData((start.ok() ? end : start).status().message());
+    if (name != nullptr && !IsValidLabelName(*name))
+      return BadData("invalid label name: \"" + *name + "\"");
+    auto proxy = Proxy(req);
+    std::set<std::string> result;
+    if (sels->empty()) sels->push_back({});
+    for (const auto& ms : *sels) {
+      auto r = name == nullptr ? proxy->LabelNames(ms, *start, *end)
+                               : proxy->LabelValues(*name, ms, *start, *end);
+      if (!r.ok()) return EvalError(r.status());
+      result.insert(r->begin(), r->end());
+    }
+    return Success(StringArray({result.begin(), result.end()}), proxy->TakeWarnings());
+  }
+
+  ApiOptions opts_;
+  std::function<std::vector<std::shared_ptr<storeapi::StoreClient>>()> endpoints_;
+  Gate gate_;
+};
+
+}  // namespace
+
+void RegisterApi(server::Router& router, ApiOptions opts,
+                 std::function<std::vector<std::shared_ptr<storeapi::StoreClient>>()> endpoints) {
+  auto api = std::make_shared<Api>(std::move(opts), std::move(endpoints));
+  router.Handle("/api/v1/query", [api](const HttpRequest& r) { return api->Query(r, false); });
+  router.Handle("/api/v1/query_range", [api](const HttpRequest& r) { return api->Query(r, true); });
+  router.Handle("/api/v1/series", [api](const HttpRequest& r) { return api->Series(r); });
+  router.Handle("/api/v1/labels",
+                [api](const HttpRequest& r) { return api->LabelsOrValues(r, nullptr); });
+  router.HandlePrefix("/api/v1/label/", [api](const HttpRequest& r) {
+    const std::string prefix = "/api/v1/label/", suffix = "/values";
+    if (!r.path.ends_with(suffix) || r.path.size() <= prefix.size() + suffix.size()) {
+      return HttpResponse{404, "text/plain; charset=utf-8", "404 page not found\n", {}};
+    }
+    const std::string name =
+        r.path.substr(prefix.size(), r.path.size() - prefix.size() - suffix.size());
+    return api->LabelsOrValues(r, &name);
+  });
+  router.Handle("/api/v1/format_query", [api](const HttpRequest& r) {
+    auto e = promql::ParseExpr(r.Param("query"), api->opts_.engine.parse);
+    if (!e.ok()) return BadData(e.status().message());
+    std::string data;
+    promql::AppendJsonString(&data, (*e)->String());
+    return Success(data, {});
+  });
+  router.Handle("/api/v1/status/buildinfo", [api](const HttpRequest&) {
+    std::string data = "{\"version\":";
+    promql::AppendJsonString(&data, api->opts_.version);
+    data += ",\"revision\":";
+    promql::AppendJsonString(&data, api->opts_.revision);
+    data += ",\"branch\":\"\",\"buildUser\":\"\",\"buildDate\":\"\",\"goVersion\":\"\"}";
+    return Success(data, {});
+  });
+  router.Handle("/api/v1/metadata", [](const HttpRequest&) { return Success("{}", {}); });
+}
+
+}  // namespace strata::query

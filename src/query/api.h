@@ -1,0 +1,30 @@
+// Prometheus's HTTP API v1 as Thanos's querier serves it: query, query_range, series, labels,
+// label/<name>/values, format_query, status/buildinfo, plus Thanos's `dedup`,
+// `partial_response` and `replicaLabels[]` parameters. JSON and error shapes (bad_data 400,
+// execution 422, timeout 503, canceled 499, internal 500) are Prometheus's.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "promql/engine.h"
+#include "query/proxy.h"
+#include "server/http_server.h"
+
+namespace strata::query {
+
+struct ApiOptions {
+  promql::EngineOptions engine;
+  ProxyOptions proxy;
+  int max_concurrent = 20;  // --query.max-concurrent
+  std::string version;      // for status/buildinfo
+  std::string revision;
+};
+
+// Registers the API handlers on router. `endpoints` returns the current StoreAPI clients.
+void RegisterApi(server::Router& router, ApiOptions opts,
+                 std::function<std::vector<std::shared_ptr<storeapi::StoreClient>>()> endpoints);
+
+}  // namespace strata::query

@@ -1,0 +1,178 @@
+// The querier's HTTP API end to end in one process: two StoreAPI servers over an HA pair of
+// blocks, the proxy with deduplication, the Beast HTTP server, requests over real HTTP.
+#include "query/api.h"
+
+#include <curl/curl.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "storeapi/server.h"
+#include "tsdb/block_writer.h"
+
+namespace strata::query {
+namespace {
+
+namespace fs = std::filesystem;
+
+size_t Collect(char* p, size_t s, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(p, s * n);
+  return s * n;
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("strata-api-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    for (int replica = 0; replica < 2; replica++) {
+      const std::string d = (dir_ / std::to_string(replica)).string();
+      fs::create_directories(d);
+      tsdb::BlockWriter w(d);
+      for (int s = 0; s < 4; s++) {
+        Labels l{{"__name__", "http_requests_total"},
+                 {"job", s < 2 ? "api" : "web"},
+                 {"instance", std::to_string(s)}};
+        for (int t = 0; t < 240; t++) {
+          if (replica == 0 && t >= 100 && t < 140) continue;  // a gap in replica 0
+          ASSERT_TRUE(w.Append(l, int64_t{t} * 15000 + replica * 3000, t * 10.0).ok());
+        }
+      }
+      tsdb::ThanosMeta thanos;
+      thanos.labels = Labels{{"cluster", "eu"}, {"replica", std::to_string(replica)}};
+      ASSERT_TRUE(w.Flush(thanos).ok());
+      auto dirs = tsdb::ListBlockDirs(d);
+      std::vector<std::shared_ptr<const tsdb::Block>> blocks;
+      for (const auto& b : *dirs) blocks.push_back(std::move(*tsdb::Block::Open(b)));
+      storeapi::ServerOptions so;
+      so.address = "127.0.0.1:0";
+      auto srv = storeapi::StoreServer::Start(so, storeapi::NewBlocksSource(blocks));
+      ASSERT_TRUE(srv.ok());
+      clients_.push_back(
+          storeapi::StoreClient::Connect("127.0.0.1:" + std::to_string((*srv)->port())));
+      stores_.push_back(std::move(*srv));
+    }
+    auto router = std::make_shared<server::Router>();
+    ApiOptions opts;
+    opts.proxy.replica_labels = {"replica"};
+    opts.version = "test";
+    auto clients = clients_;
+    RegisterApi(*router, opts, [clients] { return clients; });
+    server::HttpServerOptions ho;
+    ho.address = "127.0.0.1:0";
+    auto http = server::HttpServer::Start(ho, router);
+    ASSERT_TRUE(http.ok()) << http.status().ToString();
+    http_ = std::move(*http);
+  }
+  void TearDown() override {
+    http_->Shutdown();
+    for (auto& s : stores_) s->Shutdown();
+    fs::remove_all(dir_);
+  }
+
+  // GET (or POST form) and return {status, body}.
+  std::pair<long, std::string> Fetch(const std::string& path_and_query,
+                                     const std::string& post = "", bool gzip = false) {
+    CURL* c = curl_easy_init();
+    std::string body;
+    const std::string url = "http://127.0.0.1:" + std::to_string(http_->port()) + path_and_query;
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    if (gzip) curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
+    if (!post.empty()) curl_easy_setopt(c, CURLOPT_POSTFIELDS, post.c_str());
+    curl_easy_perform(c);
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(c);
+    return {code, body};
+  }
+
+  fs::path dir_;
+  std::vector<std::unique_ptr<storeapi::StoreServer>> stores_;
+  std::vector<std::shared_ptr<storeapi::StoreClient>> clients_;
+  std::unique_ptr<server::HttpServer> http_;
+};
+
+TEST_F(ApiTest, InstantQueryDeduplicatesReplicas) {
+  auto [code, body] =
+      Fetch("/api/v1/query?query=sum%20by%20(job)%20(http_requests_total)&time=1800");
+  ASSERT_EQ(code, 200) << body;
+  auto j = nlohmann::json::parse(body);
+  EXPECT_EQ(j["status"], "success");
+  EXPECT_EQ(j["data"]["resultType"], "vector");
+  ASSERT_EQ(j["data"]["result"].size(), 2u);
+  // Replica 0 has a gap at 1500-2100 s, so the deduplicated series follow replica 1 (3 s later
+  // scrapes): at 1800 s each of the two series per job shows 1190 (its sample at 1788 s).
+  for (const auto& s : j["data"]["result"]) EXPECT_EQ(s["value"][1], "2380") << body;
+
+  auto raw = Fetch("/api/v1/query?query=count(http_requests_total)&time=1000&dedup=false");
+  EXPECT_NE(raw.second.find("\"value\":[1000,\"8\"]"), std::string::npos) << raw.second;
+  auto dd = Fetch("/api/v1/query?query=count(http_requests_total)&time=1000");
+  EXPECT_NE(dd.second.find("\"value\":[1000,\"4\"]"), std::string::npos) << dd.second;
+}
+
+TEST_F(ApiTest, RangeQueryOverTheGapIsGapFree) {
+  auto [code, body] =
+      Fetch("/api/v1/query_range",
+            "query=http_requests_total%7Binstance%3D%220%22%7D&start=0&end=3585&step=15");
+  ASSERT_EQ(code, 200) << body;
+  auto j = nlohmann::json::parse(body);
+  ASSERT_EQ(j["data"]["result"].size(), 1u);
+  EXPECT_FALSE(j["data"]["result"][0]["metric"].contains("replica"));
+  EXPECT_EQ(j["data"]["result"][0]["values"].size(), 240u);
+}
+
+TEST_F(ApiTest, SeriesLabelsAndValues) {
+  auto s = Fetch("/api/v1/series?match[]=http_requests_total%7Bjob%3D%22web%22%7D");
+  EXPECT_EQ(s.first, 200);
+  EXPECT_EQ(nlohmann::json::parse(s.second)["data"].size(), 2u) << s.second;
+  auto l = Fetch("/api/v1/labels");
+  EXPECT_EQ(l.second, R"({"status":"success","data":["__name__","cluster","instance","job"]})");
+  auto v = Fetch("/api/v1/label/job/values");
+  EXPECT_EQ(v.second, R"({"status":"success","data":["api","web"]})");
+  auto vr = Fetch("/api/v1/label/replica/values?dedup=false");
+  EXPECT_EQ(vr.second, R"({"status":"success","data":["0","1"]})");
+}
+
+TEST_F(ApiTest, BadInputGetsPrometheusErrors) {
+  auto p = Fetch("/api/v1/query?query=sum(");
+  EXPECT_EQ(p.first, 400);
+  EXPECT_EQ(
+      p.second,
+      R"({"status":"error","errorType":"bad_data","error":"1:5: parse error: unclosed left parenthesis"})");
+  auto r = Fetch("/api/v1/query_range?query=up&start=0&end=100000&step=1");
+  EXPECT_EQ(r.first, 400);
+  EXPECT_NE(r.second.find("exceeded maximum resolution of 11,000 points"), std::string::npos);
+  auto t = Fetch("/api/v1/query?query=up&time=yesterday");
+  EXPECT_EQ(
+      t.second,
+      R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"time\": cannot parse \"yesterday\" to a valid timestamp"})");
+  auto s = Fetch("/api/v1/series");
+  EXPECT_EQ(s.second,
+            R"({"status":"error","errorType":"bad_data","error":"no match[] parameter provided"})");
+  EXPECT_EQ(Fetch("/nope").first, 404);
+}
+
+TEST_F(ApiTest, DeadEndpointIsAPartialResponseWarning) {
+  stores_[1]->Shutdown();
+  auto [code, body] = Fetch("/api/v1/query?query=count(http_requests_total)&time=1000");
+  ASSERT_EQ(code, 200) << body;
+  EXPECT_NE(body.find("\"warnings\":["), std::string::npos) << body;
+  auto strict =
+      Fetch("/api/v1/query?query=count(http_requests_total)&time=1000&partial_response=false");
+  EXPECT_EQ(strict.first, 500) << strict.second;
+}
+
+TEST_F(ApiTest, GzipWhenAsked) {
+  auto [code, body] =
+      Fetch("/api/v1/query_range?query=http_requests_total&start=0&end=3585&step=15&dedup=false",
+            "", true);
+  ASSERT_EQ(code, 200);
+  auto j = nlohmann::json::parse(body);  // curl inflates it
+  EXPECT_EQ(j["data"]["result"].size(), 8u);
+}
+
+}  // namespace
+}  // namespace strata::query

@@ -1,0 +1,91 @@
+#include "query/proxy.h"
+
+#include <future>
+#include <set>
+
+#include "dedup/dedup.h"
+#include "storage/merge.h"
+
+namespace strata::query {
+
+void ProxyQuerier::Warn(const Status& st) {
+  std::lock_guard<std::mutex> l(mu_);
+  warnings_.push_back(st.message());
+}
+
+std::vector<std::string> ProxyQuerier::TakeWarnings() {
+  std::lock_guard<std::mutex> l(mu_);
+  return std::move(warnings_);
+}
+
+std::unique_ptr<storage::SeriesSet> ProxyQuerier::Select(const storage::SelectHints& hints,
+                                                         const Matchers& matchers) {
+  // Every endpoint is asked concurrently; their answers arrive sorted and are merged.
+  std::vector<std::future<std::unique_ptr<storage::SeriesSet>>> futures;
+  for (const auto& ep : endpoints_) {
+    futures.push_back(std::async(std::launch::async,
+                                 [ep, hints, matchers]() -> std::unique_ptr<storage::SeriesSet> {
+                                   auto set = ep->Select(hints, matchers);
+                                   // Drain now so a failure is known before merging.
+                                   std::vector<std::shared_ptr<const storage::Series>> all;
+                                   while (set->Next()) all.push_back(set->At());
+                                   if (!set->status().ok())
+                                     return storage::ErrorSeriesSet(set->status());
+                                   return storage::VectorSeriesSet(std::move(all));
+                                 }));
+  }
+  std::vector<std::unique_ptr<storage::SeriesSet>> sets;
+  for (auto& f : futures) {
+    auto set = f.get();
+    if (!set->status().ok()) {
+      if (!opts_.partial_response) return set;
+      Warn(set->status());
+      continue;
+    }
+    sets.push_back(std::move(set));
+  }
+  auto merged = storage::MergeSeriesSets(std::move(sets));
+  if (!opts_.dedup || opts_.replica_labels.empty()) return merged;
+  return dedup::DedupSeriesSet(std::move(merged), opts_.replica_labels, hints.func);
+}
+
+Result<std::vector<std::string>> ProxyQuerier::LabelNames(const Matchers& matchers, int64_t mint,
+                                                          int64_t maxt) {
+  std::set<std::string> names;
+  for (const auto& ep : endpoints_) {
+    auto r = ep->LabelNames(matchers, mint, maxt);
+    if (!r.ok()) {
+      if (!opts_.partial_response) return r.status();
+      Warn(r.status());
+      continue;
+    }
+    names.insert(r->begin(), r->end());
+  }
+  if (opts_.dedup) {
+    for (const auto& rl : opts_.replica_labels) names.erase(rl);
+  }
+  return std::vector<std::string>(names.begin(), names.end());
+}
+
+Result<std::vector<std::string>> ProxyQuerier::LabelValues(const std::string& name,
+                                                           const Matchers& matchers, int64_t mint,
+                                                           int64_t maxt) {
+  std::set<std::string> values;
+  if (opts_.dedup) {
+    for (const auto& rl : opts_.replica_labels) {
+      if (rl == name) return std::vector<std::string>{};
+    }
+  }
+  for (const auto& ep : endpoints_) {
+    auto r = ep->LabelValues(name, matchers, mint, maxt);
+    if (!r.ok()) {
+      if (!opts_.partial_response) return r.status();
+      Warn(r.status());
+      continue;
+    }
+    values.insert(r->begin(), r->end());
+  }
+  return std::vector<std::string>(values.begin(), values.end());
+}
+
+}  // namespace strata::query

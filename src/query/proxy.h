@@ -1,0 +1,44 @@
+// The querier's view of its endpoints: a storage::Querier that fans a Select out to every
+// StoreAPI endpoint whose time range overlaps, merges the sorted answers, and optionally
+// deduplicates HA replicas. A failing endpoint becomes a warning (partial response) or an error.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "storage/series.h"
+#include "storeapi/client.h"
+
+namespace strata::query {
+
+struct ProxyOptions {
+  std::vector<std::string> replica_labels;  // --query.replica-label
+  bool dedup = true;
+  bool partial_response = true;  // --query.partial-response
+};
+
+class ProxyQuerier : public storage::Querier {
+ public:
+  ProxyQuerier(std::vector<std::shared_ptr<storeapi::StoreClient>> endpoints, ProxyOptions opts)
+      : endpoints_(std::move(endpoints)), opts_(std::move(opts)) {}
+
+  std::unique_ptr<storage::SeriesSet> Select(const storage::SelectHints& hints,
+                                             const Matchers& matchers) override;
+  Result<std::vector<std::string>> LabelNames(const Matchers& matchers, int64_t mint, int64_t maxt);
+  Result<std::vector<std::string>> LabelValues(const std::string& name, const Matchers& matchers,
+                                               int64_t mint, int64_t maxt);
+  // Warnings collected from failed endpoints (partial response).
+  std::vector<std::string> TakeWarnings();
+
+ private:
+  void Warn(const Status& st);
+
+  std::vector<std::shared_ptr<storeapi::StoreClient>> endpoints_;
+  ProxyOptions opts_;
+  std::mutex mu_;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace strata::query

@@ -1,0 +1,80 @@
+// An HTTP/1.1 server (Boost.Beast over Asio) for the components' APIs, UI and /metrics:
+// keep-alive, request body limits, read/idle timeouts, gzip responses when the client accepts
+// them, query and form parameters decoded. Handlers run on the server's worker threads and
+// must be thread-safe. Beast and Asio headers stay inside http_server.cc.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+
+namespace strata::server {
+
+struct HttpRequest {
+  std::string method;  // GET, POST, ...
+  std::string path;    // without the query string, percent-decoded
+  // Query-string parameters, and for form POSTs (application/x-www-form-urlencoded) also the
+  // body's, in order; a name may repeat (match[]).
+  std::vector<std::pair<std::string, std::string>> params;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+
+  // The first value of a parameter, or "".
+  std::string Param(const std::string& name) const;
+  bool HasParam(const std::string& name) const;
+  std::vector<std::string> Params(const std::string& name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+// Maps paths to handlers: exact paths first, then the longest matching prefix.
+class Router {
+ public:
+  void Handle(const std::string& path, HttpHandler h) { exact_[path] = std::move(h); }
+  void HandlePrefix(const std::string& prefix, HttpHandler h) {
+    prefixes_.emplace_back(prefix, std::move(h));
+  }
+  HttpResponse Route(const HttpRequest& req) const;
+
+ private:
+  std::map<std::string, HttpHandler> exact_;
+  std::vector<std::pair<std::string, HttpHandler>> prefixes_;
+};
+
+struct HttpServerOptions {
+  std::string address = "0.0.0.0:10902";
+  int threads = 4;
+  size_t max_body_bytes = 10 << 20;
+  int read_timeout_seconds = 60;  // for a request to arrive (also the keep-alive idle timeout)
+};
+
+class HttpServer {
+ public:
+  virtual ~HttpServer() = default;
+  // Binds and serves in background threads; fails with a clear message if the address is taken.
+  static Result<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& opts,
+                                                   std::shared_ptr<const Router> router);
+  virtual int port() const = 0;
+  virtual void Shutdown() = 0;
+};
+
+// Percent-decodes s ('+' as space when form is set).
+std::string UrlDecode(std::string_view s, bool form);
+// Parses "a=1&b=2" into pairs.
+std::vector<std::pair<std::string, std::string>> ParseQueryString(std::string_view qs);
+// gzip-compresses data (RFC 1952), as Go's net/http gzip handlers do.
+std::string Gzip(std::string_view data);
+
+}  // namespace strata::server
