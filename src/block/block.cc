@@ -100,4 +100,32 @@ Status UploadBlock(objstore::Bucket& bucket, const std::string& block_dir,
   return bucket.Upload(id + "/meta.json", tsdb::SerializeBlockMeta(meta));
 }
 
+Status DownloadBlock(objstore::Bucket& bucket, const std::string& id, const std::string& dir) {
+  if (!Ulid::IsValid(id)) return Status::InvalidArgument("not a block ULID: " + id);
+  const fs::path final_dir = fs::path(dir) / id, tmp = fs::path(dir) / (id + ".tmp-download");
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  std::vector<std::string> names;
+  STRATA_RETURN_IF_ERROR(bucket.Iter(
+      id,
+      [&](const std::string& name) {
+        names.push_back(name);
+        return Status::OK();
+      },
+      true));
+  for (const auto& name : names) {
+    // Object names come from the bucket: keep them inside the block directory.
+    const std::string rel = name.substr(id.size() + 1);
+    if (rel.empty() || rel.find("..") != std::string::npos || rel.front() == '/') {
+      return Status::Corruption("unsafe object name in block " + id + ": " + name);
+    }
+    fs::create_directories((tmp / rel).parent_path(), ec);
+    STRATA_RETURN_IF_ERROR(bucket.Download(name, (tmp / rel).string()));
+  }
+  fs::remove_all(final_dir, ec);
+  fs::rename(tmp, final_dir, ec);
+  if (ec) return Status::IOError("rename " + tmp.string() + ": " + ec.message());
+  return Status::OK();
+}
+
 }  // namespace strata::block

@@ -33,4 +33,7 @@ Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket, int concu
 Status UploadBlock(objstore::Bucket& bucket, const std::string& block_dir,
                    const tsdb::ThanosMeta* thanos = nullptr);
 
+// Downloads block `id` into dir/<id> (via dir/<id>.tmp-download, renamed when complete).
+Status DownloadBlock(objstore::Bucket& bucket, const std::string& id, const std::string& dir);
+
 }  // namespace strata::block

@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
 
   int exit_code = 0;
   RegisterToolsCommand(app, &exit_code);
+  RegisterQueryCommand(app, &exit_code);
+  RegisterStoreCommand(app, &exit_code);
   RegisterPendingCommands(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;

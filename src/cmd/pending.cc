@@ -11,8 +11,6 @@ void RegisterPendingCommands(CLI::App& app, int* exit_code) {
   };
   static constexpr Pending kPending[] = {
       {"sidecar", "Sidecar for Prometheus: StoreAPI over its data and block upload."},
-      {"store", "Store gateway: StoreAPI over historical blocks in object storage."},
-      {"query", "Querier: PromQL and the Prometheus HTTP API over StoreAPI endpoints."},
       {"compact", "Compactor: compaction, downsampling and retention in object storage."},
   };
   for (const auto& p : kPending) {

@@ -12,22 +12,8 @@
 namespace strata::cmd {
 namespace {
 
-struct ObjstoreFlags {
-  std::string file;
-  std::string content;
-};
-
-void AddObjstoreFlags(CLI::App& cmd, ObjstoreFlags& f) {
-  cmd.add_option("--objstore.config-file", f.file,
-                 "Path to YAML file that contains object store configuration.");
-  cmd.add_option("--objstore.config", f.content,
-                 "Alternative to 'objstore.config-file' flag: object store configuration in YAML.");
-}
-
 Result<std::vector<block::BucketBlock>> ListBlocks(const ObjstoreFlags& f) {
-  STRATA_ASSIGN_OR_RETURN(std::string yaml, objstore::ReadObjstoreConfigFlags(f.file, f.content));
-  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket,
-                          objstore::NewBucketFromConfig(yaml, nullptr));
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket, OpenBucket(f, nullptr));
   return block::FetchBlocks(*bucket);
 }
 

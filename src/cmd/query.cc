@@ -1,0 +1,114 @@
+// `strata query`: the querier. PromQL and the Prometheus HTTP API over StoreAPI endpoints,
+// with HA deduplication, as `thanos query` (flags spelled as in Thanos v0.34).
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <memory>
+
+#include "base/duration.h"
+#include "cmd/command.h"
+#include "cmd/version.h"
+#include "query/api.h"
+
+namespace strata::cmd {
+namespace {
+
+struct QueryFlags {
+  std::string http_address = "0.0.0.0:10902";
+  std::string grpc_address = "0.0.0.0:10901";
+  std::vector<std::string> endpoints;
+  std::vector<std::string> stores;
+  std::vector<std::string> replica_labels;
+  std::string timeout = "2m";
+  int max_concurrent = 20;
+  std::string lookback_delta = "5m";
+  bool partial_response = true;
+  int64_t max_samples = 50'000'000;
+};
+
+Status RunQuery(const QueryFlags& f) {
+  query::ApiOptions opts;
+  STRATA_ASSIGN_OR_RETURN(int64_t timeout, ParseDuration(f.timeout));
+  opts.engine.timeout = std::chrono::milliseconds(timeout);
+  STRATA_ASSIGN_OR_RETURN(opts.engine.lookback_delta_ms, ParseDuration(f.lookback_delta));
+  opts.engine.max_samples = f.max_samples;
+  opts.max_concurrent = f.max_concurrent;
+  opts.proxy.replica_labels = f.replica_labels;
+  opts.proxy.partial_response = f.partial_response;
+  opts.version = Version();
+  opts.revision = Revision();
+
+  std::vector<std::shared_ptr<storeapi::StoreClient>> clients;
+  std::vector<std::string> addresses = f.endpoints;
+  addresses.insert(addresses.end(), f.stores.begin(), f.stores.end());
+  for (const auto& a : addresses) {
+    if (a.starts_with("dns+") || a.starts_with("dnssrv+") || a.starts_with("dnssrvnoa+")) {
+      return Status::Unsupported("endpoint " + a +
+                                 ": DNS service discovery is not supported yet; give host:port");
+    }
+    clients.push_back(storeapi::StoreClient::Connect(a, opts.engine.timeout));
+  }
+  auto router = std::make_shared<server::Router>();
+  query::RegisterApi(*router, opts, [clients] { return clients; });
+  router->Handle("/-/healthy", [](const server::HttpRequest&) {
+    return server::HttpResponse{200, "text/plain; charset=utf-8", "OK", {}};
+  });
+  router->Handle("/-/ready", [](const server::HttpRequest&) {
+    return server::HttpResponse{200, "text/plain; charset=utf-8", "OK", {}};
+  });
+  server::HttpServerOptions http;
+  http.address = f.http_address;
+  http.threads = std::max(4, f.max_concurrent + 2);
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> srv,
+                          server::HttpServer::Start(http, router));
+  std::fprintf(
+      stderr,
+      "level=info component=query msg=\"listening for HTTP\" address=%s port=%d endpoints=%zu\n",
+      f.http_address.c_str(), srv->port(), clients.size());
+  const int sig = WaitForTerminationSignal();
+  std::fprintf(stderr, "level=info component=query msg=\"shutting down\" signal=%d\n", sig);
+  srv->Shutdown();
+  return Status::OK();
+}
+
+}  // namespace
+
+void RegisterQueryCommand(CLI::App& app, int* exit_code) {
+  auto f = std::make_shared<QueryFlags>();
+  CLI::App* q =
+      app.add_subcommand("query",
+                         "Query node exposing PromQL enabled Query API with data retrieved from "
+                         "multiple store nodes.");
+  q->add_option("--http-address", f->http_address, "Listen host:port for HTTP endpoints.")
+      ->capture_default_str();
+  q->add_option(
+       "--grpc-address", f->grpc_address,
+       "Listen ip:port address for gRPC endpoints (StoreAPI of the querier: not served yet).")
+      ->capture_default_str();
+  q->add_option("--endpoint", f->endpoints, "Address of an API to query (host:port). Repeatable.");
+  q->add_option("--store", f->stores,
+                "Deprecation warning: use --endpoint. Address of a StoreAPI (host:port).");
+  q->add_option(
+      "--query.replica-label", f->replica_labels,
+      "Labels to treat as replica indicators along which data is deduplicated. Repeatable.");
+  q->add_option("--query.timeout", f->timeout, "Maximum time to process a query.")
+      ->capture_default_str();
+  q->add_option("--query.max-concurrent", f->max_concurrent,
+                "Maximum number of queries processed concurrently.")
+      ->capture_default_str();
+  q->add_option("--query.lookback-delta", f->lookback_delta,
+                "The maximum lookback duration for retrieving metrics.")
+      ->capture_default_str();
+  q->add_flag("--query.partial-response,!--no-query.partial-response", f->partial_response,
+              "Enable partial response for queries if no partial_response param is specified.");
+  q->add_option("--query.max-samples", f->max_samples,
+                "Maximum number of samples a single query can load.")
+      ->capture_default_str();
+  q->callback([f, exit_code] {
+    BlockTerminationSignals();
+    Status st = RunQuery(*f);
+    if (!st.ok()) *exit_code = Fail("query: " + st.ToString());
+  });
+}
+
+}  // namespace strata::cmd

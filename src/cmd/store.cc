@@ -1,0 +1,152 @@
+// `strata store`: the store gateway. Serves the blocks of an object storage bucket over the
+// StoreAPI, as `thanos store` (flags spelled as in Thanos v0.34).
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <thread>
+
+#include "base/duration.h"
+#include "base/timestamp.h"
+#include "cmd/command.h"
+#include "server/http_server.h"
+#include "store/bucket_store.h"
+#include "storeapi/server.h"
+
+namespace strata::cmd {
+namespace {
+
+struct StoreFlags {
+  ObjstoreFlags objstore;
+  std::string data_dir = "./data";
+  std::string grpc_address = "0.0.0.0:10901";
+  std::string http_address = "0.0.0.0:10902";
+  std::string sync_interval = "3m";
+  std::string min_time = "0000-01-01T00:00:00Z";
+  std::string max_time = "9999-12-31T23:59:59Z";
+  std::string index_cache_size = "250MB";
+  int series_concurrency = 20;
+};
+
+// Thanos's --min-time/--max-time: RFC 3339, or a duration relative to now such as -2w.
+Result<int64_t> ParseTimeOrRelative(const std::string& s) {
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    STRATA_ASSIGN_OR_RETURN(int64_t d, ParseDuration(s.substr(1)));
+    return NowMs() + (s[0] == '-' ? -d : d);
+  }
+  if (s.starts_with("0000-")) return INT64_MIN;
+  if (s.starts_with("9999-")) return INT64_MAX;
+  return ParseApiTime(s);
+}
+
+Status RunStore(const StoreFlags& f) {
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket,
+                          OpenBucket(f.objstore, nullptr));
+  store::BucketStoreOptions opts;
+  opts.data_dir = f.data_dir;
+  STRATA_ASSIGN_OR_RETURN(opts.min_time, ParseTimeOrRelative(f.min_time));
+  STRATA_ASSIGN_OR_RETURN(opts.max_time, ParseTimeOrRelative(f.max_time));
+  STRATA_ASSIGN_OR_RETURN(int64_t interval, ParseDuration(f.sync_interval));
+  auto bs = std::make_shared<store::BucketStore>(
+      std::shared_ptr<objstore::Bucket>(std::move(bucket)), opts);
+  std::atomic<bool> ready{false};
+  auto sync = [&] {
+    auto w = bs->Sync();
+    if (!w.ok()) {
+      std::fprintf(stderr, "level=error component=store msg=\"bucket sync failed\" err=\"%s\"\n",
+                   w.status().ToString().c_str());
+      return;
+    }
+    for (const auto& x : *w)
+      std::fprintf(stderr, "level=warn component=store msg=\"%s\"\n", x.c_str());
+    std::fprintf(stderr, "level=info component=store msg=\"synced blocks\" blocks=%zu\n",
+                 bs->NumBlocks());
+    ready = true;
+  };
+  sync();
+
+  storeapi::ServerOptions so;
+  so.address = f.grpc_address;
+  so.component_type = "store";
+  so.max_concurrent_series_calls = f.series_concurrency;
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<storeapi::StoreServer> grpc,
+                          storeapi::StoreServer::Start(so, bs));
+  auto router = std::make_shared<server::Router>();
+  router->Handle("/-/healthy", [](const server::HttpRequest&) {
+    return server::HttpResponse{200, "text/plain; charset=utf-8", "OK", {}};
+  });
+  router->Handle("/-/ready", [&ready](const server::HttpRequest&) {
+    return ready ? server::HttpResponse{200, "text/plain; charset=utf-8", "OK", {}}
+                 : server::HttpResponse{
+                       503, "text/plain; charset=utf-8", "initial bucket sync not done", {}};
+  });
+  server::HttpServerOptions ho;
+  ho.address = f.http_address;
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> http,
+                          server::HttpServer::Start(ho, router));
+  std::fprintf(stderr, "level=info component=store msg=\"serving\" grpc_port=%d http_port=%d\n",
+               grpc->port(), http->port());
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  std::thread syncer([&] {
+    std::unique_lock<std::mutex> l(mu);
+    while (!cv.wait_for(l, std::chrono::milliseconds(interval), [&] { return stop; })) {
+      l.unlock();
+      sync();
+      l.lock();
+    }
+  });
+  const int sig = WaitForTerminationSignal();
+  std::fprintf(stderr, "level=info component=store msg=\"shutting down\" signal=%d\n", sig);
+  {
+    std::lock_guard<std::mutex> l(mu);
+    stop = true;
+  }
+  cv.notify_all();
+  syncer.join();
+  http->Shutdown();
+  grpc->Shutdown();
+  return Status::OK();
+}
+
+}  // namespace
+
+void RegisterStoreCommand(CLI::App& app, int* exit_code) {
+  auto f = std::make_shared<StoreFlags>();
+  CLI::App* s =
+      app.add_subcommand("store", "Store node giving access to blocks in a bucket provider.");
+  AddObjstoreFlags(*s, f->objstore);
+  s->add_option("--data-dir", f->data_dir, "Local data directory used for caching purposes.")
+      ->capture_default_str();
+  s->add_option("--grpc-address", f->grpc_address,
+                "Listen ip:port address for gRPC endpoints (StoreAPI).")
+      ->capture_default_str();
+  s->add_option("--http-address", f->http_address, "Listen host:port for HTTP endpoints.")
+      ->capture_default_str();
+  s->add_option("--sync-block-duration", f->sync_interval,
+                "Repeat interval for syncing the blocks.")
+      ->capture_default_str();
+  s->add_option("--min-time", f->min_time,
+                "Start of the time range served (RFC 3339 or relative like -2w).")
+      ->capture_default_str();
+  s->add_option("--max-time", f->max_time,
+                "End of the time range served (RFC 3339 or relative like -1d).")
+      ->capture_default_str();
+  s->add_option(
+       "--index-cache-size", f->index_cache_size,
+       "Maximum size of the in-memory index cache (accepted; the cache is not implemented yet).")
+      ->capture_default_str();
+  s->add_option("--store.grpc.series-max-concurrency", f->series_concurrency,
+                "Maximum number of concurrent Series calls.")
+      ->capture_default_str();
+  s->callback([f, exit_code] {
+    BlockTerminationSignals();
+    Status st = RunStore(*f);
+    if (!st.ok()) *exit_code = Fail("store: " + st.ToString());
+  });
+}
+
+}  // namespace strata::cmd
