@@ -37,6 +37,14 @@ Status RunQuery(const QueryFlags& f) {
   opts.proxy.partial_response = f.partial_response;
   opts.version = Version();
   opts.revision = Revision();
+  Registry registry;
+  opts.metrics = &registry;
+  opts.flags = {{"http-address", f.http_address},
+                {"query.timeout", f.timeout},
+                {"query.max-concurrent", std::to_string(f.max_concurrent)},
+                {"query.lookback-delta", f.lookback_delta},
+                {"query.partial-response", f.partial_response ? "true" : "false"}};
+  for (const auto& r : f.replica_labels) opts.flags.push_back({"query.replica-label", r});
 
   std::vector<std::shared_ptr<storeapi::StoreClient>> clients;
   std::vector<std::string> addresses = f.endpoints;

@@ -41,8 +41,9 @@ Result<int64_t> ParseTimeOrRelative(const std::string& s) {
 }
 
 Status RunStore(const StoreFlags& f) {
+  Registry registry;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket,
-                          OpenBucket(f.objstore, nullptr));
+                          OpenBucket(f.objstore, &registry));
   store::BucketStoreOptions opts;
   opts.data_dir = f.data_dir;
   STRATA_ASSIGN_OR_RETURN(opts.min_time, ParseTimeOrRelative(f.min_time));
@@ -80,6 +81,10 @@ Status RunStore(const StoreFlags& f) {
     return ready ? server::HttpResponse{200, "text/plain; charset=utf-8", "OK", {}}
                  : server::HttpResponse{
                        503, "text/plain; charset=utf-8", "initial bucket sync not done", {}};
+  });
+  router->Handle("/metrics", [&registry](const server::HttpRequest&) {
+    return server::HttpResponse{
+        200, "text/plain; version=0.0.4; charset=utf-8", registry.Expose(), {}};
   });
   server::HttpServerOptions ho;
   ho.address = f.http_address;

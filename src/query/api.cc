@@ -63,19 +63,37 @@ std::string StringArray(const std::vector<std::string>& v) {
   return s + "]";
 }
 
-// Bounds concurrent queries (--query.max-concurrent); others wait their turn.
+// Bounds concurrent queries (--query.max-concurrent); others wait their turn. Exposes Thanos's
+// gate metrics when a registry is given.
 class Gate {
  public:
-  explicit Gate(int n) : free_(n) {}
+  Gate(int n, Registry* reg) : max_(n), free_(n) {
+    if (reg == nullptr) return;
+    wait_ = &reg->AddHistogram("thanos_query_gate_duration_seconds",
+                               "How many seconds it took for queries to wait at the gate.", {},
+                               DefaultDurationBuckets())
+                 .WithLabelValues({});
+    in_flight_ = &reg->AddGauge("thanos_query_gate_queries_in_flight",
+                                "Number of queries that are currently in flight.")
+                      .WithLabelValues({});
+    reg->AddGauge("thanos_query_gate_queries_max", "Maximum number of concurrent queries.")
+        .WithLabelValues({})
+        .Set(n);
+  }
   void Enter() {
+    const auto t0 = std::chrono::steady_clock::now();
     std::unique_lock<std::mutex> l(mu_);
     cv_.wait(l, [&] { return free_ > 0; });
     free_--;
+    if (wait_ != nullptr)
+      wait_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (in_flight_ != nullptr) in_flight_->Set(max_ - free_);
   }
   void Leave() {
     {
       std::lock_guard<std::mutex> l(mu_);
       free_++;
+      if (in_flight_ != nullptr) in_flight_->Set(max_ - free_);
     }
     cv_.notify_one();
   }
@@ -83,14 +101,19 @@ class Gate {
  private:
   std::mutex mu_;
   std::condition_variable cv_;
+  const int max_;
   int free_;
+  Histogram* wait_ = nullptr;
+  Gauge* in_flight_ = nullptr;
 };
 
 class Api {
  public:
   Api(ApiOptions opts,
       std::function<std::vector<std::shared_ptr<storeapi::StoreClient>>()> endpoints)
-      : opts_(std::move(opts)), endpoints_(std::move(endpoints)), gate_(opts_.max_concurrent) {}
+      : opts_(std::move(opts)),
+        endpoints_(std::move(endpoints)),
+        gate_(opts_.max_concurrent, opts_.metrics) {}
 
   // A proxy for one request, honouring its dedup / partial_response / replicaLabels[] params.
   std::shared_ptr<ProxyQuerier> Proxy(const HttpRequest& req) {
@@ -266,6 +289,21 @@ void RegisterApi(server::Router& router, ApiOptions opts,
     return Success(data, {});
   });
   router.Handle("/api/v1/metadata", [](const HttpRequest&) { return Success("{}", {}); });
+  router.Handle("/api/v1/status/flags", [api](const HttpRequest&) {
+    std::string data = "{";
+    for (size_t i = 0; i < api->opts_.flags.size(); i++) {
+      if (i > 0) data += ",";
+      promql::AppendJsonString(&data, api->opts_.flags[i].first);
+      data += ":";
+      promql::AppendJsonString(&data, api->opts_.flags[i].second);
+    }
+    return Success(data + "}", {});
+  });
+  if (Registry* reg = api->opts_.metrics; reg != nullptr) {
+    router.Handle("/metrics", [reg](const HttpRequest&) {
+      return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", reg->Expose(), {}};
+    });
+  }
 }
 
 }  // namespace strata::query

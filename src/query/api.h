@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/metrics.h"
 #include "promql/engine.h"
 #include "query/proxy.h"
 #include "server/http_server.h"
@@ -21,6 +22,8 @@ struct ApiOptions {
   int max_concurrent = 20;  // --query.max-concurrent
   std::string version;      // for status/buildinfo
   std::string revision;
+  std::vector<std::pair<std::string, std::string>> flags;  // for status/flags
+  Registry* metrics = nullptr;  // where the querier's metrics go (optional)
 };
 
 // Registers the API handlers on router. `endpoints` returns the current StoreAPI clients.

@@ -57,6 +57,7 @@ class ApiTest : public ::testing::Test {
     ApiOptions opts;
     opts.proxy.replica_labels = {"replica"};
     opts.version = "test";
+    opts.metrics = &registry_;
     auto clients = clients_;
     RegisterApi(*router, opts, [clients] { return clients; });
     server::HttpServerOptions ho;
@@ -90,6 +91,7 @@ class ApiTest : public ::testing::Test {
   }
 
   fs::path dir_;
+  Registry registry_;
   std::vector<std::unique_ptr<storeapi::StoreServer>> stores_;
   std::vector<std::shared_ptr<storeapi::StoreClient>> clients_;
   std::unique_ptr<server::HttpServer> http_;
@@ -163,6 +165,15 @@ TEST_F(ApiTest, DeadEndpointIsAPartialResponseWarning) {
   auto strict =
       Fetch("/api/v1/query?query=count(http_requests_total)&time=1000&partial_response=false");
   EXPECT_EQ(strict.first, 500) << strict.second;
+}
+
+TEST_F(ApiTest, MetricsCountGatedQueries) {
+  Fetch("/api/v1/query?query=count(http_requests_total)&time=1000");
+  auto [code, body] = Fetch("/metrics");
+  ASSERT_EQ(code, 200);
+  EXPECT_NE(body.find("thanos_query_gate_duration_seconds_count 1\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("thanos_query_gate_queries_max 20\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("thanos_query_gate_queries_in_flight 0\n"), std::string::npos) << body;
 }
 
 TEST_F(ApiTest, GzipWhenAsked) {

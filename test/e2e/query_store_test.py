@@ -155,6 +155,14 @@ def main():
                         ok = False
                     else:
                         print(f'ok   promtool query {cmd[0]} prints the same for both ({len(a.stdout.splitlines())} lines)')
+            with urllib.request.urlopen(f'http://127.0.0.1:{store_http}/metrics') as r:
+                store_metrics = r.read().decode()
+            with urllib.request.urlopen(f'{strata}/metrics') as r:
+                query_metrics = r.read().decode()
+            if 'thanos_objstore_bucket_operations_total{bucket=' not in store_metrics or \
+                    'thanos_query_gate_duration_seconds_count' not in query_metrics:
+                print('FAIL /metrics lacks thanos_objstore_bucket_operations_total or thanos_query_gate_duration_seconds')
+                ok = False
             raw = api(strata, '/api/v1/query', {'query': 'count(node_temperature_celsius)', 'time': t, 'dedup': 'false'})
             dd = api(strata, '/api/v1/query', {'query': 'count(node_temperature_celsius)', 'time': t})
             if float(raw['data']['result'][0]['value'][1]) != 2 * float(dd['data']['result'][0]['value'][1]):
