@@ -8,7 +8,9 @@
 #include "base/duration.h"
 #include "cmd/command.h"
 #include "cmd/version.h"
+#include "promql/json.h"
 #include "query/api.h"
+#include "query/endpoints.h"
 
 namespace strata::cmd {
 namespace {
@@ -46,18 +48,42 @@ Status RunQuery(const QueryFlags& f) {
                 {"query.partial-response", f.partial_response ? "true" : "false"}};
   for (const auto& r : f.replica_labels) opts.flags.push_back({"query.replica-label", r});
 
-  std::vector<std::shared_ptr<storeapi::StoreClient>> clients;
-  std::vector<std::string> addresses = f.endpoints;
-  addresses.insert(addresses.end(), f.stores.begin(), f.stores.end());
-  for (const auto& a : addresses) {
-    if (a.starts_with("dns+") || a.starts_with("dnssrv+") || a.starts_with("dnssrvnoa+")) {
-      return Status::Unsupported("endpoint " + a +
-                                 ": DNS service discovery is not supported yet; give host:port");
-    }
-    clients.push_back(storeapi::StoreClient::Connect(a, opts.engine.timeout));
-  }
+  std::vector<std::string> specs = f.endpoints;
+  specs.insert(specs.end(), f.stores.begin(), f.stores.end());
+  STRATA_ASSIGN_OR_RETURN(std::shared_ptr<query::EndpointSet> endpoints,
+                          query::EndpointSet::Make(specs));
+  endpoints->Refresh();
+  endpoints->Start(std::chrono::seconds(5));
   auto router = std::make_shared<server::Router>();
-  query::RegisterApi(*router, opts, [clients] { return clients; });
+  query::RegisterApi(*router, opts, [endpoints](int64_t mint, int64_t maxt, const Matchers& m) {
+    return endpoints->Select(mint, maxt, m);
+  });
+  // Thanos's endpoint status (the UI's Stores page): name, health, time range, label sets.
+  router->Handle("/api/v1/stores", [endpoints](const server::HttpRequest&) {
+    std::string data = "{\"store\":[";
+    bool first = true;
+    for (const auto& e : endpoints->States()) {
+      if (!first) data += ",";
+      first = false;
+      data += "{\"name\":";
+      promql::AppendJsonString(&data, e.address);
+      data += ",\"lastError\":";
+      if (e.up) {
+        data += "null";
+      } else {
+        promql::AppendJsonString(&data, e.last_error);
+      }
+      data += ",\"labelSets\":[";
+      for (size_t i = 0; i < e.info.label_sets.size(); i++) {
+        if (i > 0) data += ",";
+        promql::AppendJsonLabels(&data, e.info.label_sets[i]);
+      }
+      data += "],\"minTime\":" + std::to_string(e.info.min_time) +
+              ",\"maxTime\":" + std::to_string(e.info.max_time) + "}";
+    }
+    return server::HttpResponse{
+        200, "application/json", "{\"status\":\"success\",\"data\":" + data + "]}}", {}};
+  });
   router->Handle("/-/healthy", [](const server::HttpRequest&) {
     return server::HttpResponse{200, "text/plain; charset=utf-8", "OK", {}};
   });
@@ -69,10 +95,13 @@ Status RunQuery(const QueryFlags& f) {
   http.threads = std::max(4, f.max_concurrent + 2);
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> srv,
                           server::HttpServer::Start(http, router));
-  std::fprintf(
-      stderr,
-      "level=info component=query msg=\"listening for HTTP\" address=%s port=%d endpoints=%zu\n",
-      f.http_address.c_str(), srv->port(), clients.size());
+  for (const auto& e : endpoints->States()) {
+    std::fprintf(stderr,
+                 "level=info component=query msg=\"endpoint\" address=%s up=%s err=\"%s\"\n",
+                 e.address.c_str(), e.up ? "true" : "false", e.last_error.c_str());
+  }
+  std::fprintf(stderr, "level=info component=query msg=\"listening for HTTP\" address=%s port=%d\n",
+               f.http_address.c_str(), srv->port());
   const int sig = WaitForTerminationSignal();
   std::fprintf(stderr, "level=info component=query msg=\"shutting down\" signal=%d\n", sig);
   srv->Shutdown();

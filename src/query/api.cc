@@ -109,8 +109,7 @@ class Gate {
 
 class Api {
  public:
-  Api(ApiOptions opts,
-      std::function<std::vector<std::shared_ptr<storeapi::StoreClient>>()> endpoints)
+  Api(ApiOptions opts, EndpointProvider endpoints)
       : opts_(std::move(opts)),
         endpoints_(std::move(endpoints)),
         gate_(opts_.max_concurrent, opts_.metrics) {}
@@ -123,7 +122,7 @@ class Api {
       p.partial_response = req.Param("partial_response") != "false";
     auto rl = req.Params("replicaLabels[]");
     if (!rl.empty()) p.replica_labels = rl;
-    return std::make_shared<ProxyQuerier>(endpoints_(), p);
+    return std::make_shared<ProxyQuerier>(endpoints_, p);
   }
 
   Result<int64_t> TimeParam(const HttpRequest& req, const std::string& name, int64_t def) {
@@ -250,14 +249,13 @@ class Api {
   }
 
   ApiOptions opts_;
-  std::function<std::vector<std::shared_ptr<storeapi::StoreClient>>()> endpoints_;
+  EndpointProvider endpoints_;
   Gate gate_;
 };
 
 }  // namespace
 
-void RegisterApi(server::Router& router, ApiOptions opts,
-                 std::function<std::vector<std::shared_ptr<storeapi::StoreClient>>()> endpoints) {
+void RegisterApi(server::Router& router, ApiOptions opts, EndpointProvider endpoints) {
   auto api = std::make_shared<Api>(std::move(opts), std::move(endpoints));
   router.Handle("/api/v1/query", [api](const HttpRequest& r) { return api->Query(r, false); });
   router.Handle("/api/v1/query_range", [api](const HttpRequest& r) { return api->Query(r, true); });

@@ -26,8 +26,7 @@ struct ApiOptions {
   Registry* metrics = nullptr;  // where the querier's metrics go (optional)
 };
 
-// Registers the API handlers on router. `endpoints` returns the current StoreAPI clients.
-void RegisterApi(server::Router& router, ApiOptions opts,
-                 std::function<std::vector<std::shared_ptr<storeapi::StoreClient>>()> endpoints);
+// Registers the API handlers on router; `endpoints` picks the StoreAPI clients per request.
+void RegisterApi(server::Router& router, ApiOptions opts, EndpointProvider endpoints);
 
 }  // namespace strata::query

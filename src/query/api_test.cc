@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "query/endpoints.h"
 #include "storeapi/server.h"
 #include "tsdb/block_writer.h"
 
@@ -59,7 +60,9 @@ class ApiTest : public ::testing::Test {
     opts.version = "test";
     opts.metrics = &registry_;
     auto clients = clients_;
-    RegisterApi(*router, opts, [clients] { return clients; });
+    RegisterApi(*router, opts, [clients](int64_t, int64_t, const Matchers&) {
+      return EndpointSelection{clients, {}};
+    });
     server::HttpServerOptions ho;
     ho.address = "127.0.0.1:0";
     auto http = server::HttpServer::Start(ho, router);
@@ -183,6 +186,37 @@ TEST_F(ApiTest, GzipWhenAsked) {
   ASSERT_EQ(code, 200);
   auto j = nlohmann::json::parse(body);  // curl inflates it
   EXPECT_EQ(j["data"]["result"].size(), 8u);
+}
+
+}  // namespace
+}  // namespace strata::query
+
+namespace strata::query {
+namespace {
+
+TEST_F(ApiTest, EndpointSetResolvesDnsAndSkipsByTimeAndLabels) {
+  const std::string port = std::to_string(stores_[0]->port());
+  auto set = EndpointSet::Make(
+      {"dns+localhost:" + port, "127.0.0.1:" + std::to_string(stores_[1]->port())});
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  (*set)->Refresh();
+  int up = 0;
+  for (const auto& e : (*set)->States()) up += e.up;
+  EXPECT_GE(up, 2);  // localhost may resolve to IPv4 and IPv6; the IPv4 one is up
+  Matchers none;
+  EXPECT_GE((*set)->Select(0, 3600000, none).clients.size(), 2u);
+  EXPECT_EQ((*set)->Select(10'000'000'000, 20'000'000'000, none).clients.size(),
+            static_cast<size_t>((*set)->States().size() - up));  // only endpoints that are down
+  Matchers other_cluster{*Matcher::Make(MatchType::kEqual, "cluster", "us")};
+  EXPECT_EQ((*set)->Select(0, 3600000, other_cluster).clients.size(),
+            static_cast<size_t>((*set)->States().size() - up));
+  EXPECT_FALSE(EndpointSet::Make({"dnssrv+_grpc._tcp.store"}).ok());
+  auto nothing = EndpointSet::Make({"dns+no-such-host.invalid:10901"});
+  ASSERT_TRUE(nothing.ok());
+  (*nothing)->Refresh();
+  auto sel = (*nothing)->Select(0, 1, none);
+  ASSERT_EQ(sel.unavailable.size(), 1u);
+  EXPECT_NE(sel.unavailable[0].find("no addresses resolved"), std::string::npos);
 }
 
 }  // namespace

@@ -18,11 +18,25 @@ std::vector<std::string> ProxyQuerier::TakeWarnings() {
   return std::move(warnings_);
 }
 
+Result<std::vector<std::shared_ptr<storeapi::StoreClient>>> ProxyQuerier::Pick(int64_t mint,
+                                                                               int64_t maxt,
+                                                                               const Matchers& m) {
+  EndpointSelection sel = endpoints_(mint, maxt, m);
+  for (const auto& u : sel.unavailable) {
+    Status st = Status::IOError("endpoint " + u);
+    if (!opts_.partial_response) return st;
+    Warn(st);
+  }
+  return sel.clients;
+}
+
 std::unique_ptr<storage::SeriesSet> ProxyQuerier::Select(const storage::SelectHints& hints,
                                                          const Matchers& matchers) {
+  auto picked = Pick(hints.start, hints.end, matchers);
+  if (!picked.ok()) return storage::ErrorSeriesSet(picked.status());
   // Every endpoint is asked concurrently; their answers arrive sorted and are merged.
   std::vector<std::future<std::unique_ptr<storage::SeriesSet>>> futures;
-  for (const auto& ep : endpoints_) {
+  for (const auto& ep : *picked) {
     futures.push_back(std::async(std::launch::async,
                                  [ep, hints, matchers]() -> std::unique_ptr<storage::SeriesSet> {
                                    auto set = ep->Select(hints, matchers);
@@ -52,7 +66,8 @@ std::unique_ptr<storage::SeriesSet> ProxyQuerier::Select(const storage::SelectHi
 Result<std::vector<std::string>> ProxyQuerier::LabelNames(const Matchers& matchers, int64_t mint,
                                                           int64_t maxt) {
   std::set<std::string> names;
-  for (const auto& ep : endpoints_) {
+  STRATA_ASSIGN_OR_RETURN(auto picked, Pick(mint, maxt, matchers));
+  for (const auto& ep : picked) {
     auto r = ep->LabelNames(matchers, mint, maxt);
     if (!r.ok()) {
       if (!opts_.partial_response) return r.status();
@@ -76,7 +91,8 @@ Result<std::vector<std::string>> ProxyQuerier::LabelValues(const std::string& na
       if (rl == name) return std::vector<std::string>{};
     }
   }
-  for (const auto& ep : endpoints_) {
+  STRATA_ASSIGN_OR_RETURN(auto picked, Pick(mint, maxt, matchers));
+  for (const auto& ep : picked) {
     auto r = ep->LabelValues(name, matchers, mint, maxt);
     if (!r.ok()) {
       if (!opts_.partial_response) return r.status();

@@ -3,6 +3,7 @@
 // deduplicates HA replicas. A failing endpoint becomes a warning (partial response) or an error.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -13,6 +14,15 @@
 
 namespace strata::query {
 
+// The endpoints to ask for a time range and matchers, and those that should have been asked but
+// are down (each "address: reason").
+struct EndpointSelection {
+  std::vector<std::shared_ptr<storeapi::StoreClient>> clients;
+  std::vector<std::string> unavailable;
+};
+using EndpointProvider =
+    std::function<EndpointSelection(int64_t mint, int64_t maxt, const Matchers& matchers)>;
+
 struct ProxyOptions {
   std::vector<std::string> replica_labels;  // --query.replica-label
   bool dedup = true;
@@ -21,7 +31,7 @@ struct ProxyOptions {
 
 class ProxyQuerier : public storage::Querier {
  public:
-  ProxyQuerier(std::vector<std::shared_ptr<storeapi::StoreClient>> endpoints, ProxyOptions opts)
+  ProxyQuerier(EndpointProvider endpoints, ProxyOptions opts)
       : endpoints_(std::move(endpoints)), opts_(std::move(opts)) {}
 
   std::unique_ptr<storage::SeriesSet> Select(const storage::SelectHints& hints,
@@ -34,8 +44,11 @@ class ProxyQuerier : public storage::Querier {
 
  private:
   void Warn(const Status& st);
+  // The clients to ask; an error when an endpoint is down and partial responses are disabled.
+  Result<std::vector<std::shared_ptr<storeapi::StoreClient>>> Pick(int64_t mint, int64_t maxt,
+                                                                   const Matchers& m);
 
-  std::vector<std::shared_ptr<storeapi::StoreClient>> endpoints_;
+  EndpointProvider endpoints_;
   ProxyOptions opts_;
   std::mutex mu_;
   std::vector<std::string> warnings_;

@@ -118,13 +118,23 @@ class RemoteSeries : public storage::Series {
   std::shared_ptr<const std::vector<Chunk>> chunks_;
 };
 
+// Reconnects quickly after an endpoint was down (gRPC's default backoff grows to two minutes),
+// and allows large Series responses.
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  args.SetMaxReceiveMessageSize(-1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
 class GrpcStoreClient : public StoreClient {
  public:
   GrpcStoreClient(std::string address, std::chrono::milliseconds timeout)
       : address_(std::move(address)),
         timeout_(timeout),
-        stub_(thanos::Store::NewStub(
-            grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()))) {}
+        stub_(thanos::Store::NewStub(NewChannel(address_))) {}
 
   std::unique_ptr<storage::SeriesSet> Select(const storage::SelectHints& hints,
                                              const Matchers& matchers) override {

@@ -125,6 +125,14 @@ def main():
             wait_ready(f'http://127.0.0.1:{store_http}/-/ready', store, 'strata store')
             wait_ready(f'http://127.0.0.1:{query_http}/-/ready', query, 'strata query')
             strata = f'http://127.0.0.1:{query_http}'
+            for _ in range(100):  # the querier checks its endpoints every 5 s
+                stores = api(strata, '/api/v1/stores', {})['data']['store']
+                if stores and stores[0]['lastError'] is None:
+                    break
+                time.sleep(0.2)
+            else:
+                sys.exit(f'FAILED: the store never became healthy for the querier: {stores}')
+            print(f'ok   /api/v1/stores: {stores[0]["name"]} up with label sets {stores[0]["labelSets"]}')
             t = (BASE_MS + 3 * 3600 * 1000) / 1000
             # (rate() over windows that start in this data's gaps differs between 2.42 and 2.53 on
             # purpose; promql_diff_test.py covers that. Here the point is the query path.)

@@ -1,0 +1,147 @@
+#include "query/endpoints.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <set>
+
+namespace strata::query {
+namespace {
+
+// host:port of every address `host` resolves to.
+std::vector<std::string> LookupHost(const std::string& host, const std::string& port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  std::vector<std::string> out;
+  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0) return out;
+  std::set<std::string> seen;
+  for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
+    char buf[INET6_ADDRSTRLEN] = {0};
+    if (a->ai_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr, buf, sizeof(buf));
+      seen.insert(std::string(buf) + ":" + port);
+    } else if (a->ai_family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr, buf,
+                sizeof(buf));
+      seen.insert("[" + std::string(buf) + "]:" + port);
+    }
+  }
+  freeaddrinfo(res);
+  return {seen.begin(), seen.end()};
+}
+
+// Whether a series with these external labels could match all matchers.
+bool LabelsMayMatch(const Labels& ext, const Matchers& matchers) {
+  for (const auto& m : matchers) {
+    if (ext.Has(m.name()) && !m.Matches(ext.Get(m.name()))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EndpointSet>> EndpointSet::Make(std::vector<std::string> specs,
+                                                       std::chrono::milliseconds info_timeout) {
+  for (const auto& s : specs) {
+    if (s.starts_with("dnssrv+") || s.starts_with("dnssrvnoa+")) {
+      return Status::Unsupported("endpoint " + s +
+                                 ": DNS SRV discovery is not supported yet; use dns+host:port");
+    }
+    const std::string hp = s.starts_with("dns+") ? s.substr(4) : s;
+    if (hp.rfind(':') == std::string::npos)
+      return Status::InvalidArgument("endpoint " + s + ": expected host:port");
+  }
+  return std::unique_ptr<EndpointSet>(new EndpointSet(std::move(specs), info_timeout));
+}
+
+EndpointSet::~EndpointSet() {
+  {
+    std::lock_guard<std::mutex> l(stop_mu_);
+    stop_ = true;
+  }
+  stop_cv_.notify_all();
+  if (loop_.joinable()) loop_.join();
+}
+
+std::vector<std::string> EndpointSet::Resolve(std::vector<std::string>* unresolved) const {
+  std::vector<std::string> out;
+  for (const auto& s : specs_) {
+    if (!s.starts_with("dns+")) {
+      out.push_back(s);
+      continue;
+    }
+    const std::string hp = s.substr(4);
+    const size_t colon = hp.rfind(':');
+    auto found = LookupHost(hp.substr(0, colon), hp.substr(colon + 1));
+    if (found.empty()) unresolved->push_back(s);
+    for (auto& a : found) out.push_back(std::move(a));
+  }
+  return out;
+}
+
+void EndpointSet::Refresh() {
+  std::vector<std::string> unresolved;
+  const std::vector<std::string> addresses = Resolve(&unresolved);
+  std::map<std::string, EndpointState> next;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& a : addresses) {
+      auto it = endpoints_.find(a);
+      if (it != endpoints_.end()) {
+        next[a] = it->second;
+      } else {
+        next[a] = EndpointState{
+            a, false, "not checked yet", {}, storeapi::StoreClient::Connect(a, timeout_)};
+      }
+    }
+  }
+  for (auto& [addr, st] : next) {
+    auto info = st.client->Info();
+    st.up = info.ok();
+    st.last_error = info.ok() ? "" : info.status().message();
+    if (info.ok()) st.info = std::move(*info);
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  endpoints_ = std::move(next);
+  unresolved_ = std::move(unresolved);
+}
+
+void EndpointSet::Start(std::chrono::milliseconds interval) {
+  loop_ = std::thread([this, interval] {
+    std::unique_lock<std::mutex> l(stop_mu_);
+    while (!stop_cv_.wait_for(l, interval, [this] { return stop_; })) {
+      l.unlock();
+      Refresh();
+      l.lock();
+    }
+  });
+}
+
+EndpointSelection EndpointSet::Select(int64_t mint, int64_t maxt, const Matchers& matchers) const {
+  std::lock_guard<std::mutex> l(mu_);
+  EndpointSelection out;
+  for (const auto& [addr, st] : endpoints_) {
+    // Endpoints are skipped only on what their last Info said; one that is down (or not checked
+    // yet) is still asked, so it recovers at once and a failure is reported with its reason.
+    if (st.up) {
+      if (st.info.max_time < mint || st.info.min_time > maxt) continue;
+      bool any = st.info.label_sets.empty();
+      for (const auto& ls : st.info.label_sets) any = any || LabelsMayMatch(ls, matchers);
+      if (!any) continue;
+    }
+    out.clients.push_back(st.client);
+  }
+  for (const auto& spec : unresolved_) out.unavailable.push_back(spec + ": no addresses resolved");
+  return out;
+}
+
+std::vector<EndpointState> EndpointSet::States() const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<EndpointState> out;
+  for (const auto& [addr, st] : endpoints_) out.push_back(st);
+  return out;
+}
+
+}  // namespace strata::query

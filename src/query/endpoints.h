@@ -1,0 +1,66 @@
+// The querier's endpoints (--endpoint / --store): static host:port, or dns+host:port resolved to
+// every A/AAAA record. A background loop re-resolves names and calls Info on each endpoint, so the
+// querier knows which are up, their time range and external label sets; a query skips endpoints
+// whose known time range or external labels cannot match it.
+// Thread-safety: all methods may be called concurrently.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/matcher.h"
+#include "query/proxy.h"
+#include "storeapi/client.h"
+
+namespace strata::query {
+
+struct EndpointState {
+  std::string address;
+  bool up = false;
+  std::string last_error;
+  storeapi::SourceInfo info;
+  std::shared_ptr<storeapi::StoreClient> client;
+};
+
+class EndpointSet {
+ public:
+  // specs: "host:port" or "dns+host:port". Fails on an unsupported scheme.
+  static Result<std::unique_ptr<EndpointSet>> Make(
+      std::vector<std::string> specs,
+      std::chrono::milliseconds info_timeout = std::chrono::seconds(5));
+  ~EndpointSet();
+
+  // Resolves names and refreshes every endpoint's Info once (also done by Start's loop).
+  void Refresh();
+  // Refreshes every `interval` in a background thread until destruction.
+  void Start(std::chrono::milliseconds interval);
+
+  // The endpoints that may hold data for the range and matchers: clients of those up, and the
+  // ones down (with the reason).
+  EndpointSelection Select(int64_t mint, int64_t maxt, const Matchers& matchers) const;
+  std::vector<EndpointState> States() const;
+
+ private:
+  EndpointSet(std::vector<std::string> specs, std::chrono::milliseconds timeout)
+      : specs_(std::move(specs)), timeout_(timeout) {}
+  std::vector<std::string> Resolve(std::vector<std::string>* unresolved) const;
+
+  std::vector<std::string> specs_;
+  std::chrono::milliseconds timeout_;
+  mutable std::mutex mu_;
+  std::map<std::string, EndpointState> endpoints_;  // by address
+  std::vector<std::string> unresolved_;             // dns+ specs that resolved to nothing
+  std::thread loop_;
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stop_ = false;
+};
+
+}  // namespace strata::query
