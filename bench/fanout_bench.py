@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Querier fan-out overhead: the same PromQL range queries evaluated directly on the blocks
+(`strata tools promql query`, which also starts a process and opens the blocks) and through
+`strata query` over N `strata store` endpoints that each serve a time slice of the same bucket
+(--min-time/--max-time), for N = 1, 2, 4. Also the querier's peak RSS. Prints a Markdown table
+for bench/RESULTS.md.
+
+Usage: bench/fanout_bench.py BUILD_DIR [RUNS]
+"""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'test', 'e2e'))
+from promserver import free_port  # noqa: E402
+
+BASE = 1_700_000_000_000
+HOURS = 8
+QUERIES = ['sum by (job) (rate(http_requests_total[5m]))',
+           'histogram_quantile(0.99, sum by (le) (rate(request_duration_seconds_bucket[5m])))',
+           'count(memory_bytes > 1e9)']
+
+
+def rfc3339(ms):
+    return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(ms / 1000))
+
+
+def wait(url):
+    for _ in range(600):
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit('not ready: ' + url)
+
+
+def rss_kib(pid):
+    with open(f'/proc/{pid}/status') as f:
+        for line in f:
+            if line.startswith('VmHWM:'):
+                return int(line.split()[1])
+    return 0
+
+
+def main():
+    build = sys.argv[1] if len(sys.argv) > 1 else 'build'
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    strata = os.path.join(build, 'src', 'cmd', 'strata')
+    bench = os.path.join(build, 'bench', 'promql_bench')
+    end_ms = BASE + HOURS * 3600 * 1000 - 60_000
+    start_ms = end_ms - 6 * 3600 * 1000
+    rows = []
+    with tempfile.TemporaryDirectory(prefix='strata-fanout-') as tmp:
+        bucket = os.path.join(tmp, 'bucket')
+        subprocess.run([bench, 'generate', bucket, str(HOURS)], check=True, capture_output=True)
+        qfile = os.path.join(tmp, 'q.txt')
+        with open(qfile, 'w') as f:
+            f.write('\n'.join(QUERIES) + '\n')
+        # Direct evaluation on the blocks: `strata tools promql query` (process start, block open, evaluate).
+        local = {}
+        for q in QUERIES:
+            out = subprocess.run([strata, 'tools', 'promql', 'query', f'--data-dir={bucket}', f'--start={start_ms / 1000}',
+                                  f'--end={end_ms / 1000}', '--step=60', q], capture_output=True, check=True)
+            times = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                subprocess.run([strata, 'tools', 'promql', 'query', f'--data-dir={bucket}', f'--start={start_ms / 1000}',
+                                f'--end={end_ms / 1000}', '--step=60', q], capture_output=True, check=True)
+                times.append((time.perf_counter() - t0) * 1000)
+            local[q] = sorted(times)[len(times) // 2]
+            del out
+        for n in (1, 2, 4):
+            procs, endpoints = [], []
+            slice_ms = (HOURS * 3600 * 1000) // n
+            for i in range(n):
+                g, h = free_port(), free_port()
+                lo, hi = BASE + i * slice_ms, BASE + (i + 1) * slice_ms - 1
+                procs.append(subprocess.Popen([strata, 'store', f'--objstore.config=type: FILESYSTEM\nconfig:\n  directory: {bucket}\n',
+                                               f'--data-dir={tmp}/store-{n}-{i}', f'--grpc-address=127.0.0.1:{g}',
+                                               f'--http-address=127.0.0.1:{h}', f'--min-time={rfc3339(lo)}',
+                                               f'--max-time={rfc3339(hi)}'], stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.DEVNULL))
+                wait(f'http://127.0.0.1:{h}/-/ready')
+                endpoints.append(f'--endpoint=127.0.0.1:{g}')
+            qp = free_port()
+            query = subprocess.Popen([strata, 'query', f'--http-address=127.0.0.1:{qp}', *endpoints],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            procs.append(query)
+            wait(f'http://127.0.0.1:{qp}/-/ready')
+            time.sleep(6)  # one endpoint health round
+            for q in QUERIES:
+                params = urllib.parse.urlencode({'query': q, 'start': start_ms / 1000, 'end': end_ms / 1000, 'step': 60})
+                times = []
+                for _ in range(runs + 1):
+                    t0 = time.perf_counter()
+                    with urllib.request.urlopen(f'http://127.0.0.1:{qp}/api/v1/query_range?{params}', timeout=300) as r:
+                        r.read()
+                    times.append((time.perf_counter() - t0) * 1000)
+                rows.append((q, n, sorted(times[1:])[runs // 2]))
+            rss = rss_kib(query.pid)
+            rows.append(('querier peak RSS (MiB)', n, rss / 1024))
+            for p in procs:
+                p.send_signal(signal.SIGTERM)
+                p.wait(timeout=30)
+    print('| query (6h range, step 60s) | endpoints | through querier (ms) | `tools promql query` on the blocks (ms) | ratio |')
+    print('|---|---|---|---|---|')
+    for q, n, ms in rows:
+        if q.startswith('querier'):
+            print(f'| {q} | {n} | {ms:.0f} | | |')
+        else:
+            print(f'| `{q}` | {n} | {ms:.1f} | {local[q]:.1f} | {ms / local[q]:.2f} |')
+
+
+if __name__ == '__main__':
+    main()
