@@ -91,7 +91,8 @@ def main():
                 wait(f'http://127.0.0.1:{h}/-/ready')
                 endpoints.append(f'--endpoint=127.0.0.1:{g}')
             qp = free_port()
-            query = subprocess.Popen([strata, 'query', f'--http-address=127.0.0.1:{qp}', *endpoints],
+            query = subprocess.Popen([strata, 'query', f'--http-address=127.0.0.1:{qp}',
+                                      f'--grpc-address=127.0.0.1:{free_port()}', *endpoints],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             procs.append(query)
             wait(f'http://127.0.0.1:{qp}/-/ready')

@@ -85,7 +85,9 @@ $STRATA store --objstore.config="$OBJSTORE" --data-dir="$WORK/store" --grpc-addr
   --http-address=127.0.0.1:$store_http >"$WORK/store.log" 2>&1 &
 PIDS+=($!)
 wait_ready "http://127.0.0.1:$store_http/-/ready"
-$STRATA query --http-address=127.0.0.1:$query_port --endpoint=127.0.0.1:$grpc_port \
+query_grpc=10901
+[ "$SERVE" = "--serve" ] || query_grpc=$(free_port)
+$STRATA query --http-address=127.0.0.1:$query_port --grpc-address=127.0.0.1:$query_grpc --endpoint=127.0.0.1:$grpc_port \
   --query.replica-label=replica >"$WORK/query.log" 2>&1 &
 PIDS+=($!)
 wait_ready "http://127.0.0.1:$query_port/-/ready"

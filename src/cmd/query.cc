@@ -11,6 +11,8 @@
 #include "promql/json.h"
 #include "query/api.h"
 #include "query/endpoints.h"
+#include "query/proxy_source.h"
+#include "storeapi/server.h"
 
 namespace strata::cmd {
 namespace {
@@ -54,6 +56,12 @@ Status RunQuery(const QueryFlags& f) {
                           query::EndpointSet::Make(specs));
   endpoints->Refresh();
   endpoints->Start(std::chrono::seconds(5));
+  // The querier's own StoreAPI, so queriers can be stacked.
+  storeapi::ServerOptions so;
+  so.address = f.grpc_address;
+  so.component_type = "query";
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<storeapi::StoreServer> grpc,
+                          storeapi::StoreServer::Start(so, query::NewProxySource(endpoints)));
   auto router = std::make_shared<server::Router>();
   query::RegisterApi(*router, opts, [endpoints](int64_t mint, int64_t maxt, const Matchers& m) {
     return endpoints->Select(mint, maxt, m);
@@ -105,6 +113,7 @@ Status RunQuery(const QueryFlags& f) {
   const int sig = WaitForTerminationSignal();
   std::fprintf(stderr, "level=info component=query msg=\"shutting down\" signal=%d\n", sig);
   srv->Shutdown();
+  grpc->Shutdown();
   return Status::OK();
 }
 

@@ -221,3 +221,44 @@ TEST_F(ApiTest, EndpointSetResolvesDnsAndSkipsByTimeAndLabels) {
 
 }  // namespace
 }  // namespace strata::query
+
+#include "dedup/dedup.h"
+#include "promql/engine.h"
+#include "query/proxy_source.h"
+
+namespace strata::query {
+namespace {
+
+TEST_F(ApiTest, QuerierStoreApiCanBeStacked) {
+  auto set = EndpointSet::Make({"127.0.0.1:" + std::to_string(stores_[0]->port()),
+                                "127.0.0.1:" + std::to_string(stores_[1]->port())});
+  ASSERT_TRUE(set.ok());
+  std::shared_ptr<EndpointSet> eps = std::move(*set);
+  eps->Refresh();
+  storeapi::ServerOptions so;
+  so.address = "127.0.0.1:0";
+  so.component_type = "query";
+  auto srv = storeapi::StoreServer::Start(so, NewProxySource(eps));
+  ASSERT_TRUE(srv.ok());
+  std::shared_ptr<storeapi::StoreClient> top =
+      storeapi::StoreClient::Connect("127.0.0.1:" + std::to_string((*srv)->port()));
+  auto info = top->Info();
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->label_sets.size(), 2u);
+  promql::Engine engine;
+  auto raw = engine.InstantQuery(*top, "count(http_requests_total)", 1000000);
+  ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+  ASSERT_EQ(raw->vector.size(), 1u);
+  EXPECT_EQ(raw->vector[0].v, 8);  // both replicas pass through the middle querier
+  auto deduped = dedup::NewDedupQuerier(top, {"replica"});
+  auto dd = engine.InstantQuery(*deduped, "count(http_requests_total)", 1000000);
+  ASSERT_TRUE(dd.ok());
+  EXPECT_EQ(dd->vector[0].v, 4);
+  auto names = top->LabelValues("replica", {}, 0, 10000000);
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(names->size(), 2u);
+  (*srv)->Shutdown();
+}
+
+}  // namespace
+}  // namespace strata::query

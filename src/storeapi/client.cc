@@ -172,6 +172,41 @@ class GrpcStoreClient : public StoreClient {
     return storage::VectorSeriesSet(std::move(out));
   }
 
+  Status SeriesRaw(const Matchers& matchers, int64_t mint, int64_t maxt, bool skip_chunks,
+                   const SeriesFn& fn) override {
+    thanos::SeriesRequest req;
+    req.set_min_time(mint);
+    req.set_max_time(maxt);
+    req.set_skip_chunks(skip_chunks);
+    ToProto(matchers, req.mutable_matchers());
+    req.add_aggregates(thanos::RAW);
+    req.set_partial_response_strategy(thanos::ABORT);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + timeout_);
+    auto reader = stub_->Series(&ctx, req);
+    thanos::SeriesResponse resp;
+    std::vector<RawChunk> chunks;
+    Status st;
+    while (st.ok() && reader->Read(&resp)) {
+      if (!resp.has_series()) continue;
+      chunks.clear();
+      for (const auto& ac : resp.series().chunks()) {
+        if (!ac.has_raw()) continue;  // aggregates of downsampled blocks: not passed on yet
+        const uint8_t enc = ac.raw().type() == thanos::Chunk::XOR         ? 1
+                            : ac.raw().type() == thanos::Chunk::HISTOGRAM ? 2
+                                                                          : 3;
+        chunks.push_back({ac.min_time(), ac.max_time(), enc, ac.raw().data()});
+      }
+      st = fn(FromProto(resp.series().labels()), chunks);
+    }
+    if (!st.ok()) {
+      ctx.TryCancel();
+      reader->Finish();
+      return st;
+    }
+    return FromGrpc(reader->Finish(), address_);
+  }
+
   Result<SourceInfo> Info() override {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + timeout_);

@@ -19,6 +19,10 @@ class StoreClient : public storage::Querier {
   static std::unique_ptr<StoreClient> Connect(
       const std::string& address, std::chrono::milliseconds timeout = std::chrono::seconds(120));
   virtual Result<SourceInfo> Info() = 0;
+  // Streams the Series call as it arrives, chunks still encoded (for queriers that serve the
+  // StoreAPI themselves); the chunks' data is valid during the callback only.
+  virtual Status SeriesRaw(const Matchers& matchers, int64_t mint, int64_t maxt, bool skip_chunks,
+                           const SeriesFn& fn) = 0;
   virtual Result<std::vector<std::string>> LabelNames(const Matchers& matchers, int64_t mint,
                                                       int64_t maxt) = 0;
   virtual Result<std::vector<std::string>> LabelValues(const std::string& name,

@@ -111,13 +111,14 @@ def main():
                                   'source': 'sidecar'}
                 json.dump(meta, open(meta_path, 'w'))
                 shutil.copytree(os.path.join(out, b), os.path.join(bucket, b))
-        grpc_port, store_http, query_http = free_port(), free_port(), free_port()
+        grpc_port, store_http, query_http, query_grpc = free_port(), free_port(), free_port(), free_port()
         log = open(os.path.join(tmp, 'strata.log'), 'w')
         store = subprocess.Popen([args.strata, 'store', f'--objstore.config=type: FILESYSTEM\nconfig:\n  directory: {bucket}\n',
                                   f'--data-dir={tmp}/store-data', f'--grpc-address=127.0.0.1:{grpc_port}',
                                   f'--http-address=127.0.0.1:{store_http}'], stdout=log, stderr=log)
         procs.append(store)
         query = subprocess.Popen([args.strata, 'query', f'--http-address=127.0.0.1:{query_http}',
+                                  f'--grpc-address=127.0.0.1:{query_grpc}',
                                   f'--endpoint=127.0.0.1:{grpc_port}', '--query.replica-label=replica'],
                                  stdout=log, stderr=log)
         procs.append(query)
