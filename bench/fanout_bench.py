@@ -18,7 +18,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'test', 'e2e'))
-from promserver import free_port  # noqa: E402
+from promserver import free_port, peak_rss_kib, wait_ready  # noqa: E402
 
 BASE = 1_700_000_000_000
 HOURS = 8
@@ -29,25 +29,6 @@ QUERIES = ['sum by (job) (rate(http_requests_total[5m]))',
 
 def rfc3339(ms):
     return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(ms / 1000))
-
-
-def wait(url):
-    for _ in range(600):
-        try:
-            with urllib.request.urlopen(url, timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    sys.exit('not ready: ' + url)
-
-
-def rss_kib(pid):
-    with open(f'/proc/{pid}/status') as f:
-        for line in f:
-            if line.startswith('VmHWM:'):
-                return int(line.split()[1])
-    return 0
 
 
 def main():
@@ -88,14 +69,14 @@ def main():
                                                f'--http-address=127.0.0.1:{h}', f'--min-time={rfc3339(lo)}',
                                                f'--max-time={rfc3339(hi)}'], stdout=subprocess.DEVNULL,
                                               stderr=subprocess.DEVNULL))
-                wait(f'http://127.0.0.1:{h}/-/ready')
+                wait_ready(f'http://127.0.0.1:{h}/-/ready')
                 endpoints.append(f'--endpoint=127.0.0.1:{g}')
             qp = free_port()
             query = subprocess.Popen([strata, 'query', f'--http-address=127.0.0.1:{qp}',
                                       f'--grpc-address=127.0.0.1:{free_port()}', *endpoints],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             procs.append(query)
-            wait(f'http://127.0.0.1:{qp}/-/ready')
+            wait_ready(f'http://127.0.0.1:{qp}/-/ready')
             time.sleep(6)  # one endpoint health round
             for q in QUERIES:
                 params = urllib.parse.urlencode({'query': q, 'start': start_ms / 1000, 'end': end_ms / 1000, 'step': 60})
@@ -106,7 +87,7 @@ def main():
                         r.read()
                     times.append((time.perf_counter() - t0) * 1000)
                 rows.append((q, n, sorted(times[1:])[runs // 2]))
-            rss = rss_kib(query.pid)
+            rss = peak_rss_kib(query.pid)
             rows.append(('querier peak RSS (MiB)', n, rss / 1024))
             for p in procs:
                 p.send_signal(signal.SIGTERM)

@@ -21,7 +21,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'test', 'e2e'))
-from promserver import prometheus  # noqa: E402
+from promserver import peak_rss_kib, prometheus  # noqa: E402
 
 BASE = 1_700_000_000_000
 HOURS = 24
@@ -35,14 +35,6 @@ QUERIES = [
     'max by (job) (increase(http_requests_total[1h]))',
     'count(memory_bytes > 1e9)',
 ]
-
-
-def prom_rss_kib(pid):
-    with open(f'/proc/{pid}/status') as f:
-        for line in f:
-            if line.startswith('VmHWM:'):
-                return int(line.split()[1])
-    return 0
 
 
 def main():
@@ -80,7 +72,7 @@ def main():
                         times.append((time.perf_counter() - t0) * 1000)
                     times = sorted(times[1:])
                     prom[(q, name)] = times[len(times) // 2]
-            prom_rss = prom_rss_kib(pid)
+            prom_rss = peak_rss_kib(pid)
     print('| query | range | Prometheus 2.42 (ms) | Strata (ms) | Strata / Prometheus |')
     print('|---|---|---|---|---|')
     logs = []

@@ -455,15 +455,21 @@ class Parser {
       }
       if (!IsValidLabelName(l.text)) return Error(l.pos, "invalid label name \"" + l.text + "\"");
       out.push_back(Take().text);
-      if (Peek().kind == Tok::kComma) {
-        Take();
-      } else if (Peek().kind != Tok::kRParen) {
-        return Error(Peek().pos, "unexpected " + DescribeToken(Peek()) + " in " +
-                                     std::string(context) + ", expected \",\" or \")\"");
-      }
+      STRATA_RETURN_IF_ERROR(ListSeparator(context));
     }
     Take();
     return out;
+  }
+
+  // After a list element: takes the comma, or leaves the closing parenthesis to the caller.
+  Status ListSeparator(std::string_view context) {
+    if (Peek().kind == Tok::kComma) {
+      Take();
+      return Status::OK();
+    }
+    if (Peek().kind == Tok::kRParen) return Status::OK();
+    return Error(Peek().pos, "unexpected " + DescribeToken(Peek()) + " in " + std::string(context) +
+                                 ", expected \",\" or \")\"");
   }
 
   // "(" expr, expr, ... ")" (a trailing comma is allowed, as in Prometheus).
@@ -477,12 +483,7 @@ class Parser {
     while (Peek().kind != Tok::kRParen) {
       STRATA_ASSIGN_OR_RETURN(ExprPtr a, Expression(0));
       args.push_back(std::move(a));
-      if (Peek().kind == Tok::kComma) {
-        Take();
-      } else if (Peek().kind != Tok::kRParen) {
-        return Error(Peek().pos, "unexpected " + DescribeToken(Peek()) + " in " +
-                                     std::string(context) + ", expected \",\" or \")\"");
-      }
+      STRATA_RETURN_IF_ERROR(ListSeparator(context));
     }
     Take();
     return args;

@@ -20,6 +20,29 @@ def missing_prometheus_tools():
     return False
 
 
+def wait_ready(url, proc=None, what='server'):
+    """Waits for url to answer 200; exits the test when proc dies or it never does."""
+    for _ in range(600):
+        if proc is not None and proc.poll() is not None:
+            sys.exit(f'FAILED: {what} exited with {proc.returncode}')
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit(f'FAILED: {what} not ready at {url}')
+
+
+def peak_rss_kib(pid):
+    """The process's peak resident memory (VmHWM) in KiB."""
+    with open(f'/proc/{pid}/status') as f:
+        for line in f:
+            if line.startswith('VmHWM:'):
+                return int(line.split()[1])
+    return 0
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))

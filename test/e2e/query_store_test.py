@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Multi-process: `strata store` over a FILESYSTEM bucket holding an HA pair of blocks (external
-labels cluster/replica, one replica with a gap), `strata query` deduplicating by `replica`, and
-a real Prometheus 2.42 holding the same data for reference.
+labels cluster/replica), `strata query` deduplicating by `replica`, and a real Prometheus 2.42
+holding the same data for reference. A second cluster's pair is served by a second store, and a
+global querier stacked on the first querier's StoreAPI and the second store aggregates both.
 
 Checks: deduplicated answers equal Prometheus's (after dropping the `cluster` external label),
 `promtool query instant|range|labels` print the same against both, raw replicas are visible
@@ -21,20 +22,7 @@ import time
 import urllib.request
 
 from datagen import BASE_MS, gen_openmetrics
-from promserver import api, free_port, missing_prometheus_tools, prometheus
-
-
-def wait_ready(url, proc, what):
-    for _ in range(300):
-        if proc.poll() is not None:
-            sys.exit(f'FAILED: {what} exited with {proc.returncode}')
-        try:
-            with urllib.request.urlopen(url, timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    sys.exit(f'FAILED: {what} not ready')
+from promserver import api, free_port, missing_prometheus_tools, prometheus, wait_ready
 
 
 def strip(metric, name):
@@ -100,17 +88,19 @@ def main():
         gen_openmetrics(om, random.Random(99))
         ref = os.path.join(tmp, 'ref')
         subprocess.run(['promtool', 'tsdb', 'create-blocks-from', 'openmetrics', om, ref], check=True, capture_output=True)
-        bucket = os.path.join(tmp, 'bucket')
-        for replica in ('a', 'b'):
-            out = os.path.join(tmp, 'r-' + replica)
-            subprocess.run([args.strata, 'tools', 'tsdb', 'create-blocks-from', 'openmetrics', '-q', om, out], check=True)
-            for b in os.listdir(out):
-                meta_path = os.path.join(out, b, 'meta.json')
-                meta = json.load(open(meta_path))
-                meta['thanos'] = {'labels': {'cluster': 'eu', 'replica': replica}, 'downsample': {'resolution': 0},
-                                  'source': 'sidecar'}
-                json.dump(meta, open(meta_path, 'w'))
-                shutil.copytree(os.path.join(out, b), os.path.join(bucket, b))
+        bucket, bucket_us = os.path.join(tmp, 'bucket'), os.path.join(tmp, 'bucket-us')
+        for cluster, dst in (('eu', bucket), ('us', bucket_us)):
+            for replica in ('a', 'b'):
+                out = os.path.join(tmp, f'{cluster}-{replica}')
+                subprocess.run([args.strata, 'tools', 'tsdb', 'create-blocks-from', 'openmetrics', '-q', om, out],
+                               check=True)
+                for b in os.listdir(out):
+                    meta_path = os.path.join(out, b, 'meta.json')
+                    meta = json.load(open(meta_path))
+                    meta['thanos'] = {'labels': {'cluster': cluster, 'replica': replica},
+                                      'downsample': {'resolution': 0}, 'source': 'sidecar'}
+                    json.dump(meta, open(meta_path, 'w'))
+                    shutil.copytree(os.path.join(out, b), os.path.join(dst, b))
         grpc_port, store_http, query_http, query_grpc = free_port(), free_port(), free_port(), free_port()
         log = open(os.path.join(tmp, 'strata.log'), 'w')
         store = subprocess.Popen([args.strata, 'store', f'--objstore.config=type: FILESYSTEM\nconfig:\n  directory: {bucket}\n',
@@ -122,6 +112,16 @@ def main():
                                   f'--endpoint=127.0.0.1:{grpc_port}', '--query.replica-label=replica'],
                                  stdout=log, stderr=log)
         procs.append(query)
+        us_grpc, us_http, global_http, global_grpc = free_port(), free_port(), free_port(), free_port()
+        store_us = subprocess.Popen([args.strata, 'store', f'--objstore.config=type: FILESYSTEM\nconfig:\n  directory: {bucket_us}\n',
+                                     f'--data-dir={tmp}/store-us', f'--grpc-address=127.0.0.1:{us_grpc}',
+                                     f'--http-address=127.0.0.1:{us_http}'], stdout=log, stderr=log)
+        procs.append(store_us)
+        global_query = subprocess.Popen([args.strata, 'query', f'--http-address=127.0.0.1:{global_http}',
+                                         f'--grpc-address=127.0.0.1:{global_grpc}',
+                                         f'--endpoint=127.0.0.1:{query_grpc}', f'--endpoint=127.0.0.1:{us_grpc}',
+                                         '--query.replica-label=replica'], stdout=log, stderr=log)
+        procs.append(global_query)
         try:
             wait_ready(f'http://127.0.0.1:{store_http}/-/ready', store, 'strata store')
             wait_ready(f'http://127.0.0.1:{query_http}/-/ready', query, 'strata query')
@@ -134,6 +134,16 @@ def main():
             else:
                 sys.exit(f'FAILED: the store never became healthy for the querier: {stores}')
             print(f'ok   /api/v1/stores: {stores[0]["name"]} up with label sets {stores[0]["labelSets"]}')
+            wait_ready(f'http://127.0.0.1:{us_http}/-/ready', store_us, 'strata store (us)')
+            glob = f'http://127.0.0.1:{global_http}'
+            wait_ready(glob + '/-/ready', global_query, 'global strata query')
+            for _ in range(100):
+                gstores = api(glob, '/api/v1/stores', {})['data']['store']
+                if len(gstores) == 2 and all(x['lastError'] is None for x in gstores):
+                    break
+                time.sleep(0.2)
+            else:
+                sys.exit(f'FAILED: the global querier never saw both endpoints healthy: {gstores}')
             t = (BASE_MS + 3 * 3600 * 1000) / 1000
             # (rate() over windows that start in this data's gaps differs between 2.42 and 2.53 on
             # purpose; promql_diff_test.py covers that. Here the point is the query path.)
@@ -141,6 +151,7 @@ def main():
                        'node_temperature_celsius', 'count(node_temperature_celsius)', 'avg_over_time(node_temperature_celsius[10m])',
                        'topk(3, rate(http_requests_total[10m]))']
             with prometheus(ref, tmp) as prom:
+                global_want = api(prom, '/api/v1/query', {'query': 'sum(http_requests_total)', 'time': t})
                 n, bad = 0, 0
                 for q in queries:
                     for path, params in (('/api/v1/query', {'query': q, 'time': t}),
@@ -164,6 +175,16 @@ def main():
                         ok = False
                     else:
                         print(f'ok   promtool query {cmd[0]} prints the same for both ({len(a.stdout.splitlines())} lines)')
+            # The global view: both clusters, each deduplicated, each equal to Prometheus's sum.
+            want = global_want
+            got = api(glob, '/api/v1/query', {'query': 'sum by (cluster) (http_requests_total)', 'time': t})
+            res = {r['metric'].get('cluster'): r['value'][1] for r in got['data']['result']}
+            expect = want['data']['result'][0]['value'][1]
+            if sorted(res) != ['eu', 'us'] or not all(close(v, expect) for v in res.values()):
+                print(f'FAIL global sum by (cluster): {res}, want {expect} for eu and us')
+                ok = False
+            else:
+                print(f'ok   global querier (stacked on the eu querier + the us store): sum by (cluster) = {res}')
             with urllib.request.urlopen(f'http://127.0.0.1:{store_http}/metrics') as r:
                 store_metrics = r.read().decode()
             with urllib.request.urlopen(f'{strata}/metrics') as r:
