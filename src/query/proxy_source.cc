@@ -22,6 +22,10 @@ class ProxySource : public storeapi::SeriesSource {
       sets.insert(e.info.label_sets.begin(), e.info.label_sets.end());
     }
     info.label_sets.assign(sets.begin(), sets.end());
+    if (!any) {  // nothing known yet: claim all time, so a querier above does not skip us
+      info.min_time = INT64_MIN;
+      info.max_time = INT64_MAX;
+    }
     return info;
   }
 

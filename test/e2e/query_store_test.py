@@ -139,7 +139,7 @@ def main():
             wait_ready(glob + '/-/ready', global_query, 'global strata query')
             for _ in range(100):
                 gstores = api(glob, '/api/v1/stores', {})['data']['store']
-                if len(gstores) == 2 and all(x['lastError'] is None for x in gstores):
+                if len(gstores) == 2 and all(x['lastError'] is None and x['labelSets'] for x in gstores):
                     break
                 time.sleep(0.2)
             else:
