@@ -2,8 +2,13 @@
 // flags) to the CLI and sets *exit_code when it runs. Flag spellings follow Thanos v0.34.
 #pragma once
 
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "base/metrics.h"
 #include "base/status.h"
@@ -11,6 +16,9 @@
 
 namespace CLI {
 class App;
+}
+namespace strata::server {
+class Router;
 }
 
 namespace strata::cmd {
@@ -33,6 +41,8 @@ void RegisterPendingCommands(CLI::App& app, int* exit_code);
 
 // `store`: the store gateway.
 void RegisterStoreCommand(CLI::App& app, int* exit_code);
+// `sidecar`: serves a Prometheus over the StoreAPI and ships its blocks.
+void RegisterSidecarCommand(CLI::App& app, int* exit_code);
 
 // --objstore.config-file / --objstore.config, shared by the commands that use a bucket.
 struct ObjstoreFlags {
@@ -41,6 +51,29 @@ struct ObjstoreFlags {
 };
 void AddObjstoreFlags(CLI::App& cmd, ObjstoreFlags& f);
 Result<std::unique_ptr<objstore::Bucket>> OpenBucket(const ObjstoreFlags& f, Registry* metrics);
+
+// /-/healthy, /-/ready and /metrics. not_ready returns why the component is not ready yet, or
+// "" when it is.
+void AddStatusEndpoints(server::Router& router, std::function<std::string()> not_ready,
+                        const Registry& registry);
+
+// Thanos's --min-time/--max-time: RFC 3339, or a duration relative to now such as -2w.
+Result<int64_t> ParseTimeOrRelative(const std::string& s);
+
+// Runs fn every interval_ms on its own thread (first run after one interval) until destroyed.
+class Periodic {
+ public:
+  Periodic(int64_t interval_ms, std::function<void()> fn);
+  ~Periodic();
+  Periodic(const Periodic&) = delete;
+  Periodic& operator=(const Periodic&) = delete;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
 
 // Blocks until SIGINT or SIGTERM; call BlockTerminationSignals first, before starting threads.
 void BlockTerminationSignals();

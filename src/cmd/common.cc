@@ -1,10 +1,14 @@
-// Helpers shared by the subcommand files: object storage flags and signal handling.
+// Helpers shared by the subcommand files: object storage flags, status endpoints, times,
+// periodic work and signal handling.
 #include <CLI/CLI.hpp>
 
 #include <csignal>
 
+#include "base/duration.h"
+#include "base/timestamp.h"
 #include "cmd/command.h"
 #include "objstore/config.h"
+#include "server/http_server.h"
 
 namespace strata::cmd {
 
@@ -18,6 +22,52 @@ void AddObjstoreFlags(CLI::App& cmd, ObjstoreFlags& f) {
 Result<std::unique_ptr<objstore::Bucket>> OpenBucket(const ObjstoreFlags& f, Registry* metrics) {
   STRATA_ASSIGN_OR_RETURN(std::string yaml, objstore::ReadObjstoreConfigFlags(f.file, f.content));
   return objstore::NewBucketFromConfig(yaml, metrics);
+}
+
+void AddStatusEndpoints(server::Router& router, std::function<std::string()> not_ready,
+                        const Registry& registry) {
+  router.Handle("/-/healthy", [](const server::HttpRequest&) {
+    return server::HttpResponse{200, "text/plain; charset=utf-8", "OK", {}};
+  });
+  router.Handle("/-/ready", [not_ready](const server::HttpRequest&) {
+    std::string why = not_ready();
+    if (why.empty()) return server::HttpResponse{200, "text/plain; charset=utf-8", "OK", {}};
+    return server::HttpResponse{503, "text/plain; charset=utf-8", "NOT OK: " + why, {}};
+  });
+  router.Handle("/metrics", [&registry](const server::HttpRequest&) {
+    return server::HttpResponse{
+        200, "text/plain; version=0.0.4; charset=utf-8", registry.Expose(), {}};
+  });
+}
+
+Result<int64_t> ParseTimeOrRelative(const std::string& s) {
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    STRATA_ASSIGN_OR_RETURN(int64_t d, ParseDuration(s.substr(1)));
+    return NowMs() + (s[0] == '-' ? -d : d);
+  }
+  if (s.starts_with("0000-")) return INT64_MIN;
+  if (s.starts_with("9999-")) return INT64_MAX;
+  return ParseApiTime(s);
+}
+
+Periodic::Periodic(int64_t interval_ms, std::function<void()> fn) {
+  thread_ = std::thread([this, interval_ms, fn = std::move(fn)] {
+    std::unique_lock<std::mutex> l(mu_);
+    while (!cv_.wait_for(l, std::chrono::milliseconds(interval_ms), [&] { return stop_; })) {
+      l.unlock();
+      fn();
+      l.lock();
+    }
+  });
+}
+
+Periodic::~Periodic() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
 }
 
 namespace {

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "base/log.h"
 #include "cmd/command.h"
 #include "cmd/version.h"
 
@@ -28,15 +29,18 @@ int main(int argc, char** argv) {
   GlobalFlags globals;
   app.add_option("--log.level", globals.log_level, "Log filtering level.")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->each([](const std::string& v) { (void)strata::log::Configure(v, ""); })
       ->capture_default_str();
   app.add_option("--log.format", globals.log_format, "Log format to use.")
       ->check(CLI::IsMember({"logfmt", "json"}))
+      ->each([](const std::string& v) { (void)strata::log::Configure("", v); })
       ->capture_default_str();
 
   int exit_code = 0;
   RegisterToolsCommand(app, &exit_code);
   RegisterQueryCommand(app, &exit_code);
   RegisterStoreCommand(app, &exit_code);
+  RegisterSidecarCommand(app, &exit_code);
   RegisterPendingCommands(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;

@@ -10,7 +10,6 @@ void RegisterPendingCommands(CLI::App& app, int* exit_code) {
     const char* help;
   };
   static constexpr Pending kPending[] = {
-      {"sidecar", "Sidecar for Prometheus: StoreAPI over its data and block upload."},
       {"compact", "Compactor: compaction, downsampling and retention in object storage."},
   };
   for (const auto& p : kPending) {

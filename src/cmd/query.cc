@@ -92,12 +92,8 @@ Status RunQuery(const QueryFlags& f) {
     return server::HttpResponse{
         200, "application/json", "{\"status\":\"success\",\"data\":" + data + "]}}", {}};
   });
-  router->Handle("/-/healthy", [](const server::HttpRequest&) {
-    return server::HttpResponse{200, "text/plain; charset=utf-8", "OK", {}};
-  });
-  router->Handle("/-/ready", [](const server::HttpRequest&) {
-    return server::HttpResponse{200, "text/plain; charset=utf-8", "OK", {}};
-  });
+  AddStatusEndpoints(
+      *router, [] { return std::string(); }, registry);
   server::HttpServerOptions http;
   http.address = f.http_address;
   http.threads = std::max(4, f.max_concurrent + 2);

@@ -3,12 +3,9 @@
 #include <CLI/CLI.hpp>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdio>
-#include <thread>
 
 #include "base/duration.h"
-#include "base/timestamp.h"
 #include "cmd/command.h"
 #include "server/http_server.h"
 #include "store/bucket_store.h"
@@ -28,17 +25,6 @@ struct StoreFlags {
   std::string index_cache_size = "250MB";
   int series_concurrency = 20;
 };
-
-// Thanos's --min-time/--max-time: RFC 3339, or a duration relative to now such as -2w.
-Result<int64_t> ParseTimeOrRelative(const std::string& s) {
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-    STRATA_ASSIGN_OR_RETURN(int64_t d, ParseDuration(s.substr(1)));
-    return NowMs() + (s[0] == '-' ? -d : d);
-  }
-  if (s.starts_with("0000-")) return INT64_MIN;
-  if (s.starts_with("9999-")) return INT64_MAX;
-  return ParseApiTime(s);
-}
 
 Status RunStore(const StoreFlags& f) {
   Registry registry;
@@ -74,18 +60,9 @@ Status RunStore(const StoreFlags& f) {
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<storeapi::StoreServer> grpc,
                           storeapi::StoreServer::Start(so, bs));
   auto router = std::make_shared<server::Router>();
-  router->Handle("/-/healthy", [](const server::HttpRequest&) {
-    return server::HttpResponse{200, "text/plain; charset=utf-8", "OK", {}};
-  });
-  router->Handle("/-/ready", [&ready](const server::HttpRequest&) {
-    return ready ? server::HttpResponse{200, "text/plain; charset=utf-8", "OK", {}}
-                 : server::HttpResponse{
-                       503, "text/plain; charset=utf-8", "initial bucket sync not done", {}};
-  });
-  router->Handle("/metrics", [&registry](const server::HttpRequest&) {
-    return server::HttpResponse{
-        200, "text/plain; version=0.0.4; charset=utf-8", registry.Expose(), {}};
-  });
+  AddStatusEndpoints(
+      *router, [&ready] { return ready ? std::string() : "initial bucket sync not done"; },
+      registry);
   server::HttpServerOptions ho;
   ho.address = f.http_address;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> http,
@@ -93,25 +70,10 @@ Status RunStore(const StoreFlags& f) {
   std::fprintf(stderr, "level=info component=store msg=\"serving\" grpc_port=%d http_port=%d\n",
                grpc->port(), http->port());
 
-  std::mutex mu;
-  std::condition_variable cv;
-  bool stop = false;
-  std::thread syncer([&] {
-    std::unique_lock<std::mutex> l(mu);
-    while (!cv.wait_for(l, std::chrono::milliseconds(interval), [&] { return stop; })) {
-      l.unlock();
-      sync();
-      l.lock();
-    }
-  });
+  auto syncer = std::make_unique<Periodic>(interval, sync);
   const int sig = WaitForTerminationSignal();
   std::fprintf(stderr, "level=info component=store msg=\"shutting down\" signal=%d\n", sig);
-  {
-    std::lock_guard<std::mutex> l(mu);
-    stop = true;
-  }
-  cv.notify_all();
-  syncer.join();
+  syncer.reset();
   http->Shutdown();
   grpc->Shutdown();
   return Status::OK();

@@ -184,7 +184,9 @@ class GrpcStoreServer : public StoreServer {
 
   Status Start(const std::string& address) {
     grpc::ServerBuilder b;
-    b.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
+    // Thanos accepts ":10901" (all interfaces), which gRPC cannot parse without a host.
+    const std::string listen = address.starts_with(":") ? "0.0.0.0" + address : address;
+    b.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port_);
     b.RegisterService(&store_);
     b.RegisterService(&info_);
     b.SetMaxSendMessageSize(-1);

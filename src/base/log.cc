@@ -1,0 +1,134 @@
+#include "base/log.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+
+namespace strata::log {
+namespace {
+
+std::atomic<int> g_min_level{static_cast<int>(Level::kInfo)};
+std::atomic<bool> g_json{false};
+std::mutex g_mu;
+
+std::string_view LevelName(Level l) {
+  switch (l) {
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
+  }
+  return "info";
+}
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  out.push_back('"');
+}
+
+// logfmt quotes values that are empty or hold spaces, quotes, '=' or control characters.
+void AppendLogfmtValue(std::string& out, std::string_view s) {
+  bool quote = s.empty();
+  for (unsigned char c : s)
+    if (c <= ' ' || c == '"' || c == '=' || c == '\\') quote = true;
+  if (quote) {
+    AppendJsonString(out, s);
+  } else {
+    out += s;
+  }
+}
+
+std::string Timestamp() {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buf;
+}
+
+}  // namespace
+
+Status Configure(std::string_view level, std::string_view format) {
+  int l = level.empty() ? g_min_level.load() : -1;
+  for (Level c : {Level::kDebug, Level::kInfo, Level::kWarn, Level::kError})
+    if (LevelName(c) == level) l = static_cast<int>(c);
+  if (l < 0)
+    return Status::InvalidArgument("--log.level: unknown level '" + std::string(level) +
+                                   "' (debug, info, warn, error)");
+  if (!format.empty() && format != "logfmt" && format != "json")
+    return Status::InvalidArgument("--log.format: unknown format '" + std::string(format) +
+                                   "' (logfmt, json)");
+  g_min_level = l;
+  if (!format.empty()) g_json = format == "json";
+  return Status::OK();
+}
+
+std::string Format(Level level, std::string_view msg, Fields fields, bool json) {
+  std::string out;
+  if (json) {
+    out += "{\"level\":\"";
+    out += LevelName(level);
+    out += "\",\"msg\":";
+    AppendJsonString(out, msg);
+    for (const auto& [k, v] : fields) {
+      out.push_back(',');
+      AppendJsonString(out, k);
+      out.push_back(':');
+      AppendJsonString(out, v);
+    }
+    out.push_back('}');
+    return out;
+  }
+  out += "level=";
+  out += LevelName(level);
+  out += " msg=";
+  AppendLogfmtValue(out, msg);
+  for (const auto& [k, v] : fields) {
+    out.push_back(' ');
+    out += k;
+    out.push_back('=');
+    AppendLogfmtValue(out, v);
+  }
+  return out;
+}
+
+void Log(Level level, std::string_view msg, Fields fields) {
+  if (static_cast<int>(level) < g_min_level.load(std::memory_order_relaxed)) return;
+  const bool json = g_json.load(std::memory_order_relaxed);
+  std::string line = Format(level, msg, fields, json);
+  const std::string ts = Timestamp();
+  if (json) {
+    line.insert(1, "\"ts\":\"" + ts + "\",");
+  } else {
+    line.insert(0, "ts=" + ts + " ");
+  }
+  line.push_back('\n');
+  std::lock_guard<std::mutex> l(g_mu);
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace strata::log

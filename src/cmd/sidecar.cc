@@ -1,0 +1,278 @@
+// `strata sidecar`: runs beside a Prometheus server, serves its data over the StoreAPI and ships
+// its finished blocks to object storage, as `thanos sidecar` (flags spelled as in Thanos v0.34).
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "base/duration.h"
+#include "base/log.h"
+#include "base/timestamp.h"
+#include "cmd/command.h"
+#include "server/http_server.h"
+#include "sidecar/prometheus_client.h"
+#include "sidecar/prometheus_source.h"
+#include "sidecar/shipper.h"
+#include "storeapi/server.h"
+
+namespace strata::cmd {
+namespace {
+
+struct SidecarFlags {
+  ObjstoreFlags objstore;
+  std::string prometheus_url = "http://localhost:9090";
+  std::string ready_timeout = "10m";
+  std::string config_interval = "30s";
+  std::string config_timeout = "5s";
+  std::string http_client;
+  std::string http_client_file;
+  std::string tsdb_path = "./data";
+  std::string grpc_address = "0.0.0.0:10901";
+  std::string http_address = "0.0.0.0:10902";
+  std::string min_time = "0000-01-01T00:00:00Z";
+  bool upload_compacted = false;
+  bool ignore_unequal_block_size = false;
+  std::string meta_file_name = sidecar::kShipperMetaFile;
+  std::string sync_interval = "30s";
+  // Accepted for compatibility with existing manifests; see the flag help.
+  std::string grace_period = "2m";
+  std::vector<std::string> ignored;
+};
+
+// Retries fn every 2s until it succeeds or timeout_ms passes; returns its last status.
+Status Retry(int64_t timeout_ms, const std::string& what, const std::function<Status()>& fn) {
+  const int64_t deadline = NowMs() + timeout_ms;
+  while (true) {
+    Status st = fn();
+    if (st.ok() || NowMs() >= deadline) return st;
+    log::Warn(what + ". Is Prometheus running? Retrying", {{"err", st.ToString()}});
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+  }
+}
+
+// Thanos refuses to ship blocks from a Prometheus that compacts them itself: the compactor
+// would meet overlapping blocks.
+Status ValidatePrometheusFlags(const std::map<std::string, std::string>& flags, bool ignore) {
+  auto min = flags.find("storage.tsdb.min-block-duration");
+  auto max = flags.find("storage.tsdb.max-block-duration");
+  if (min == flags.end() || max == flags.end()) return Status::OK();
+  auto mn = ParseDuration(min->second), mx = ParseDuration(max->second);
+  if (!mn.ok() || !mx.ok()) return Status::OK();
+  if (*mn != *mx) {
+    std::string msg = "found that TSDB Max time is " + max->second + " and Min time is " +
+                      min->second +
+                      ". Compaction needs to be disabled (storage.tsdb.min-block-duration = "
+                      "storage.tsdb.max-block-duration)";
+    if (!ignore) return Status::InvalidArgument("validate Prometheus flags: " + msg);
+    log::Warn(msg);
+  }
+  if (*mn != 2 * 3600 * 1000)
+    log::Warn("found that TSDB block time is not 2h. Only 2h block time is recommended.",
+              {{"block-time", min->second}});
+  return Status::OK();
+}
+
+Status RunSidecar(const SidecarFlags& f) {
+  Registry registry;
+  STRATA_ASSIGN_OR_RETURN(int64_t ready_timeout, ParseDuration(f.ready_timeout));
+  STRATA_ASSIGN_OR_RETURN(int64_t config_interval, ParseDuration(f.config_interval));
+  STRATA_ASSIGN_OR_RETURN(int64_t config_timeout, ParseDuration(f.config_timeout));
+  STRATA_ASSIGN_OR_RETURN(int64_t sync_interval, ParseDuration(f.sync_interval));
+  STRATA_ASSIGN_OR_RETURN(int64_t flag_min_time, ParseTimeOrRelative(f.min_time));
+  STRATA_ASSIGN_OR_RETURN(http::ClientConfig http_config,
+                          http::ReadClientConfig(f.http_client_file, f.http_client));
+  for (const auto& flag : f.ignored)
+    log::Info("flag accepted but has no effect in strata", {{"flag", flag}});
+
+  std::shared_ptr<objstore::Bucket> bucket;
+  if (!f.objstore.file.empty() || !f.objstore.content.empty()) {
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> b, OpenBucket(f.objstore, &registry));
+    bucket = std::move(b);
+  } else {
+    log::Info("no supported bucket was configured, uploads will be disabled");
+  }
+
+  auto client =
+      std::make_shared<sidecar::PrometheusClient>(f.prometheus_url, config_timeout, http_config);
+  auto source = std::make_shared<sidecar::PrometheusSource>(client);
+  Gauge& up = registry
+                  .AddGauge("thanos_sidecar_prometheus_up",
+                            "Boolean indicator whether the sidecar can reach its Prometheus peer.")
+                  .WithLabelValues({});
+  Gauge& heartbeat = registry
+                         .AddGauge("thanos_sidecar_last_heartbeat_success_time_seconds",
+                                   "Timestamp of the last successful heartbeat in seconds.")
+                         .WithLabelValues({});
+  std::atomic<bool> ready{false};
+  std::mutex why_mu;
+  std::string not_ready_why = "waiting for Prometheus at " + f.prometheus_url;
+  auto set_not_ready = [&](std::string why) {
+    std::lock_guard<std::mutex> l(why_mu);
+    not_ready_why = std::move(why);
+    ready = false;
+  };
+
+  auto router = std::make_shared<server::Router>();
+  AddStatusEndpoints(
+      *router,
+      [&]() -> std::string {
+        if (ready) return "";
+        std::lock_guard<std::mutex> l(why_mu);
+        return not_ready_why;
+      },
+      registry);
+  server::HttpServerOptions ho;
+  ho.address = f.http_address;
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> http,
+                          server::HttpServer::Start(ho, router));
+
+  if (bucket) {
+    Status st = Retry(ready_timeout, "failed to get Prometheus flags", [&]() -> Status {
+      auto flags = client->Flags();
+      if (!flags.ok()) return flags.status();
+      return ValidatePrometheusFlags(*flags, f.ignore_unequal_block_size);
+    });
+    if (st.code() == StatusCode::kInvalidArgument) return st;
+    if (!st.ok()) log::Warn("could not check Prometheus flags", {{"err", st.ToString()}});
+  }
+  Status st = Retry(ready_timeout, "failed to fetch prometheus version", [&]() -> Status {
+    auto v = client->Version();
+    if (v.ok()) log::Info("successfully loaded prometheus version", {{"version", *v}});
+    return v.status();
+  });
+  STRATA_RETURN_IF_ERROR(st);
+  auto fetch_labels = [&]() -> Status {
+    auto ext = client->ExternalLabels();
+    if (!ext.ok()) {
+      up.Set(0);
+      set_not_ready("cannot read external labels: " + ext.status().ToString());
+      return ext.status();
+    }
+    source->SetExternalLabels(*ext);
+    up.Set(1);
+    heartbeat.SetToCurrentTime();
+    ready = true;
+    return Status::OK();
+  };
+  STRATA_RETURN_IF_ERROR(
+      Retry(ready_timeout, "failed to fetch initial external labels", fetch_labels));
+  if (source->ExternalLabels().empty())
+    return Status::InvalidArgument(
+        "no external labels configured on Prometheus server, uniquely identifying external "
+        "labels must be configured; see https://thanos.io/tip/thanos/storage.md#external-labels "
+        "for details.");
+  log::Info("successfully loaded prometheus external labels",
+            {{"external_labels", source->ExternalLabels().String()}});
+  source->SetTimeRange(flag_min_time, kMaxTime);
+
+  storeapi::ServerOptions so;
+  so.address = f.grpc_address;
+  so.component_type = "sidecar";
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<storeapi::StoreServer> grpc,
+                          storeapi::StoreServer::Start(so, source));
+  log::Info("serving", {{"grpc_port", std::to_string(grpc->port())},
+                        {"http_port", std::to_string(http->port())}});
+
+  auto heartbeats = std::make_unique<Periodic>(config_interval, [&] {
+    if (Status hs = fetch_labels(); !hs.ok())
+      log::Warn("heartbeat failed", {{"err", hs.ToString()}});
+  });
+
+  std::unique_ptr<sidecar::Shipper> shipper;
+  std::unique_ptr<Periodic> shipping;
+  if (bucket) {
+    sidecar::ShipperOptions sh;
+    sh.dir = f.tsdb_path;
+    sh.upload_compacted = f.upload_compacted;
+    sh.meta_file = f.meta_file_name;
+    shipper = std::make_unique<sidecar::Shipper>(bucket, sh, &registry);
+    auto ship = [&] {
+      auto n = shipper->Sync(source->ExternalLabels());
+      if (!n.ok())
+        log::Warn("shipping failed, retrying next cycle", {{"err", n.status().ToString()}});
+      auto mint = shipper->MinTime();
+      if (!mint.ok()) {
+        log::Warn("reading timestamps failed", {{"err", mint.status().ToString()}});
+        return;
+      }
+      // A relative --min-time such as -2w moves with the clock.
+      auto now_min = ParseTimeOrRelative(f.min_time);
+      const int64_t min_time = now_min.ok() ? *now_min : flag_min_time;
+      source->SetTimeRange(std::max(*mint, min_time), kMaxTime);
+    };
+    ship();
+    shipping = std::make_unique<Periodic>(sync_interval, ship);
+  }
+
+  const int sig = WaitForTerminationSignal();
+  log::Info("shutting down", {{"signal", std::to_string(sig)}});
+  shipping.reset();
+  heartbeats.reset();
+  grpc->Shutdown();
+  http->Shutdown();
+  return Status::OK();
+}
+
+}  // namespace
+
+void RegisterSidecarCommand(CLI::App& app, int* exit_code) {
+  auto f = std::make_shared<SidecarFlags>();
+  CLI::App* s = app.add_subcommand(
+      "sidecar",
+      "Sidecar for Prometheus server: StoreAPI over its data, blocks shipped to a bucket.");
+  AddObjstoreFlags(*s, f->objstore);
+  s->add_option("--prometheus.url", f->prometheus_url, "URL at which to reach Prometheus's API.")
+      ->capture_default_str();
+  s->add_option("--prometheus.ready_timeout", f->ready_timeout,
+                "Maximum time to wait for the Prometheus instance to start up")
+      ->capture_default_str();
+  s->add_option("--prometheus.get_config_interval", f->config_interval,
+                "How often to get Prometheus config")
+      ->capture_default_str();
+  s->add_option("--prometheus.get_config_timeout", f->config_timeout,
+                "Timeout for getting Prometheus config (and for every request to Prometheus)")
+      ->capture_default_str();
+  s->add_option("--prometheus.http-client", f->http_client,
+                "HTTP client configuration for Prometheus in YAML (tls_config, basic_auth, "
+                "bearer_token).");
+  s->add_option("--prometheus.http-client-file", f->http_client_file,
+                "Path to the YAML HTTP client configuration for Prometheus.");
+  s->add_option("--tsdb.path", f->tsdb_path, "Data directory of TSDB.")->capture_default_str();
+  s->add_option("--grpc-address", f->grpc_address,
+                "Listen ip:port address for gRPC endpoints (StoreAPI).")
+      ->capture_default_str();
+  s->add_option("--http-address", f->http_address, "Listen host:port for HTTP endpoints.")
+      ->capture_default_str();
+  s->add_option("--min-time", f->min_time,
+                "Start of time range limit to serve (RFC 3339 or relative like -2w).")
+      ->capture_default_str();
+  s->add_flag("--shipper.upload-compacted", f->upload_compacted,
+              "If true shipper will try to upload compacted blocks as well.");
+  s->add_flag("--shipper.ignore-unequal-block-size", f->ignore_unequal_block_size,
+              "Ship even when Prometheus's min and max block durations differ (not recommended).");
+  s->add_option("--shipper.meta-file-name", f->meta_file_name,
+                "the file to store shipper metadata in")
+      ->capture_default_str();
+  s->add_option("--shipper.sync-interval", f->sync_interval,
+                "How often the TSDB directory is checked for new blocks (strata only; Thanos "
+                "uses a fixed 30s).")
+      ->capture_default_str();
+  // The config reloader is not built in (the Prometheus Operator runs its own reloader), so the
+  // --reloader.* flags are unknown and rejected rather than silently ignored.
+  for (const char* name :
+       {"--http-grace-period", "--grpc-grace-period", "--grpc-server-max-connection-age"}) {
+    s->add_option_function<std::string>(
+        name,
+        [f, name](const std::string& v) { f->ignored.push_back(std::string(name) + "=" + v); },
+        "Accepted for compatibility; strata shuts down without a grace period.");
+  }
+  s->callback([f, exit_code] {
+    BlockTerminationSignals();
+    Status st = RunSidecar(*f);
+    if (!st.ok()) *exit_code = Fail("sidecar: " + st.ToString());
+  });
+}
+
+}  // namespace strata::cmd

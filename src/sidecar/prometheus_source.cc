@@ -1,0 +1,131 @@
+#include "sidecar/prometheus_source.h"
+
+#include <algorithm>
+
+namespace strata::sidecar {
+namespace {
+
+// Series labels with the external labels added; an external label wins over a series label of
+// the same name, as in Thanos.
+Labels WithExternal(const Labels& series, const Labels& ext) {
+  if (ext.empty()) return series;
+  std::vector<Label> all(series.begin(), series.end());
+  all.insert(all.end(), ext.begin(), ext.end());
+  return Labels::FromUnsorted(std::move(all));
+}
+
+struct BufferedSeries {
+  Labels labels;
+  std::vector<RemoteChunk> chunks;
+};
+
+}  // namespace
+
+void PrometheusSource::SetExternalLabels(Labels labels) {
+  std::lock_guard<std::mutex> l(mu_);
+  ext_ = std::move(labels);
+}
+
+Labels PrometheusSource::ExternalLabels() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return ext_;
+}
+
+void PrometheusSource::SetTimeRange(int64_t mint, int64_t maxt) {
+  std::lock_guard<std::mutex> l(mu_);
+  min_time_ = mint;
+  max_time_ = maxt;
+}
+
+storeapi::SourceInfo PrometheusSource::Info() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return storeapi::SourceInfo{{ext_}, min_time_, max_time_};
+}
+
+std::optional<Matchers> PrometheusSource::LocalMatchers(const Matchers& matchers,
+                                                        const Labels& ext) const {
+  Matchers local;
+  for (const Matcher& m : matchers) {
+    if (ext.Has(m.name())) {
+      if (!m.Matches(ext.Get(m.name()))) return std::nullopt;
+    } else {
+      local.push_back(m);
+    }
+  }
+  return local;
+}
+
+Status PrometheusSource::Series(const Matchers& matchers, int64_t mint, int64_t maxt,
+                                bool skip_chunks, const storeapi::SeriesFn& fn) {
+  const Labels ext = ExternalLabels();
+  std::optional<Matchers> local = LocalMatchers(matchers, ext);
+  if (!local) return Status::OK();
+  if (local->empty())
+    return Status::InvalidArgument("no matchers specified (excluding external labels)");
+
+  if (skip_chunks) {
+    STRATA_ASSIGN_OR_RETURN(std::vector<Labels> series, client_->Series(*local, mint, maxt));
+    for (auto& s : series) s = WithExternal(s, ext);
+    std::sort(series.begin(), series.end());
+    for (const auto& s : series) STRATA_RETURN_IF_ERROR(fn(s, {}));
+    return Status::OK();
+  }
+
+  // Buffered because adding external labels can change the order of Prometheus's sorted series
+  // ({a} < {a,b} but {a,c} > {a,b,c}), and StoreAPI responses must be sorted.
+  std::vector<BufferedSeries> all;
+  STRATA_RETURN_IF_ERROR(
+      client_->RemoteRead(*local, mint, maxt, [&](Labels labels, std::vector<RemoteChunk> chunks) {
+        if (!all.empty() && all.back().labels == labels) {  // continued from the previous frame
+          auto& dst = all.back().chunks;
+          dst.insert(dst.end(), std::make_move_iterator(chunks.begin()),
+                     std::make_move_iterator(chunks.end()));
+          return Status::OK();
+        }
+        all.push_back(BufferedSeries{std::move(labels), std::move(chunks)});
+        return Status::OK();
+      }));
+  for (auto& s : all) s.labels = WithExternal(s.labels, ext);
+  std::stable_sort(all.begin(), all.end(), [](const BufferedSeries& a, const BufferedSeries& b) {
+    return a.labels < b.labels;
+  });
+  std::vector<storeapi::RawChunk> raw;
+  for (const auto& s : all) {
+    raw.clear();
+    for (const auto& c : s.chunks) raw.push_back({c.min_time, c.max_time, c.encoding, c.data});
+    STRATA_RETURN_IF_ERROR(fn(s.labels, raw));
+  }
+  return Status::OK();
+}
+
+Result<std::vector<std::string>> PrometheusSource::LabelNames(const Matchers& matchers,
+                                                              int64_t mint, int64_t maxt) {
+  const Labels ext = ExternalLabels();
+  std::optional<Matchers> local = LocalMatchers(matchers, ext);
+  if (!local) return std::vector<std::string>{};
+  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, client_->LabelNames(*local, mint, maxt));
+  // With no series selected Prometheus has no names, and the external ones do not apply either.
+  if (names.empty() && !local->empty()) return names;
+  for (const auto& l : ext) names.push_back(l.name);
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+Result<std::vector<std::string>> PrometheusSource::LabelValues(const std::string& name,
+                                                               const Matchers& matchers,
+                                                               int64_t mint, int64_t maxt) {
+  const Labels ext = ExternalLabels();
+  std::optional<Matchers> local = LocalMatchers(matchers, ext);
+  if (!local) return std::vector<std::string>{};
+  if (ext.Has(name)) {
+    if (!local->empty()) {
+      STRATA_ASSIGN_OR_RETURN(std::vector<Labels> series, client_->Series(*local, mint, maxt));
+      if (series.empty()) return std::vector<std::string>{};
+    }
+    return std::vector<std::string>{std::string(ext.Get(name))};
+  }
+  return client_->LabelValues(name, *local, mint, maxt);
+}
+
+}  // namespace strata::sidecar
