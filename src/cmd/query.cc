@@ -2,6 +2,8 @@
 // with HA deduplication, as `thanos query` (flags spelled as in Thanos v0.34).
 #include <CLI/CLI.hpp>
 
+#include <map>
+
 #include <cstdio>
 #include <memory>
 
@@ -67,30 +69,38 @@ Status RunQuery(const QueryFlags& f) {
     return endpoints->Select(mint, maxt, m);
   });
   // Thanos's endpoint status (the UI's Stores page): name, health, time range, label sets.
+  // Thanos's endpoint status (the UI's Stores page), grouped by component type: name, health,
+  // time range, label sets.
   router->Handle("/api/v1/stores", [endpoints](const server::HttpRequest&) {
-    std::string data = "{\"store\":[";
-    bool first = true;
+    std::map<std::string, std::string> groups;
     for (const auto& e : endpoints->States()) {
-      if (!first) data += ",";
-      first = false;
-      data += "{\"name\":";
-      promql::AppendJsonString(&data, e.address);
-      data += ",\"lastError\":";
+      std::string& g = groups[e.info.component_type.empty() ? "store" : e.info.component_type];
+      g += g.empty() ? "[" : ",";
+      g += "{\"name\":";
+      promql::AppendJsonString(&g, e.address);
+      g += ",\"lastError\":";
       if (e.up) {
-        data += "null";
+        g += "null";
       } else {
-        promql::AppendJsonString(&data, e.last_error);
+        promql::AppendJsonString(&g, e.last_error);
       }
-      data += ",\"labelSets\":[";
+      g += ",\"labelSets\":[";
       for (size_t i = 0; i < e.info.label_sets.size(); i++) {
-        if (i > 0) data += ",";
-        promql::AppendJsonLabels(&data, e.info.label_sets[i]);
+        if (i > 0) g += ",";
+        promql::AppendJsonLabels(&g, e.info.label_sets[i]);
       }
-      data += "],\"minTime\":" + std::to_string(e.info.min_time) +
-              ",\"maxTime\":" + std::to_string(e.info.max_time) + "}";
+      g += "],\"minTime\":" + std::to_string(e.info.min_time) +
+           ",\"maxTime\":" + std::to_string(e.info.max_time) + "}";
     }
+    std::string data;
+    for (auto& [type, list] : groups) {
+      data += data.empty() ? "{" : ",";
+      promql::AppendJsonString(&data, type);
+      data += ":" + list + "]";
+    }
+    if (data.empty()) data = "{";
     return server::HttpResponse{
-        200, "application/json", "{\"status\":\"success\",\"data\":" + data + "]}}", {}};
+        200, "application/json", "{\"status\":\"success\",\"data\":" + data + "}}", {}};
   });
   AddStatusEndpoints(
       *router, [] { return std::string(); }, registry);

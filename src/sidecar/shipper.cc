@@ -182,6 +182,7 @@ Result<int> Shipper::Sync(const Labels& external_labels) {
     if (b.meta.compaction.level > 1 && !opts_.upload_compacted) continue;
     auto exists = bucket_->Exists(id.String() + "/meta.json");
     if (!exists.ok()) {
+      upload_failures_.Inc();  // the block cannot be shipped while the bucket fails
       failure = Status(exists.status().code(), "check exists: " + exists.status().message());
       break;
     }

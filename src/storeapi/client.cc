@@ -216,6 +216,25 @@ class GrpcStoreClient : public StoreClient {
     info.min_time = resp.min_time();
     info.max_time = resp.max_time();
     for (const auto& ls : resp.label_sets()) info.label_sets.push_back(FromProto(ls.labels()));
+    switch (resp.storetype()) {
+      case thanos::QUERY:
+        info.component_type = "query";
+        break;
+      case thanos::RULE:
+        info.component_type = "rule";
+        break;
+      case thanos::SIDECAR:
+        info.component_type = "sidecar";
+        break;
+      case thanos::RECEIVE:
+        info.component_type = "receive";
+        break;
+      case thanos::DEBUG:
+        info.component_type = "debug";
+        break;
+      default:
+        info.component_type = "store";
+    }
     return info;
   }
 

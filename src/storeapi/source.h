@@ -30,6 +30,9 @@ struct SourceInfo {
   std::vector<Labels> label_sets;  // external label sets (one per distinct set of blocks)
   int64_t min_time = 0;
   int64_t max_time = 0;
+  // What kind of component answered Info (query, rule, sidecar, store, receive, debug); set by
+  // StoreClient from the response, empty from local sources.
+  std::string component_type;
 };
 
 using SeriesFn = std::function<Status(const Labels& labels, const std::vector<RawChunk>& chunks)>;
