@@ -52,6 +52,14 @@ struct ObjstoreFlags {
 void AddObjstoreFlags(CLI::App& cmd, ObjstoreFlags& f);
 Result<std::unique_ptr<objstore::Bucket>> OpenBucket(const ObjstoreFlags& f, Registry* metrics);
 
+// --grpc-server-tls-cert/-key/-client-ca: spelled as in Thanos so manifests parse, refused with a
+// clear message when set because the gRPC server has no TLS yet.
+struct GrpcTlsFlags {
+  std::string cert, key, client_ca;
+};
+void AddGrpcTlsFlags(CLI::App& cmd, GrpcTlsFlags& f);
+Status CheckGrpcTlsFlags(const GrpcTlsFlags& f);
+
 // /-/healthy, /-/ready and /metrics. not_ready returns why the component is not ready yet, or
 // "" when it is.
 void AddStatusEndpoints(server::Router& router, std::function<std::string()> not_ready,

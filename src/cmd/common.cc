@@ -24,6 +24,22 @@ Result<std::unique_ptr<objstore::Bucket>> OpenBucket(const ObjstoreFlags& f, Reg
   return objstore::NewBucketFromConfig(yaml, metrics);
 }
 
+void AddGrpcTlsFlags(CLI::App& cmd, GrpcTlsFlags& f) {
+  cmd.add_option("--grpc-server-tls-cert", f.cert,
+                 "TLS certificate for the gRPC server (not supported yet: refused when set).");
+  cmd.add_option("--grpc-server-tls-key", f.key,
+                 "TLS key for the gRPC server (not supported yet: refused when set).");
+  cmd.add_option("--grpc-server-tls-client-ca", f.client_ca,
+                 "TLS CA to verify gRPC clients (not supported yet: refused when set).");
+}
+
+Status CheckGrpcTlsFlags(const GrpcTlsFlags& f) {
+  if (f.cert.empty() && f.key.empty() && f.client_ca.empty()) return Status::OK();
+  return Status::Unsupported(
+      "--grpc-server-tls-* : TLS for the gRPC server is not supported by this strata version; "
+      "terminate TLS in front of it (e.g. a service mesh) or leave these flags unset");
+}
+
 void AddStatusEndpoints(server::Router& router, std::function<std::string()> not_ready,
                         const Registry& registry) {
   router.Handle("/-/healthy", [](const server::HttpRequest&) {

@@ -36,6 +36,18 @@ int main(int argc, char** argv) {
       ->each([](const std::string& v) { (void)strata::log::Configure("", v); })
       ->capture_default_str();
 
+  // Spelled as in Thanos so existing manifests start; strata exports no traces yet.
+  for (const char* name : {"--tracing.config", "--tracing.config-file"}) {
+    app.add_option_function<std::string>(
+        name,
+        [name](const std::string& v) {
+          if (!v.empty())
+            strata::log::Warn("tracing is not supported by strata; no spans are exported",
+                              {{"flag", name}});
+        },
+        "Tracing configuration (accepted; strata exports no traces yet).");
+  }
+
   int exit_code = 0;
   RegisterToolsCommand(app, &exit_code);
   RegisterQueryCommand(app, &exit_code);

@@ -20,6 +20,7 @@ namespace strata::cmd {
 namespace {
 
 struct QueryFlags {
+  GrpcTlsFlags grpc_tls;
   std::string http_address = "0.0.0.0:10902";
   std::string grpc_address = "0.0.0.0:10901";
   std::vector<std::string> endpoints;
@@ -33,6 +34,7 @@ struct QueryFlags {
 };
 
 Status RunQuery(const QueryFlags& f) {
+  STRATA_RETURN_IF_ERROR(CheckGrpcTlsFlags(f.grpc_tls));
   query::ApiOptions opts;
   STRATA_ASSIGN_OR_RETURN(int64_t timeout, ParseDuration(f.timeout));
   opts.engine.timeout = std::chrono::milliseconds(timeout);
@@ -137,6 +139,7 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
        "--grpc-address", f->grpc_address,
        "Listen ip:port address for gRPC endpoints (StoreAPI of the querier: not served yet).")
       ->capture_default_str();
+  AddGrpcTlsFlags(*q, f->grpc_tls);
   q->add_option("--endpoint", f->endpoints, "Address of an API to query (host:port). Repeatable.");
   q->add_option("--store", f->stores,
                 "Deprecation warning: use --endpoint. Address of a StoreAPI (host:port).");

@@ -21,6 +21,7 @@ namespace strata::cmd {
 namespace {
 
 struct SidecarFlags {
+  GrpcTlsFlags grpc_tls;
   ObjstoreFlags objstore;
   std::string prometheus_url = "http://localhost:9090";
   std::string ready_timeout = "10m";
@@ -75,6 +76,7 @@ Status ValidatePrometheusFlags(const std::map<std::string, std::string>& flags, 
 }
 
 Status RunSidecar(const SidecarFlags& f) {
+  STRATA_RETURN_IF_ERROR(CheckGrpcTlsFlags(f.grpc_tls));
   Registry registry;
   STRATA_ASSIGN_OR_RETURN(int64_t ready_timeout, ParseDuration(f.ready_timeout));
   STRATA_ASSIGN_OR_RETURN(int64_t config_interval, ParseDuration(f.config_interval));
@@ -243,6 +245,7 @@ void RegisterSidecarCommand(CLI::App& app, int* exit_code) {
   s->add_option("--grpc-address", f->grpc_address,
                 "Listen ip:port address for gRPC endpoints (StoreAPI).")
       ->capture_default_str();
+  AddGrpcTlsFlags(*s, f->grpc_tls);
   s->add_option("--http-address", f->http_address, "Listen host:port for HTTP endpoints.")
       ->capture_default_str();
   s->add_option("--min-time", f->min_time,

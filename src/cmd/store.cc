@@ -15,6 +15,7 @@ namespace strata::cmd {
 namespace {
 
 struct StoreFlags {
+  GrpcTlsFlags grpc_tls;
   ObjstoreFlags objstore;
   std::string data_dir = "./data";
   std::string grpc_address = "0.0.0.0:10901";
@@ -27,6 +28,7 @@ struct StoreFlags {
 };
 
 Status RunStore(const StoreFlags& f) {
+  STRATA_RETURN_IF_ERROR(CheckGrpcTlsFlags(f.grpc_tls));
   Registry registry;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket,
                           OpenBucket(f.objstore, &registry));
@@ -91,6 +93,7 @@ void RegisterStoreCommand(CLI::App& app, int* exit_code) {
   s->add_option("--grpc-address", f->grpc_address,
                 "Listen ip:port address for gRPC endpoints (StoreAPI).")
       ->capture_default_str();
+  AddGrpcTlsFlags(*s, f->grpc_tls);
   s->add_option("--http-address", f->http_address, "Listen host:port for HTTP endpoints.")
       ->capture_default_str();
   s->add_option("--sync-block-duration", f->sync_interval,

@@ -3,7 +3,8 @@
 
 Two Prometheus replicas (external labels cluster/replica) scrape themselves and each other every
 second and cut 1-minute blocks; each also holds the same 6 hours of backfilled history (promtool
-blocks). Each has a `strata sidecar` shipping to one bucket (FILESYSTEM, or with --s3-env the real
+blocks). Each has a `strata sidecar` (the second with exactly the arguments the Prometheus Operator
+gives the Thanos sidecar) shipping to one bucket (FILESYSTEM, or with --s3-env the real
 local S3 server through its fault proxy), and `strata query` deduplicates over both sidecars.
 
 Checks:
@@ -119,11 +120,15 @@ def start_prometheus(tmp, name, port, peer_port, replica, log):
     return proc
 
 
-def sidecar_cmd(strata, prom_port, tsdb, bucket, grpc, http, extra=()):
-    return [strata, 'sidecar', f'--prometheus.url=http://127.0.0.1:{prom_port}/', f'--tsdb.path={tsdb}',
-            f'--objstore.config={bucket.config}', f'--grpc-address=127.0.0.1:{grpc}',
-            f'--http-address=127.0.0.1:{http}', '--shipper.sync-interval=1s',
-            '--prometheus.get_config_interval=1s', *extra]
+def sidecar_cmd(strata, prom_port, tsdb, bucket, grpc, http, operator_style=False):
+    """operator_style: the arguments the Prometheus Operator gives the Thanos sidecar container."""
+    host = '' if operator_style else '127.0.0.1'
+    cmd = [strata, 'sidecar', f'--prometheus.url=http://127.0.0.1:{prom_port}/', f'--grpc-address={host}:{grpc}',
+           f'--http-address={host}:{http}', f'--tsdb.path={tsdb}', f'--objstore.config={bucket.config}',
+           '--prometheus.get_config_interval=1s']
+    if operator_style:
+        return cmd + ['--log.level=info', '--log.format=logfmt', '--prometheus.http-client={"tls_config": {}}']
+    return cmd + ['--shipper.sync-interval=1s']
 
 
 def block_dirs(tsdb):
@@ -232,7 +237,8 @@ def main():
             sidecars = []
             for r in (0, 1):
                 s = subprocess.Popen(sidecar_cmd(args.strata, ports[f'p{r}'], os.path.join(tmp, f'prom{r}'), bucket,
-                                                 ports[f'g{r}'], ports[f'h{r}']), stdout=log, stderr=log)
+                                                 ports[f'g{r}'], ports[f'h{r}'], operator_style=r == 1),
+                                     stdout=log, stderr=log)
                 procs.append(s)
                 sidecars.append(s)
                 wait_ready(f'http://127.0.0.1:{ports[f"h{r}"]}/-/ready', s, f'sidecar {r}')

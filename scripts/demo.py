@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""Strata's quickstart: a Prometheus HA pair with sidecars, a store gateway and a querier on a local
+FILESYSTEM bucket, all on this machine.
+
+  demo.py --strata BIN [--dir DIR]   start everything, print the URLs, run until Ctrl-C;
+                                     a second run reuses DIR (default ./demo-data)
+  demo.py --strata BIN --check       bounded run in a fresh temporary directory: start, wait
+                                     until blocks are shipped, compare answers, stop cleanly
+
+Two Prometheus 2.42 replicas (external labels cluster=demo, replica=0|1) scrape themselves, each
+other, node-exporter when it runs on :9100, and the Strata components; they cut 5-minute blocks.
+On the first run each replica gets 6 hours of generated history (backfilled blocks), so the
+bucket has data at once. The compactor joins when it exists (see docs/status.md).
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'test', 'e2e'))
+from datagen import gen_openmetrics  # noqa: E402
+
+# Fixed ports of the long-running demo (Thanos's defaults where they do not collide).
+PORTS = {'prom0': 9090, 'prom1': 9091, 'sidecar0_grpc': 10901, 'sidecar0_http': 10902,
+         'sidecar1_grpc': 10911, 'sidecar1_http': 10912, 'store_grpc': 10905, 'store_http': 10906,
+         'query_grpc': 10903, 'query_http': 10904}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def get(url, params=None, timeout=10):
+    if params:
+        url += '?' + urllib.parse.urlencode(params)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError as e:
+        return 0, str(e)
+
+
+def query(base, q, t, **extra):
+    code, body = get(base + '/api/v1/query', {'query': q, 'time': t, **extra})
+    if code != 200:
+        raise RuntimeError(f'{base} {q}: HTTP {code} {body[:300]}')
+    return json.loads(body)['data']['result']
+
+
+def wait(what, cond, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return
+        time.sleep(0.3)
+    raise RuntimeError(f'timed out waiting for {what}')
+
+
+class Stack:
+    def __init__(self, strata, root, ports, check):
+        self.strata, self.root, self.ports, self.check = strata, root, ports, check
+        self.procs = []
+        self.logs = os.path.join(root, 'logs')
+        os.makedirs(self.logs, exist_ok=True)
+        self.bucket = os.path.join(root, 'bucket')
+        os.makedirs(self.bucket, exist_ok=True)
+        self.objstore = f'type: FILESYSTEM\nconfig:\n  directory: {self.bucket}\n'
+
+    def start(self, name, args, ready_url):
+        log = open(os.path.join(self.logs, f'{name}.log'), 'a')
+        p = subprocess.Popen(args, stdout=log, stderr=log, start_new_session=True)
+        self.procs.append((name, p))
+
+        def ready():
+            if p.poll() is not None:
+                raise RuntimeError(f'{name} exited with {p.returncode}; see {log.name}')
+            return get(ready_url, timeout=1)[0] == 200
+        wait(f'{name} at {ready_url}', ready)
+        return p
+
+    def stop(self):
+        for _, p in reversed(self.procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for name, p in self.procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                print(f'{name} did not stop in 30s; killing it')
+                p.kill()
+                p.wait()
+
+    def backfill(self, replica, end_ms):
+        """6 hours of generated history ending at end_ms, as blocks in the replica's TSDB."""
+        om = os.path.join(self.root, f'history{replica}.om')
+        gen_openmetrics(om, random.Random(42), base_ms=end_ms - 6 * 3600 * 1000)
+        subprocess.run([self.strata, 'tools', 'tsdb', 'create-blocks-from', 'openmetrics', '-q', om,
+                        os.path.join(self.root, f'prom{replica}')], check=True)
+        os.remove(om)
+
+    def prometheus(self, r):
+        p = self.ports
+        data = os.path.join(self.root, f'prom{r}')
+        strata_targets = [f'127.0.0.1:{p[k]}' for k in ('sidecar0_http', 'sidecar1_http', 'store_http',
+                                                          'query_http')]
+        node = ['127.0.0.1:9100'] if get('http://127.0.0.1:9100/metrics', timeout=1)[0] == 200 else []
+        cfg = os.path.join(self.root, f'prometheus{r}.yml')
+        with open(cfg, 'w') as f:
+            f.write('global:\n  scrape_interval: 5s\n  external_labels:\n    cluster: demo\n'
+                    f'    replica: "{r}"\nscrape_configs:\n'
+                    f'  - job_name: prometheus\n    static_configs: [{{targets: {json.dumps([f"127.0.0.1:{p[k]}" for k in ("prom0", "prom1")])}}}]\n'
+                    f'  - job_name: strata\n    static_configs: [{{targets: {json.dumps(strata_targets)}}}]\n')
+            if node:
+                f.write(f'  - job_name: node\n    static_configs: [{{targets: {json.dumps(node)}}}]\n')
+        self.start(f'prometheus{r}', ['prometheus', f'--config.file={cfg}', f'--storage.tsdb.path={data}',
+                                      f'--web.listen-address=127.0.0.1:{p[f"prom{r}"]}',
+                                      '--storage.tsdb.retention.time=15d',
+                                      '--storage.tsdb.min-block-duration=5m', '--storage.tsdb.max-block-duration=5m'],
+                   f'http://127.0.0.1:{p[f"prom{r}"]}/-/ready')
+
+    def run(self):
+        p, s = self.ports, self.strata
+        fresh = not os.path.exists(os.path.join(self.root, 'prom0'))
+        if fresh:
+            end_ms = int(time.time() * 1000) - 10 * 60 * 1000  # ends before the live data begins
+            print('== backfilling 6h of generated history into both replicas')
+            for r in (0, 1):
+                self.backfill(r, end_ms)
+        else:
+            print(f'== reusing the data in {self.root}')
+        for r in (0, 1):
+            self.prometheus(r)
+        sync = ['--shipper.sync-interval=2s'] if self.check else []
+        for r in (0, 1):
+            self.start(f'sidecar{r}', [s, 'sidecar', f'--prometheus.url=http://127.0.0.1:{p[f"prom{r}"]}',
+                                       f'--tsdb.path={os.path.join(self.root, f"prom{r}")}',
+                                       f'--objstore.config={self.objstore}',
+                                       f'--grpc-address=127.0.0.1:{p[f"sidecar{r}_grpc"]}',
+                                       f'--http-address=127.0.0.1:{p[f"sidecar{r}_http"]}', *sync],
+                       f'http://127.0.0.1:{p[f"sidecar{r}_http"]}/-/ready')
+        # The history is shipped at the sidecars' first sync; the store gateway then finds it.
+        wait('the history to be shipped', lambda: len(self.shipped()) >= 6, timeout=120)
+        self.start('store', [s, 'store', f'--objstore.config={self.objstore}',
+                             f'--data-dir={os.path.join(self.root, "store")}',
+                             f'--grpc-address=127.0.0.1:{p["store_grpc"]}',
+                             f'--http-address=127.0.0.1:{p["store_http"]}',
+                             f'--sync-block-duration={"5s" if self.check else "1m"}'],
+                   f'http://127.0.0.1:{p["store_http"]}/-/ready')
+        endpoints = [f'--endpoint=127.0.0.1:{p[k]}' for k in ('sidecar0_grpc', 'sidecar1_grpc', 'store_grpc')]
+        self.start('query', [s, 'query', f'--http-address=127.0.0.1:{p["query_http"]}',
+                             f'--grpc-address=127.0.0.1:{p["query_grpc"]}', *endpoints,
+                             '--query.replica-label=replica'],
+                   f'http://127.0.0.1:{p["query_http"]}/-/ready')
+        querier = f'http://127.0.0.1:{p["query_http"]}'
+        wait('the querier to see its three endpoints', lambda: sum(
+            1 for group in json.loads(get(querier + '/api/v1/stores')[1])['data'].values()
+            for e in group if e['lastError'] is None and e['labelSets']) == 3, timeout=30)
+        return querier
+
+    def shipped(self):
+        return [d for d in os.listdir(self.bucket) if os.path.exists(os.path.join(self.bucket, d, 'meta.json'))]
+
+
+def show(results, label):
+    for r in sorted(results, key=lambda r: json.dumps(r['metric'], sort_keys=True)):
+        print(f'    {json.dumps(r["metric"], sort_keys=True) if r["metric"] else "{}"} {label} {r["value"][1]}')
+
+
+def tour(querier, prom0, check):
+    """Example queries; in --check mode also asserts on the answers."""
+    now = time.time()
+    t_hist = now - 2 * 3600
+    q = 'sum by (code) (http_requests_total)'
+    print(f'\n== history (bucket via store gateway + sidecars), deduplicated: {q}')
+    got, want = query(querier, q, t_hist), query(prom0, q, t_hist)
+    show(got, '')
+    key = lambda r: json.dumps(r['metric'], sort_keys=True)  # noqa: E731
+    same = len(got) == len(want) > 0 and all(
+        key(a) == key(b) and abs(float(a['value'][1]) - float(b['value'][1])) <= 1e-9 * abs(float(b['value'][1]))
+        for a, b in zip(sorted(got, key=key), sorted(want, key=key)))
+    print(f'    equal to Prometheus replica 0 answering alone: {same}')
+    counts = {d: query(querier, 'count(http_requests_total)', t_hist, dedup=d)[0]['value'][1]
+              for d in ('true', 'false')}
+    print(f'    count(http_requests_total): {counts["true"]} deduplicated, {counts["false"]} with dedup=false')
+    wait('a few live scrapes', lambda: query(querier, 'count(up)', time.time()), timeout=60)
+    now = time.time()
+    for q in ('sum(rate(prometheus_http_requests_total[5m]))', 'sum by (replica) (up)'):
+        print(f'\n== live: {q}')
+        for d in ('true', 'false'):
+            print(f'  dedup={d}:')
+            show(query(querier, q, now, dedup=d), '')
+    if check:
+        if not same or int(counts['false']) != 2 * int(counts['true']):
+            raise RuntimeError(f'unexpected answers: equal={same}, counts={counts}')
+        up = query(querier, 'sum by (replica) (up)', now, dedup='false')
+        if sorted(r['metric'].get('replica') for r in up) != ['0', '1']:
+            raise RuntimeError(f'dedup=false should show both replicas: {up}')
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--strata', required=True)
+    ap.add_argument('--dir', default=os.path.join(os.getcwd(), 'demo-data'))
+    ap.add_argument('--check', action='store_true')
+    args = ap.parse_args()
+    for tool in ('prometheus', 'promtool'):
+        if shutil.which(tool) is None:
+            print(f'SKIP: {tool} not installed (apt-get install prometheus)')
+            return 77
+    tmp = tempfile.mkdtemp(prefix='strata-demo-') if args.check else None
+    root = tmp or os.path.abspath(args.dir)
+    ports = {k: free_port() for k in PORTS} if args.check else PORTS
+    stack = Stack(os.path.abspath(args.strata), root, ports, args.check)
+    rc = 0
+    try:
+        querier = stack.run()
+        print(f'\nshipped blocks in {stack.bucket}: {len(stack.shipped())}')
+        subprocess.run([stack.strata, 'tools', 'bucket', 'inspect', f'--objstore.config={stack.objstore}'], check=True)
+        tour(querier, f'http://127.0.0.1:{ports["prom0"]}', args.check)
+        if not args.check:
+            print(f'\nStrata querier (Prometheus API, a Grafana datasource): {querier}'
+                  f'\nPrometheus replicas: http://127.0.0.1:{ports["prom0"]} http://127.0.0.1:{ports["prom1"]}'
+                  f'\nLogs: {stack.logs}\nPress Ctrl-C to stop.')
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    except (RuntimeError, subprocess.CalledProcessError) as e:
+        print(f'demo failed: {e}', file=sys.stderr)
+        rc = 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print('\n== stopping')
+        stack.stop()
+        left = [n for n, p in stack.procs if p.poll() is None]
+        if left:
+            print(f'processes left running: {left}', file=sys.stderr)
+            rc = 1
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if rc == 0:
+        print('demo finished')
+    return rc
+
+
+if __name__ == '__main__':
+    sys.exit(main())
