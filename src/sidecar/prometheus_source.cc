@@ -71,30 +71,47 @@ Status PrometheusSource::Series(const Matchers& matchers, int64_t mint, int64_t 
     return Status::OK();
   }
 
-  // Buffered because adding external labels can change the order of Prometheus's sorted series
-  // ({a} < {a,b} but {a,c} > {a,b,c}), and StoreAPI responses must be sorted.
+  // Prometheus sorts the series it streams by their labels with the external labels merged in
+  // (its own label winning a clash). Without a clash that is the final order, so series go out
+  // as they arrive. A series label named like an external label gets the external value here, as
+  // in Thanos, which can reorder series: then everything is buffered and sorted first.
+  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, client_->LabelNames(*local, mint, maxt));
+  const bool clash =
+      std::any_of(names.begin(), names.end(), [&](const std::string& n) { return ext.Has(n); });
+  std::vector<storeapi::RawChunk> raw;
+  auto send = [&](const BufferedSeries& s) {
+    raw.clear();
+    for (const auto& c : s.chunks) raw.push_back({c.min_time, c.max_time, c.encoding, c.data});
+    return fn(s.labels, raw);
+  };
   std::vector<BufferedSeries> all;
-  STRATA_RETURN_IF_ERROR(
-      client_->RemoteRead(*local, mint, maxt, [&](Labels labels, std::vector<RemoteChunk> chunks) {
+  Labels last_sent;
+  STRATA_RETURN_IF_ERROR(client_->RemoteRead(
+      *local, mint, maxt, [&](Labels labels, std::vector<RemoteChunk> chunks) -> Status {
+        labels = WithExternal(labels, ext);
         if (!all.empty() && all.back().labels == labels) {  // continued from the previous frame
           auto& dst = all.back().chunks;
           dst.insert(dst.end(), std::make_move_iterator(chunks.begin()),
                      std::make_move_iterator(chunks.end()));
           return Status::OK();
         }
+        if (!clash && !all.empty()) {
+          if (!last_sent.empty() && !(last_sent < all.back().labels))
+            return Status::Internal("Prometheus streamed series out of order: " +
+                                    all.back().labels.String() + " after " + last_sent.String());
+          STRATA_RETURN_IF_ERROR(send(all.back()));
+          last_sent = std::move(all.back().labels);
+          all.clear();
+        }
         all.push_back(BufferedSeries{std::move(labels), std::move(chunks)});
         return Status::OK();
       }));
-  for (auto& s : all) s.labels = WithExternal(s.labels, ext);
-  std::stable_sort(all.begin(), all.end(), [](const BufferedSeries& a, const BufferedSeries& b) {
-    return a.labels < b.labels;
-  });
-  std::vector<storeapi::RawChunk> raw;
-  for (const auto& s : all) {
-    raw.clear();
-    for (const auto& c : s.chunks) raw.push_back({c.min_time, c.max_time, c.encoding, c.data});
-    STRATA_RETURN_IF_ERROR(fn(s.labels, raw));
+  if (clash) {
+    std::stable_sort(all.begin(), all.end(), [](const BufferedSeries& a, const BufferedSeries& b) {
+      return a.labels < b.labels;
+    });
   }
+  for (const auto& s : all) STRATA_RETURN_IF_ERROR(send(s));
   return Status::OK();
 }
 
