@@ -131,13 +131,17 @@ Status RunSidecar(const SidecarFlags& f) {
                           server::HttpServer::Start(ho, router));
 
   if (bucket) {
+    std::map<std::string, std::string> flags;
     Status st = Retry(ready_timeout, "failed to get Prometheus flags", [&]() -> Status {
-      auto flags = client->Flags();
-      if (!flags.ok()) return flags.status();
-      return ValidatePrometheusFlags(*flags, f.ignore_unequal_block_size);
+      auto got = client->Flags();
+      if (got.ok()) flags = std::move(*got);
+      return got.status();
     });
-    if (st.code() == StatusCode::kInvalidArgument) return st;
-    if (!st.ok()) log::Warn("could not check Prometheus flags", {{"err", st.ToString()}});
+    if (st.ok()) {
+      STRATA_RETURN_IF_ERROR(ValidatePrometheusFlags(flags, f.ignore_unequal_block_size));
+    } else {
+      log::Warn("could not check Prometheus flags", {{"err", st.ToString()}});
+    }
   }
   Status st = Retry(ready_timeout, "failed to fetch prometheus version", [&]() -> Status {
     auto v = client->Version();

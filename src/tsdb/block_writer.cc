@@ -10,8 +10,7 @@
 #include "base/file.h"
 #include "base/timestamp.h"
 #include "tsdb/chunk_file.h"
-#include "tsdb/index_writer.h"
-#include "tsdb/tombstones.h"
+#include "tsdb/series_writer.h"
 
 namespace strata::tsdb {
 
@@ -34,7 +33,7 @@ Result<BlockWriter::SeriesState*> BlockWriter::GetOrCreate(const Labels& labels)
 
 void BlockWriter::CutChunk(SeriesState& s) {
   if (!s.open) return;
-  s.chunks.push_back(EncodedChunk{s.open->Release(), s.open_min, s.last_t});
+  s.chunks.push_back(PendingChunk{s.open->Release(), s.open_min, s.last_t});
   s.open.reset();
 }
 
@@ -75,17 +74,12 @@ Result<BlockMeta> BlockWriter::Flush(std::optional<ThanosMeta> thanos) {
             [](const auto& a, const auto& b) { return a->labels < b->labels; });
 
   BlockMeta meta;
-  meta.ulid = Ulid::New(NowMs());
   meta.min_time = min_time_;
   meta.max_time = max_time_ + 1;  // exclusive, as Prometheus writes it
+  const Ulid ulid = Ulid::New(NowMs());
   meta.compaction.level = 1;
-  meta.compaction.sources = {meta.ulid};
+  meta.compaction.sources = {ulid};
   meta.thanos = std::move(thanos);
-
-  const std::string final_dir = parent_dir_ + "/" + meta.ulid.String();
-  const std::string tmp_dir = final_dir + ".tmp-for-creation";
-  if (::mkdir(tmp_dir.c_str(), 0755) != 0) return ErrnoStatus("mkdir", tmp_dir);
-  if (::mkdir((tmp_dir + "/chunks").c_str(), 0755) != 0) return ErrnoStatus("mkdir", tmp_dir);
 
   std::set<std::string> symbol_set;
   for (const auto& s : series_) {
@@ -94,34 +88,18 @@ Result<BlockMeta> BlockWriter::Flush(std::optional<ThanosMeta> thanos) {
       symbol_set.insert(l.value);
     }
   }
-  ChunkWriter cw(tmp_dir + "/chunks");
-  STRATA_ASSIGN_OR_RETURN(auto iw, IndexWriter::Create(tmp_dir + "/index"));
-  STRATA_RETURN_IF_ERROR(iw->AddSymbols({symbol_set.begin(), symbol_set.end()}));
-  std::vector<ChunkMeta> metas;
+  STRATA_ASSIGN_OR_RETURN(
+      auto w, SeriesWriter::Create(parent_dir_, ulid, {symbol_set.begin(), symbol_set.end()}));
+  std::vector<EncodedChunk> chunks;
   for (auto& s : series_) {
-    metas.clear();
-    for (auto& c : s->chunks) {
-      STRATA_ASSIGN_OR_RETURN(uint64_t ref,
-                              cw.Write(static_cast<uint8_t>(ChunkEncoding::kXor), c.data));
-      metas.push_back(ChunkMeta{ref, c.min_time, c.max_time});
-      meta.stats.num_chunks++;
-      std::string().swap(c.data);  // release memory as we go
-    }
-    STRATA_RETURN_IF_ERROR(iw->AddSeries(s->labels, metas));
+    chunks.clear();
+    for (auto& c : s->chunks)
+      chunks.push_back(
+          EncodedChunk{c.min_time, c.max_time, static_cast<uint8_t>(ChunkEncoding::kXor), c.data});
+    STRATA_RETURN_IF_ERROR(w->AddSeries(s->labels, chunks));
+    s->chunks.clear();  // release memory as we go
   }
-  STRATA_RETURN_IF_ERROR(cw.Close());
-  STRATA_RETURN_IF_ERROR(iw->Close());
-  meta.stats.num_series = series_.size();
-  meta.stats.num_samples = num_samples_;
-  if (meta.thanos && meta.thanos->segment_files.empty()) {
-    meta.thanos->segment_files = cw.segment_names();
-  }
-  STRATA_RETURN_IF_ERROR(Tombstones().WriteToDir(tmp_dir));
-  STRATA_RETURN_IF_ERROR(WriteBlockMeta(tmp_dir, meta));
-  STRATA_RETURN_IF_ERROR(SyncDir(tmp_dir + "/chunks"));
-  STRATA_RETURN_IF_ERROR(SyncDir(tmp_dir));
-  if (::rename(tmp_dir.c_str(), final_dir.c_str()) != 0) return ErrnoStatus("rename", tmp_dir);
-  STRATA_RETURN_IF_ERROR(SyncDir(parent_dir_));
+  STRATA_ASSIGN_OR_RETURN(meta, w->Finish(std::move(meta)));
 
   series_.clear();
   by_hash_.clear();

@@ -38,14 +38,14 @@ class BlockWriter {
   Result<BlockMeta> Flush(std::optional<ThanosMeta> thanos = std::nullopt);
 
  private:
-  struct EncodedChunk {
+  struct PendingChunk {
     std::string data;
     int64_t min_time;
     int64_t max_time;
   };
   struct SeriesState {
     Labels labels;
-    std::vector<EncodedChunk> chunks;
+    std::vector<PendingChunk> chunks;
     std::unique_ptr<XorAppender> open;
     int64_t open_min = 0;
     int64_t last_t = 0;

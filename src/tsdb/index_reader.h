@@ -44,6 +44,8 @@ class IndexReader {
 
   const IndexToc& toc() const { return toc_; }
   size_t num_symbols() const { return symbols_.size(); }
+  // The symbol table: every label name and value, sorted.
+  const std::vector<std::string_view>& symbols() const { return symbols_; }
   size_t size() const { return b_.size(); }
   const std::string& name() const { return name_; }
 

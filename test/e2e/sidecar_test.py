@@ -16,7 +16,8 @@ Checks:
   cut meanwhile is shipped once the store recovers;
 - a Prometheus restart is survived (not ready while it is down, serving again after);
 - (FILESYSTEM) a sidecar killed with SIGKILL at random points while shipping never leaves a partial
-  block visible and, restarted, ships every block exactly once.
+  block visible and, restarted, ships every block exactly once; a Prometheus without external
+  labels, or one that compacts its own blocks, is refused with Thanos's messages.
 Exit 77 (skipped) when prometheus/promtool (or, with --s3-env, the S3 server) is missing.
 """
 import argparse
@@ -203,6 +204,52 @@ def kill_test(strata, tmp, prom_port, history_src):
     return True
 
 
+def refusals(strata, tmp):
+    """The sidecar refuses, with Thanos's messages, a Prometheus without external labels and one
+    that compacts its own blocks. A small fake serves just the status API."""
+    import http.server
+    import threading
+    answers = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            body = json.dumps({'status': 'success', 'data': answers.get(self.path.split('?')[0], {})}).encode()
+            self.send_response(200)
+            self.send_header('Content-Type', 'application/json')
+            self.end_headers()
+            self.wfile.write(body)
+
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    ok = True
+    cases = [
+        ('no external labels', {'storage.tsdb.min-block-duration': '2h', 'storage.tsdb.max-block-duration': '2h'},
+         'global:\n  scrape_interval: 15s\n', 'no external labels configured on Prometheus server'),
+        ('compaction enabled', {'storage.tsdb.min-block-duration': '2h', 'storage.tsdb.max-block-duration': '1d12h'},
+         'global:\n  external_labels:\n    replica: a\n',
+         'found that TSDB Max time is 1d12h and Min time is 2h. Compaction needs to be disabled'),
+    ]
+    try:
+        for what, flags, config, message in cases:
+            answers.update({'/api/v1/status/flags': flags, '/api/v1/status/config': {'yaml': config},
+                            '/api/v1/status/buildinfo': {'version': '2.42.0'}})
+            r = subprocess.run([strata, 'sidecar', f'--prometheus.url=http://127.0.0.1:{srv.server_port}',
+                                f'--tsdb.path={tmp}', f'--objstore.config=type: FILESYSTEM\nconfig:\n  directory: {tmp}/b\n',
+                                f'--grpc-address=127.0.0.1:{free_port()}', f'--http-address=127.0.0.1:{free_port()}'],
+                               capture_output=True, text=True, timeout=60)
+            if r.returncode == 0 or message not in r.stderr:
+                ok = False
+                print(f'FAIL sidecar with {what}: exit {r.returncode}, stderr {r.stderr[-500:]}')
+            else:
+                print(f'ok   sidecar refuses a Prometheus with {what}: "{message}"')
+    finally:
+        srv.shutdown()
+    return ok
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--strata', required=True)
@@ -338,6 +385,7 @@ def main():
 
             if not s3env:
                 ok &= kill_test(args.strata, tmp, ports['p0'], history)
+                ok &= refusals(args.strata, tmp)
         finally:
             for p in procs:
                 if p.poll() is None:
