@@ -6,6 +6,9 @@
 #include <mutex>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "base/timestamp.h"
 #include "base/ulid.h"
 
 namespace strata::block {
@@ -35,7 +38,15 @@ Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket, int concu
             auto attrs = bucket.Attributes(name);
             if (attrs.ok()) b.size_bytes += attrs->size;
             std::string_view file = std::string_view(name).substr(b.id.size() + 1);
-            if (file == "deletion-mark.json") b.marked_for_deletion = true;
+            if (file == "deletion-mark.json") {
+              b.marked_for_deletion = true;
+              if (auto mark = bucket.Get(name); mark.ok()) {
+                auto j = nlohmann::json::parse(*mark, nullptr, false);
+                if (j.is_object() && j.contains("deletion_time") &&
+                    j["deletion_time"].is_number_integer())
+                  b.deletion_time = j["deletion_time"].get<int64_t>();
+              }
+            }
             if (file == "no-compact-mark.json") b.marked_no_compact = true;
             return Status::OK();
           },
@@ -98,6 +109,60 @@ Status UploadBlock(objstore::Bucket& bucket, const std::string& block_dir,
   }
   meta.thanos->files.push_back({"meta.json", 0});
   return bucket.Upload(id + "/meta.json", tsdb::SerializeBlockMeta(meta));
+}
+
+namespace {
+
+// Thanos writes its marks with Go's json.MarshalIndent (tab indentation).
+std::string MarkJson(const nlohmann::ordered_json& j) { return j.dump(1, '\t') + "\n"; }
+
+}  // namespace
+
+Status MarkForDeletion(objstore::Bucket& bucket, const std::string& id,
+                       const std::string& details) {
+  if (!Ulid::IsValid(id)) return Status::InvalidArgument("not a block ULID: " + id);
+  nlohmann::ordered_json j;
+  j["id"] = id;
+  j["deletion_time"] = NowMs() / 1000;
+  j["version"] = 1;
+  j["details"] = details;
+  return bucket.Upload(id + "/deletion-mark.json", MarkJson(j));
+}
+
+Status MarkNoCompact(objstore::Bucket& bucket, const std::string& id, const std::string& reason,
+                     const std::string& details) {
+  if (!Ulid::IsValid(id)) return Status::InvalidArgument("not a block ULID: " + id);
+  nlohmann::ordered_json j;
+  j["id"] = id;
+  j["version"] = 1;
+  j["details"] = details;
+  j["no_compact_time"] = NowMs() / 1000;
+  j["reason"] = reason;
+  return bucket.Upload(id + "/no-compact-mark.json", MarkJson(j));
+}
+
+Status DeleteBlock(objstore::Bucket& bucket, const std::string& id) {
+  if (!Ulid::IsValid(id)) return Status::InvalidArgument("not a block ULID: " + id);
+  std::vector<std::string> names;
+  STRATA_RETURN_IF_ERROR(bucket.Iter(
+      id,
+      [&](const std::string& name) {
+        names.push_back(name);
+        return Status::OK();
+      },
+      true));
+  auto rank = [&](const std::string& n) {
+    if (n == id + "/meta.json") return 0;
+    if (n == id + "/deletion-mark.json") return 2;
+    return 1;
+  };
+  std::stable_sort(names.begin(), names.end(),
+                   [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
+  for (const auto& n : names) {
+    Status st = bucket.Delete(n);
+    if (!st.ok() && !st.IsNotFound()) return st.WithContext("delete block " + id);
+  }
+  return Status::OK();
 }
 
 Status DownloadBlock(objstore::Bucket& bucket, const std::string& id, const std::string& dir) {

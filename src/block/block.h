@@ -21,6 +21,7 @@ struct BucketBlock {
   tsdb::BlockMeta meta;    // valid when !partial && error.empty()
   int64_t size_bytes = 0;  // sum of the block's objects
   bool marked_for_deletion = false;
+  int64_t deletion_time = 0;  // unix seconds, from deletion-mark.json
   bool marked_no_compact = false;
 };
 
@@ -32,6 +33,17 @@ Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket, int concu
 // thanos section's files list filled in (and `thanos` replaced when given).
 Status UploadBlock(objstore::Bucket& bucket, const std::string& block_dir,
                    const tsdb::ThanosMeta* thanos = nullptr);
+
+// Writes Thanos's <id>/deletion-mark.json ({"id", "deletion_time", "version": 1, "details"}):
+// readers stop using the block, and the compactor deletes it after --delete-delay.
+Status MarkForDeletion(objstore::Bucket& bucket, const std::string& id, const std::string& details);
+// Writes <id>/no-compact-mark.json ({"id", "version": 1, "details", "no_compact_time", "reason"}):
+// the compactor leaves the block alone.
+Status MarkNoCompact(objstore::Bucket& bucket, const std::string& id, const std::string& reason,
+                     const std::string& details);
+// Deletes every object of a block: meta.json first (the block turns partial, so no reader picks
+// it up half-deleted), deletion-mark.json last (so an interrupted delete is retried).
+Status DeleteBlock(objstore::Bucket& bucket, const std::string& id);
 
 // Downloads block `id` into dir/<id> (via dir/<id>.tmp-download, renamed when complete).
 Status DownloadBlock(objstore::Bucket& bucket, const std::string& id, const std::string& dir);

@@ -1,0 +1,278 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+
+#include "base/file.h"
+#include "block/block.h"
+#include "compact/compactor.h"
+#include "compact/merge.h"
+#include "compact/planner.h"
+#include "objstore/filesystem.h"
+#include "tsdb/block.h"
+#include "tsdb/block_writer.h"
+#include "tsdb/test_util.h"
+
+namespace strata::compact {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr int64_t kH = 3600 * 1000;
+
+tsdb::BlockMeta Meta(int64_t mint, int64_t maxt) {
+  tsdb::BlockMeta m;
+  m.ulid = Ulid::New(mint > 0 ? mint : 1);
+  m.min_time = mint;
+  m.max_time = maxt;
+  return m;
+}
+
+std::vector<size_t> Sorted(std::vector<size_t> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+TEST(PlannerTest, CompactsAFullLevelRangeButNotTheNewestBlock) {
+  // Four 2h blocks fill the 8h window [0, 8h); a fifth, newer block is left out.
+  std::vector<tsdb::BlockMeta> m = {Meta(0, 2 * kH), Meta(2 * kH, 4 * kH), Meta(4 * kH, 6 * kH),
+                                    Meta(6 * kH, 8 * kH), Meta(8 * kH, 10 * kH)};
+  EXPECT_EQ(Sorted(Plan(m, DefaultRanges())), (std::vector<size_t>{0, 1, 2, 3}));
+  // Only the newest window, not yet full: nothing to do.
+  std::vector<tsdb::BlockMeta> young = {Meta(8 * kH, 10 * kH), Meta(10 * kH, 12 * kH)};
+  EXPECT_TRUE(Plan(young, DefaultRanges()).empty());
+  // A window entirely before the newest block is compacted even with gaps.
+  std::vector<tsdb::BlockMeta> gaps = {Meta(0, 2 * kH), Meta(4 * kH, 6 * kH),
+                                       Meta(8 * kH, 10 * kH)};
+  EXPECT_EQ(Sorted(Plan(gaps, DefaultRanges())), (std::vector<size_t>{0, 1}));
+  EXPECT_TRUE(Plan({Meta(0, 2 * kH)}, DefaultRanges()).empty());
+}
+
+TEST(PlannerTest, OverlappingBlocksComeFirst) {
+  std::vector<tsdb::BlockMeta> m = {Meta(0, 2 * kH), Meta(2 * kH, 4 * kH), Meta(3 * kH, 5 * kH),
+                                    Meta(10 * kH, 12 * kH)};
+  EXPECT_EQ(Sorted(Plan(m, DefaultRanges())), (std::vector<size_t>{1, 2}));
+}
+
+// Samples of every series in a block directory, by series.
+std::map<std::string, std::vector<std::pair<int64_t, double>>> ReadAll(const std::string& dir) {
+  std::map<std::string, std::vector<std::pair<int64_t, double>>> out;
+  auto b = tsdb::Block::Open(dir);
+  EXPECT_TRUE(b.ok()) << b.status().ToString();
+  auto all = Matcher::Make(MatchType::kRegexMatch, "__name__", ".+").value();
+  auto series = (*b)->Select({all}, INT64_MIN, INT64_MAX);
+  EXPECT_TRUE(series.ok());
+  for (const auto& s : *series) {
+    tsdb::ChunkSeriesIterator it(&(*b)->chunks(), &s, INT64_MIN, INT64_MAX);
+    auto& v = out[s.labels.String()];
+    while (it.Next()) v.emplace_back(it.t(), it.v());
+  }
+  return out;
+}
+
+std::string WriteBlock(const std::string& dir, int64_t from, int64_t to, int64_t step,
+                       double offset = 0, int series = 3) {
+  fs::create_directories(dir);
+  tsdb::BlockWriter w(dir);
+  for (int i = 0; i < series; i++)
+    for (int64_t t = from; t < to; t += step)
+      EXPECT_TRUE(
+          w.Append(Labels({{"__name__", "m"}, {"i", std::to_string(i)}}), t, t / 1000.0 + offset)
+              .ok());
+  return dir + "/" + w.Flush().value().ulid.String();
+}
+
+TEST(MergeTest, DisjointBlocksAreConcatenatedWithChunksCopied) {
+  tsdb::TempDir tmp;
+  const std::string a = WriteBlock(tmp.path() + "/in", 0, 2 * kH, 15000);
+  const std::string b = WriteBlock(tmp.path() + "/in", 2 * kH, 4 * kH, 15000);
+  fs::create_directories(tmp.path() + "/out");
+  tsdb::ThanosMeta th;
+  th.labels = Labels({{"cluster", "eu"}});
+  th.source = "compactor";
+  auto meta = CompactBlocks({a, b}, tmp.path() + "/out", th);
+  ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+  EXPECT_EQ(meta->compaction.level, 2);
+  EXPECT_EQ(meta->compaction.sources.size(), 2u);
+  EXPECT_EQ(meta->compaction.parents.size(), 2u);
+  EXPECT_EQ(meta->min_time, 0);
+  EXPECT_EQ(meta->stats.num_samples, 3u * 2 * 480);
+  EXPECT_EQ(meta->thanos->segment_files, std::vector<std::string>{"000001"});
+  auto got = ReadAll(tmp.path() + "/out/" + meta->ulid.String());
+  auto want = ReadAll(a);
+  for (auto& [k, v] : ReadAll(b)) want[k].insert(want[k].end(), v.begin(), v.end());
+  EXPECT_EQ(got, want);
+  // The source chunks were copied, not re-encoded: same total chunk bytes.
+  EXPECT_EQ(fs::file_size(tmp.path() + "/out/" + meta->ulid.String() + "/chunks/000001"),
+            fs::file_size(a + "/chunks/000001") + fs::file_size(b + "/chunks/000001") - 8);
+}
+
+TEST(MergeTest, OverlappingBlocksAreMergedSampleBySample) {
+  tsdb::TempDir tmp;
+  // Replica-like: the same series, overlapping in time, one sample per 15s vs per 10s.
+  const std::string a = WriteBlock(tmp.path() + "/in", 0, kH, 15000);
+  const std::string b = WriteBlock(tmp.path() + "/in", 30 * 60 * 1000, 2 * kH, 10000, 0.5);
+  fs::create_directories(tmp.path() + "/out");
+  auto meta = CompactBlocks({a, b}, tmp.path() + "/out", std::nullopt);
+  ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+  auto got = ReadAll(tmp.path() + "/out/" + meta->ulid.String());
+  std::map<std::string, std::map<int64_t, double>> want;
+  for (auto& [k, v] : ReadAll(b))
+    for (auto [t, x] : v) want[k][t] = x;
+  for (auto& [k, v] : ReadAll(a))
+    for (auto [t, x] : v) want[k][t] = x;  // the first source wins a shared timestamp
+  ASSERT_EQ(got.size(), want.size());
+  for (auto& [k, v] : got) {
+    ASSERT_EQ(v.size(), want[k].size()) << k;
+    size_t i = 0;
+    for (auto [t, x] : want[k]) {
+      EXPECT_EQ(v[i].first, t);
+      EXPECT_EQ(v[i].second, x);
+      i++;
+    }
+  }
+}
+
+TEST(MergeTest, TombstonesAreApplied) {
+  tsdb::TempDir tmp;
+  const std::string a = WriteBlock(tmp.path() + "/in", 0, kH, 15000, 0, 1);
+  // The series' reference: the all-postings list's only entry.
+  auto blk = tsdb::Block::Open(a).value();
+  const uint32_t ref = blk->index().ReadPostings("", "").value().at(0);
+  tsdb::Tombstones real;
+  real.Add(ref, {0, 10 * 60 * 1000});
+  ASSERT_TRUE(real.WriteToDir(a).ok());
+  fs::create_directories(tmp.path() + "/out");
+  auto meta = CompactBlocks({a}, tmp.path() + "/out", std::nullopt);
+  ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+  auto got = ReadAll(tmp.path() + "/out/" + meta->ulid.String());
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got.begin()->second.front().first, 10 * 60 * 1000 + 15000);
+  EXPECT_EQ(meta->stats.num_samples, 240u - 41);
+}
+
+TEST(MergeTest, CorruptSourceIsNamed) {
+  tsdb::TempDir tmp;
+  const std::string a = WriteBlock(tmp.path() + "/in", 0, kH, 15000);
+  const std::string b = WriteBlock(tmp.path() + "/in", kH, 2 * kH, 15000);
+  fs::resize_file(b + "/index", fs::file_size(b + "/index") / 2);
+  fs::create_directories(tmp.path() + "/out");
+  auto meta = CompactBlocks({a, b}, tmp.path() + "/out", std::nullopt);
+  ASSERT_FALSE(meta.ok());
+  EXPECT_TRUE(meta.status().IsCorruption()) << meta.status().ToString();
+  EXPECT_NE(meta.status().message().find(b), std::string::npos) << meta.status().ToString();
+  // Nothing half-written is left behind.
+  EXPECT_TRUE(fs::is_empty(tmp.path() + "/out"));
+}
+
+class BucketCompactorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs::create_directories(dir_.path() + "/bucket");
+    bucket_ = std::shared_ptr<objstore::Bucket>(
+        objstore::NewFilesystemBucket(dir_.path() + "/bucket").value());
+    opts_.data_dir = dir_.path() + "/data";
+    opts_.consistency_delay_ms = 0;
+  }
+  // Uploads a generated block with Thanos labels of replica r.
+  std::string Upload(int64_t from, int64_t to, const std::string& replica = "a") {
+    const std::string local = WriteBlock(dir_.path() + "/src", from, to, 60000);
+    tsdb::ThanosMeta th;
+    th.labels = Labels({{"cluster", "eu"}, {"replica", replica}});
+    th.source = "sidecar";
+    EXPECT_TRUE(block::UploadBlock(*bucket_, local, &th).ok());
+    return fs::path(local).filename().string();
+  }
+  double Metric(const std::string& needle) {
+    const std::string text = registry_.Expose();
+    size_t at = text.find("\n" + needle + " ");
+    return at == std::string::npos ? -1 : std::stod(text.substr(at + needle.size() + 2));
+  }
+  std::vector<block::BucketBlock> Blocks() { return block::FetchBlocks(*bucket_).value(); }
+
+  tsdb::TempDir dir_;
+  std::shared_ptr<objstore::Bucket> bucket_;
+  CompactorOptions opts_;
+  Registry registry_;
+};
+
+TEST_F(BucketCompactorTest, CompactsMarksSourcesAndDeletesThemAfterTheDelay) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; i++) ids.push_back(Upload(i * 2 * kH, (i + 1) * 2 * kH));
+  const std::string newest = Upload(8 * kH, 10 * kH);
+  const std::string other_group = Upload(0, 2 * kH, "b");
+  BucketCompactor c(bucket_, opts_, &registry_);
+  ASSERT_TRUE(c.RunOnce().ok());
+
+  int compacted = 0;
+  for (const auto& b : Blocks()) {
+    const bool source = std::find(ids.begin(), ids.end(), b.id) != ids.end();
+    EXPECT_EQ(b.marked_for_deletion, source) << b.id;
+    if (!source && b.meta.compaction.level == 2) {
+      compacted++;
+      EXPECT_EQ(b.meta.min_time, 0);
+      EXPECT_EQ(b.meta.thanos->source, "compactor");
+      EXPECT_EQ(b.meta.thanos->labels.Get("replica"), "a");
+      EXPECT_EQ(b.meta.stats.num_samples, 4u * 3 * 120);
+    }
+  }
+  EXPECT_EQ(compacted, 1);
+  EXPECT_EQ(Metric("thanos_compact_group_compactions_total{resolution=\"0\"}"), 1);
+  EXPECT_EQ(
+      Metric(
+          "thanos_compact_blocks_marked_total{marker=\"deletion-mark.json\",reason=\"compacted\"}"),
+      4);
+  EXPECT_EQ(Metric("thanos_compact_halted"), 0);
+
+  // Within the delete delay the sources stay; with it passed they go, meta.json first.
+  ASSERT_TRUE(c.RunOnce().ok());
+  EXPECT_EQ(Blocks().size(), 7u);
+  opts_.delete_delay_ms = 0;
+  BucketCompactor now(bucket_, opts_, &registry_);
+  ASSERT_TRUE(now.RunOnce().ok());
+  auto left = Blocks();
+  EXPECT_EQ(left.size(), 3u);
+  for (const auto& b : left)
+    EXPECT_TRUE(b.id == newest || b.id == other_group || b.meta.compaction.level == 2);
+}
+
+TEST_F(BucketCompactorTest, CorruptBlockIsMarkedNoCompactAndTheRestCompacts) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; i++) ids.push_back(Upload(i * 2 * kH, (i + 1) * 2 * kH));
+  Upload(8 * kH, 10 * kH);
+  // Break the second block's index in the bucket.
+  const std::string index = dir_.path() + "/bucket/" + ids[1] + "/index";
+  fs::resize_file(index, 20);
+  BucketCompactor c(bucket_, opts_, &registry_);
+  Status st = c.RunOnce();
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  bool marked = false;
+  int compacted = 0;
+  for (const auto& b : Blocks()) {
+    if (b.id == ids[1]) marked = b.marked_no_compact && !b.marked_for_deletion;
+    if (b.meta.compaction.level == 2) compacted++;
+  }
+  EXPECT_TRUE(marked);
+  EXPECT_GE(compacted, 1);  // the remaining blocks still compact
+  auto mark = bucket_->Get(ids[1] + "/no-compact-mark.json");
+  ASSERT_TRUE(mark.ok());
+  EXPECT_NE(mark->find("\"reason\": \"corrupted-block\""), std::string::npos) << *mark;
+}
+
+TEST_F(BucketCompactorTest, RetentionAndPartialUploads) {
+  const std::string old_block = Upload(0, 2 * kH);
+  // An abandoned partial upload (ULID from long ago, no meta.json).
+  const std::string partial = Ulid::New(1000).String();
+  ASSERT_TRUE(bucket_->Upload(partial + "/index", "x").ok());
+  opts_.retention_raw_ms = 24 * kH;  // the block's data is from 1970
+  BucketCompactor c(bucket_, opts_, &registry_);
+  ASSERT_TRUE(c.RunOnce().ok());
+  for (const auto& b : Blocks()) {
+    EXPECT_NE(b.id, partial);
+    if (b.id == old_block) {
+      EXPECT_TRUE(b.marked_for_deletion);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace strata::compact

@@ -1,0 +1,256 @@
+#include "compact/compactor.h"
+
+#include <filesystem>
+#include <map>
+
+#include "base/log.h"
+#include "base/timestamp.h"
+#include "block/block.h"
+#include "compact/merge.h"
+#include "compact/planner.h"
+#include "tsdb/block.h"
+
+namespace strata::compact {
+
+namespace fs = std::filesystem;
+
+struct BucketCompactor::Metrics {
+  explicit Metrics(Registry* r)
+      : compactions(r->AddCounter("thanos_compact_group_compactions_total",
+                                  "Total number of group compaction attempts that resulted in a "
+                                  "new block.",
+                                  {"resolution"})),
+        compaction_failures(r->AddCounter("thanos_compact_group_compaction_failures_total",
+                                          "Total number of failed group compactions.",
+                                          {"resolution"})),
+        runs_started(r->AddCounter("thanos_compact_group_compaction_runs_started_total",
+                                   "Total number of group compaction attempts.", {"resolution"})),
+        runs_completed(r->AddCounter("thanos_compact_group_compaction_runs_completed_total",
+                                     "Total number of group completed compaction runs. This also "
+                                     "includes compactor group runs that resulted with no "
+                                     "compaction.",
+                                     {"resolution"})),
+        marked(r->AddCounter("thanos_compact_blocks_marked_total",
+                             "Total number of blocks marked in compactor.", {"marker", "reason"})),
+        cleaned(r->AddCounter("thanos_compact_blocks_cleaned_total",
+                              "Total number of blocks deleted in compactor.")
+                    .WithLabelValues({})),
+        cleanup_failures(r->AddCounter("thanos_compact_block_cleanup_failures_total",
+                                       "Failures encountered while deleting blocks in compactor.")
+                             .WithLabelValues({})),
+        partial_deleted(
+            r->AddCounter("thanos_compact_aborted_partial_uploads_deletion_attempts_total",
+                          "Total number of started deletions of blocks that are assumed aborted "
+                          "and only partially uploaded.")
+                .WithLabelValues({})),
+        iterations(r->AddCounter("thanos_compact_iterations_total",
+                                 "Total number of iterations that were executed successfully.")
+                       .WithLabelValues({})),
+        halted(r->AddGauge("thanos_compact_halted",
+                           "Set to 1 if the compactor halted due to an unexpected error.")
+                   .WithLabelValues({})),
+        todo(r->AddGauge("thanos_compact_todo_compactions", "number of compactions to be done")
+                 .WithLabelValues({})) {}
+
+  Family<Counter>& compactions;
+  Family<Counter>& compaction_failures;
+  Family<Counter>& runs_started;
+  Family<Counter>& runs_completed;
+  Family<Counter>& marked;
+  Counter& cleaned;
+  Counter& cleanup_failures;
+  Counter& partial_deleted;
+  Counter& iterations;
+  Gauge& halted;  // stays 0: this compactor does not halt
+  Gauge& todo;
+};
+
+struct BucketCompactor::Group {
+  Labels labels;
+  int64_t resolution = 0;
+  std::vector<tsdb::BlockMeta> blocks;
+};
+
+BucketCompactor::BucketCompactor(std::shared_ptr<objstore::Bucket> bucket, CompactorOptions opts,
+                                 Registry* metrics)
+    : bucket_(std::move(bucket)), opts_(std::move(opts)), m_(std::make_unique<Metrics>(metrics)) {
+  if (opts_.ranges.empty()) opts_.ranges = DefaultRanges();
+  m_->halted.Set(0);
+}
+
+BucketCompactor::~BucketCompactor() = default;
+
+Status BucketCompactor::RunOnce() {
+  STRATA_ASSIGN_OR_RETURN(std::vector<block::BucketBlock> all, block::FetchBlocks(*bucket_));
+  const int64_t now = NowMs();
+  Status first_failure;
+  auto fail = [&](Status st) {
+    if (first_failure.ok()) first_failure = st;
+  };
+
+  std::map<std::pair<int64_t, std::string>, Group> groups;
+  for (const auto& b : all) {
+    auto id = Ulid::Parse(b.id);
+    const int64_t uploaded_at = id.ok() ? id->TimestampMs() : now;
+    if (b.marked_for_deletion) {
+      if (b.deletion_time * 1000 + opts_.delete_delay_ms > now) continue;
+      log::Info("deleting block marked for deletion", {{"id", b.id}});
+      if (Status st = block::DeleteBlock(*bucket_, b.id); !st.ok()) {
+        m_->cleanup_failures.Inc();
+        log::Error("deleting block failed", {{"id", b.id}, {"err", st.ToString()}});
+        fail(st);
+      } else {
+        m_->cleaned.Inc();
+      }
+      continue;
+    }
+    if (b.partial) {
+      if (uploaded_at + opts_.partial_upload_age_ms > now) continue;  // may still be uploading
+      log::Info("deleting aborted partial upload", {{"id", b.id}});
+      m_->partial_deleted.Inc();
+      if (Status st = block::DeleteBlock(*bucket_, b.id); !st.ok()) {
+        m_->cleanup_failures.Inc();
+        fail(st);
+      }
+      continue;
+    }
+    if (!b.error.empty()) {
+      log::Warn("skipping block with unreadable meta.json", {{"id", b.id}, {"err", b.error}});
+      continue;
+    }
+    if (b.marked_no_compact) continue;
+    const bool from_compactor = b.meta.thanos && b.meta.thanos->source == "compactor";
+    if (!from_compactor && uploaded_at + opts_.consistency_delay_ms > now) continue;
+
+    const int64_t res = b.meta.thanos ? b.meta.thanos->downsample_resolution : 0;
+    const int64_t retention = res == 0        ? opts_.retention_raw_ms
+                              : res == 300000 ? opts_.retention_5m_ms
+                                              : opts_.retention_1h_ms;
+    if (retention > 0 && b.meta.max_time < now - retention) {
+      log::Info("marking block past retention for deletion", {{"id", b.id}});
+      if (Status st = block::MarkForDeletion(*bucket_, b.id, "retention"); !st.ok()) {
+        fail(st);
+      } else {
+        m_->marked.WithLabelValues({"deletion-mark.json", "retention"}).Inc();
+      }
+      continue;
+    }
+    const Labels labels = b.meta.thanos ? b.meta.thanos->labels : Labels();
+    Group& g = groups[{res, labels.String()}];
+    g.labels = labels;
+    g.resolution = res;
+    g.blocks.push_back(b.meta);
+  }
+
+  double todo = 0;
+  for (auto& [key, g] : groups)
+    if (!Plan(g.blocks, opts_.ranges).empty()) todo++;
+  m_->todo.Set(todo);
+  for (auto& [key, g] : groups) {
+    if (Status st = CompactGroup(g); !st.ok()) {
+      log::Error("group compaction failed", {{"group", g.labels.String()},
+                                             {"resolution", std::to_string(g.resolution)},
+                                             {"err", st.ToString()}});
+      fail(st);
+    }
+  }
+  m_->todo.Set(0);
+  if (first_failure.ok()) m_->iterations.Inc();
+  return first_failure;
+}
+
+Status BucketCompactor::CompactGroup(Group& g) {
+  const std::string res = std::to_string(g.resolution);
+  const fs::path work = fs::path(opts_.data_dir) / "compact";
+  std::error_code ec;
+  while (true) {
+    std::vector<size_t> plan = Plan(g.blocks, opts_.ranges);
+    if (plan.empty()) break;
+    m_->runs_started.WithLabelValues({res}).Inc();
+    fs::remove_all(work, ec);
+    fs::create_directories(work / "out", ec);
+    if (ec) return Status::IOError("create " + work.string() + ": " + ec.message());
+
+    // Download and open every source; one that cannot be read is set aside for good.
+    std::vector<std::string> dirs;
+    size_t bad = plan.size();
+    for (size_t i = 0; i < plan.size() && bad == plan.size(); i++) {
+      const std::string id = g.blocks[plan[i]].ulid.String();
+      Status st = block::DownloadBlock(*bucket_, id, work.string());
+      if (st.ok()) st = tsdb::Block::Open((work / id).string()).status();
+      if (st.ok()) {
+        dirs.push_back((work / id).string());
+      } else if (st.IsCorruption() || st.code() == StatusCode::kUnsupported) {
+        bad = i;
+        log::Error("block cannot be compacted, marking it no-compact",
+                   {{"id", id}, {"err", st.ToString()}});
+        STRATA_RETURN_IF_ERROR(
+            block::MarkNoCompact(*bucket_, id, "corrupted-block", st.ToString()));
+        m_->marked.WithLabelValues({"no-compact-mark.json", "corrupted-block"}).Inc();
+      } else {
+        m_->compaction_failures.WithLabelValues({res}).Inc();
+        return st.WithContext("download block " + id);
+      }
+    }
+    if (bad != plan.size()) {
+      m_->compaction_failures.WithLabelValues({res}).Inc();
+      g.blocks.erase(g.blocks.begin() + static_cast<std::ptrdiff_t>(plan[bad]));
+      continue;
+    }
+
+    tsdb::ThanosMeta thanos;
+    thanos.labels = g.labels;
+    thanos.downsample_resolution = g.resolution;
+    thanos.source = "compactor";
+    log::Info("compacting blocks",
+              {{"group", g.labels.String()}, {"blocks", std::to_string(dirs.size())}});
+    auto out = CompactBlocks(dirs, (work / "out").string(), thanos);
+    if (!out.ok()) {
+      m_->compaction_failures.WithLabelValues({res}).Inc();
+      // A source whose data turns out corrupt while merging is set aside like an unreadable one.
+      bool set_aside = false;
+      for (size_t i = 0; i < plan.size() && !set_aside; i++) {
+        if (out.status().message().find(dirs[i]) == std::string::npos) continue;
+        const std::string id = g.blocks[plan[i]].ulid.String();
+        STRATA_RETURN_IF_ERROR(
+            block::MarkNoCompact(*bucket_, id, "corrupted-block", out.status().ToString()));
+        m_->marked.WithLabelValues({"no-compact-mark.json", "corrupted-block"}).Inc();
+        log::Error("block cannot be compacted, marked no-compact",
+                   {{"id", id}, {"err", out.status().ToString()}});
+        g.blocks.erase(g.blocks.begin() + static_cast<std::ptrdiff_t>(plan[i]));
+        set_aside = true;
+      }
+      if (!set_aside) return out.status();
+      continue;
+    }
+    const std::string new_id = out->ulid.String();
+    STRATA_RETURN_IF_ERROR(block::UploadBlock(*bucket_, (work / "out" / new_id).string())
+                               .WithContext("upload " + new_id));
+    // Sources go only once the result is complete in the bucket.
+    std::vector<tsdb::BlockMeta> rest;
+    std::vector<bool> used(g.blocks.size(), false);
+    for (size_t idx : plan) used[idx] = true;
+    for (size_t i = 0; i < g.blocks.size(); i++) {
+      if (!used[i]) {
+        rest.push_back(g.blocks[i]);
+        continue;
+      }
+      const std::string id = g.blocks[i].ulid.String();
+      STRATA_RETURN_IF_ERROR(
+          block::MarkForDeletion(*bucket_, id, "source of compacted block " + new_id));
+      m_->marked.WithLabelValues({"deletion-mark.json", "compacted"}).Inc();
+    }
+    rest.push_back(*out);
+    g.blocks = std::move(rest);
+    m_->compactions.WithLabelValues({res}).Inc();
+    log::Info("compacted blocks", {{"new", new_id},
+                                   {"level", std::to_string(out->compaction.level)},
+                                   {"series", std::to_string(out->stats.num_series)},
+                                   {"samples", std::to_string(out->stats.num_samples)}});
+  }
+  fs::remove_all(work, ec);
+  m_->runs_completed.WithLabelValues({res}).Inc();
+  return Status::OK();
+}
+
+}  // namespace strata::compact

@@ -1,0 +1,52 @@
+// Thanos's compactor over a bucket: one pass applies retention, deletes blocks whose deletion
+// mark is older than the delete delay, cleans up abandoned partial uploads, and compacts every
+// group (blocks with equal external labels and resolution) by the leveled plan until nothing is
+// left to do. Each new block is uploaded (meta.json last) before its sources are marked for
+// deletion, so a crash at any point loses nothing and a reader never sees a half block. It never
+// halts: a block it cannot read is marked no-compact with the reason and skipped, and the other
+// groups go on.
+// Thread-safety: RunOnce must not run concurrently with itself.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/metrics.h"
+#include "base/status.h"
+#include "objstore/bucket.h"
+
+namespace strata::compact {
+
+struct CompactorOptions {
+  std::string data_dir = "./data";                   // scratch space for downloads and output
+  int64_t consistency_delay_ms = 30 * 60 * 1000;     // younger uploads may still be incomplete
+  int64_t delete_delay_ms = 48 * 3600 * 1000;        // marked blocks are deleted after this
+  int64_t partial_upload_age_ms = 48 * 3600 * 1000;  // older partial uploads are abandoned
+  int64_t retention_raw_ms = 0;                      // 0 keeps blocks forever
+  int64_t retention_5m_ms = 0;
+  int64_t retention_1h_ms = 0;
+  std::vector<int64_t> ranges;  // empty: DefaultRanges()
+};
+
+class BucketCompactor {
+ public:
+  BucketCompactor(std::shared_ptr<objstore::Bucket> bucket, CompactorOptions opts,
+                  Registry* metrics);
+  ~BucketCompactor();
+  // One full pass. Failures of single blocks or groups are logged, counted and do not stop the
+  // pass; the first one is returned at the end.
+  Status RunOnce();
+
+ private:
+  struct Metrics;
+  struct Group;
+  Status CompactGroup(Group& g);
+
+  std::shared_ptr<objstore::Bucket> bucket_;
+  CompactorOptions opts_;
+  std::unique_ptr<Metrics> m_;
+};
+
+}  // namespace strata::compact

@@ -1,0 +1,187 @@
+#include "compact/merge.h"
+
+#include <algorithm>
+#include <memory>
+#include <set>
+
+#include "base/timestamp.h"
+#include "tsdb/block.h"
+#include "tsdb/series_writer.h"
+#include "tsdb/xor_chunk.h"
+
+namespace strata::compact {
+namespace {
+
+constexpr int kSamplesPerChunk = 120;
+
+// One source block's walk over its series in label order.
+struct Cursor {
+  const tsdb::Block* block;
+  std::vector<uint32_t> refs;
+  size_t pos = 0;
+  Labels labels;
+
+  bool done() const { return pos >= refs.size(); }
+  Status Load() {
+    if (done()) return Status::OK();
+    STRATA_ASSIGN_OR_RETURN(labels, block->index().ReadSeriesLabels(refs[pos]));
+    return Status::OK();
+  }
+};
+
+struct SourceChunk {
+  tsdb::EncodedChunk chunk;
+  const tsdb::Intervals* deleted;  // may be null
+  size_t source;                   // index of the source block, for duplicate resolution
+};
+
+bool Deleted(const tsdb::Intervals* deleted, int64_t t) {
+  if (deleted == nullptr) return false;
+  for (const auto& iv : *deleted)
+    if (iv.Contains(t)) return true;
+  return false;
+}
+
+bool Cut(const tsdb::Intervals* deleted, const tsdb::EncodedChunk& c) {
+  if (deleted == nullptr) return false;
+  for (const auto& iv : *deleted)
+    if (iv.min_time <= c.max_time && iv.max_time >= c.min_time) return true;
+  return false;
+}
+
+// Decodes, merges and re-encodes the chunks of one series; *storage owns the new chunk bytes.
+Status Rewrite(const Labels& labels, std::vector<SourceChunk>& in,
+               std::vector<std::string>* storage, std::vector<tsdb::EncodedChunk>* out) {
+  struct Sample {
+    int64_t t;
+    double v;
+    size_t source;
+  };
+  std::vector<Sample> samples;
+  for (const SourceChunk& sc : in) {
+    if (sc.chunk.encoding != static_cast<uint8_t>(tsdb::ChunkEncoding::kXor))
+      return Status::Unsupported(
+          "series " + labels.String() + ": overlapping or deleted-from chunks of encoding " +
+          std::string(tsdb::ChunkEncodingName(sc.chunk.encoding)) + " cannot be merged");
+    tsdb::XorIterator it(sc.chunk.data);
+    while (it.Next())
+      if (!Deleted(sc.deleted, it.t())) samples.push_back({it.t(), it.v(), sc.source});
+    if (it.failed()) return it.status().WithContext("series " + labels.String());
+  }
+  std::stable_sort(samples.begin(), samples.end(), [](const Sample& a, const Sample& b) {
+    return a.t < b.t || (a.t == b.t && a.source < b.source);
+  });
+  storage->clear();
+  out->clear();
+  std::unique_ptr<tsdb::XorAppender> app;
+  int64_t first = 0, last = 0;
+  auto flush = [&] {
+    storage->push_back(app->Release());
+    out->push_back(
+        tsdb::EncodedChunk{first, last, static_cast<uint8_t>(tsdb::ChunkEncoding::kXor), {}});
+    app.reset();
+  };
+  for (size_t i = 0; i < samples.size(); i++) {
+    if (i > 0 && samples[i].t == samples[i - 1].t) continue;  // one sample per timestamp
+    if (!app) {
+      app = std::make_unique<tsdb::XorAppender>();
+      first = samples[i].t;
+    }
+    app->Append(samples[i].t, samples[i].v);
+    last = samples[i].t;
+    if (app->num_samples() >= kSamplesPerChunk) flush();
+  }
+  if (app) flush();
+  // storage may have reallocated while growing: point the chunks at their bytes only now.
+  for (size_t i = 0; i < out->size(); i++) (*out)[i].data = (*storage)[i];
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<tsdb::BlockMeta> CompactBlocks(const std::vector<std::string>& block_dirs,
+                                      const std::string& out_parent,
+                                      std::optional<tsdb::ThanosMeta> thanos) {
+  if (block_dirs.empty()) return Status::InvalidArgument("no blocks to compact");
+  std::vector<std::unique_ptr<tsdb::Block>> blocks;
+  for (const auto& dir : block_dirs) {
+    auto b = tsdb::Block::Open(dir);
+    if (!b.ok()) return Status::Corruption("open block " + dir + ": " + b.status().ToString());
+    blocks.push_back(std::move(*b));
+  }
+
+  tsdb::BlockMeta meta;
+  meta.min_time = kMaxTime;
+  meta.max_time = kMinTime;
+  std::set<Ulid> sources;
+  std::set<std::string> symbols;
+  std::vector<Cursor> cursors;
+  for (const auto& b : blocks) {
+    const tsdb::BlockMeta& m = b->meta();
+    meta.min_time = std::min(meta.min_time, m.min_time);
+    meta.max_time = std::max(meta.max_time, m.max_time);
+    meta.compaction.level = std::max(meta.compaction.level, m.compaction.level + 1);
+    sources.insert(m.compaction.sources.begin(), m.compaction.sources.end());
+    if (m.compaction.sources.empty()) sources.insert(m.ulid);
+    meta.compaction.parents.push_back(tsdb::BlockDesc{m.ulid, m.min_time, m.max_time});
+    for (std::string_view s : b->index().symbols()) symbols.emplace(s);
+    auto all = b->index().ReadPostings("", "");
+    if (!all.ok()) return Status::Corruption("block " + b->dir() + ": " + all.status().ToString());
+    Cursor c{b.get(), std::move(*all), 0, {}};
+    STRATA_RETURN_IF_ERROR(c.Load().WithContext("block " + b->dir()));
+    cursors.push_back(std::move(c));
+  }
+  meta.compaction.sources.assign(sources.begin(), sources.end());
+  meta.thanos = std::move(thanos);
+
+  STRATA_ASSIGN_OR_RETURN(
+      auto writer,
+      tsdb::SeriesWriter::Create(out_parent, Ulid::New(NowMs()), {symbols.begin(), symbols.end()}));
+  std::vector<SourceChunk> in;
+  std::vector<tsdb::EncodedChunk> out;
+  std::vector<std::string> storage;
+  while (true) {
+    const Labels* next = nullptr;
+    for (const Cursor& c : cursors)
+      if (!c.done() && (next == nullptr || c.labels < *next)) next = &c.labels;
+    if (next == nullptr) break;
+    const Labels labels = *next;
+    in.clear();
+    for (size_t i = 0; i < cursors.size(); i++) {
+      Cursor& c = cursors[i];
+      if (c.done() || !(c.labels == labels)) continue;
+      const tsdb::Block& b = *c.block;
+      const uint32_t ref = c.refs[c.pos];
+      auto series = b.index().ReadSeries(ref);
+      if (!series.ok())
+        return Status::Corruption("block " + b.dir() + ": " + series.status().ToString());
+      for (const auto& cm : series->chunks) {
+        auto data = b.chunks().Chunk(cm.ref);
+        if (!data.ok())
+          return Status::Corruption("block " + b.dir() + ": series " + labels.String() + ": " +
+                                    data.status().ToString());
+        in.push_back(SourceChunk{
+            {cm.min_time, cm.max_time, data->encoding, data->data}, b.tombstones().Get(ref), i});
+      }
+      c.pos++;
+      STRATA_RETURN_IF_ERROR(c.Load().WithContext("block " + b.dir()));
+    }
+    std::stable_sort(in.begin(), in.end(), [](const SourceChunk& a, const SourceChunk& b) {
+      return a.chunk.min_time < b.chunk.min_time;
+    });
+    bool rewrite = false;
+    for (size_t i = 0; i < in.size() && !rewrite; i++)
+      rewrite = Cut(in[i].deleted, in[i].chunk) ||
+                (i > 0 && in[i].chunk.min_time <= in[i - 1].chunk.max_time);
+    if (rewrite) {
+      STRATA_RETURN_IF_ERROR(Rewrite(labels, in, &storage, &out));
+    } else {
+      out.clear();
+      for (const auto& sc : in) out.push_back(sc.chunk);
+    }
+    if (!out.empty()) STRATA_RETURN_IF_ERROR(writer->AddSeries(labels, out));
+  }
+  return writer->Finish(std::move(meta));
+}
+
+}  // namespace strata::compact
