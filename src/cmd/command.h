@@ -35,12 +35,11 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code);
 void RegisterBucketTools(CLI::App& tools, int* exit_code);
 // `tools promql …` (test scripts, offline queries over blocks).
 void RegisterPromqlTools(CLI::App& tools, int* exit_code);
-// Components whose implementation has not landed yet: they exist so `strata --help` shows
-// the intended shape, and fail with a clear message when run.
-void RegisterPendingCommands(CLI::App& app, int* exit_code);
 
 // `store`: the store gateway.
 void RegisterStoreCommand(CLI::App& app, int* exit_code);
+// `compact`: the compactor.
+void RegisterCompactCommand(CLI::App& app, int* exit_code);
 // `sidecar`: serves a Prometheus over the StoreAPI and ships its blocks.
 void RegisterSidecarCommand(CLI::App& app, int* exit_code);
 

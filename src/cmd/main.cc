@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   RegisterQueryCommand(app, &exit_code);
   RegisterStoreCommand(app, &exit_code);
   RegisterSidecarCommand(app, &exit_code);
-  RegisterPendingCommands(app, &exit_code);
+  RegisterCompactCommand(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -258,6 +258,28 @@ TEST_F(BucketCompactorTest, CorruptBlockIsMarkedNoCompactAndTheRestCompacts) {
   EXPECT_NE(mark->find("\"reason\": \"corrupted-block\""), std::string::npos) << *mark;
 }
 
+TEST_F(BucketCompactorTest, ReplicaLabelMergesAnHaPairIntoOneBlock) {
+  const std::string a = Upload(0, 2 * kH, "a");
+  const std::string b = Upload(0, 2 * kH, "b");
+  opts_.replica_labels = {"replica"};
+  opts_.concurrency = 2;
+  BucketCompactor c(bucket_, opts_, &registry_);
+  ASSERT_TRUE(c.RunOnce().ok());
+  int merged = 0;
+  for (const auto& blk : Blocks()) {
+    if (blk.id == a || blk.id == b) {
+      EXPECT_TRUE(blk.marked_for_deletion);
+    }
+    if (blk.meta.compaction.level == 2) {
+      merged++;
+      EXPECT_EQ(blk.meta.thanos->labels, Labels({{"cluster", "eu"}}));
+      // Both replicas had identical samples: the merged block holds each once.
+      EXPECT_EQ(blk.meta.stats.num_samples, 3u * 120);
+    }
+  }
+  EXPECT_EQ(merged, 1);
+}
+
 TEST_F(BucketCompactorTest, RetentionAndPartialUploads) {
   const std::string old_block = Upload(0, 2 * kH);
   // An abandoned partial upload (ULID from long ago, no meta.json).

@@ -1,7 +1,10 @@
 #include "compact/compactor.h"
 
+#include <atomic>
 #include <filesystem>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "base/log.h"
 #include "base/timestamp.h"
@@ -135,7 +138,8 @@ Status BucketCompactor::RunOnce() {
       }
       continue;
     }
-    const Labels labels = b.meta.thanos ? b.meta.thanos->labels : Labels();
+    Labels labels = b.meta.thanos ? b.meta.thanos->labels : Labels();
+    for (const auto& r : opts_.replica_labels) labels = labels.Without(r);
     Group& g = groups[{res, labels.String()}];
     g.labels = labels;
     g.resolution = res;
@@ -146,22 +150,35 @@ Status BucketCompactor::RunOnce() {
   for (auto& [key, g] : groups)
     if (!Plan(g.blocks, opts_.ranges).empty()) todo++;
   m_->todo.Set(todo);
-  for (auto& [key, g] : groups) {
-    if (Status st = CompactGroup(g); !st.ok()) {
-      log::Error("group compaction failed", {{"group", g.labels.String()},
-                                             {"resolution", std::to_string(g.resolution)},
-                                             {"err", st.ToString()}});
-      fail(st);
+  // Groups are independent: up to `concurrency` of them at once, each in its own directory.
+  std::vector<Group*> queue;
+  for (auto& [key, g] : groups) queue.push_back(&g);
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  auto worker = [&] {
+    for (size_t i = next++; i < queue.size(); i = next++) {
+      Group& g = *queue[i];
+      const std::string work = opts_.data_dir + "/compact/group-" + std::to_string(i);
+      if (Status st = CompactGroup(g, work); !st.ok()) {
+        log::Error("group compaction failed", {{"group", g.labels.String()},
+                                               {"resolution", std::to_string(g.resolution)},
+                                               {"err", st.ToString()}});
+        std::lock_guard<std::mutex> l(mu);
+        fail(st);
+      }
     }
-  }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < std::max(1, opts_.concurrency); i++) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
   m_->todo.Set(0);
   if (first_failure.ok()) m_->iterations.Inc();
   return first_failure;
 }
 
-Status BucketCompactor::CompactGroup(Group& g) {
+Status BucketCompactor::CompactGroup(Group& g, const std::string& work_dir) {
   const std::string res = std::to_string(g.resolution);
-  const fs::path work = fs::path(opts_.data_dir) / "compact";
+  const fs::path work = work_dir;
   std::error_code ec;
   while (true) {
     std::vector<size_t> plan = Plan(g.blocks, opts_.ranges);

@@ -28,6 +28,10 @@ struct CompactorOptions {
   int64_t retention_5m_ms = 0;
   int64_t retention_1h_ms = 0;
   std::vector<int64_t> ranges;  // empty: DefaultRanges()
+  int concurrency = 1;          // groups compacted in parallel
+  // External labels dropped from the grouping, so the replicas of an HA pair are compacted into
+  // one block (overlapping samples merged vertically, one per timestamp).
+  std::vector<std::string> replica_labels;
 };
 
 class BucketCompactor {
@@ -42,7 +46,7 @@ class BucketCompactor {
  private:
   struct Metrics;
   struct Group;
-  Status CompactGroup(Group& g);
+  Status CompactGroup(Group& g, const std::string& work_dir);
 
   std::shared_ptr<objstore::Bucket> bucket_;
   CompactorOptions opts_;

@@ -1,0 +1,151 @@
+// `strata compact`: the compactor. Compacts, deduplicates and applies retention to the blocks of
+// a bucket, as `thanos compact` (flags spelled as in Thanos v0.34).
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+
+#include "base/duration.h"
+#include "base/log.h"
+#include "cmd/command.h"
+#include "compact/compactor.h"
+#include "server/http_server.h"
+
+namespace strata::cmd {
+namespace {
+
+struct CompactFlags {
+  ObjstoreFlags objstore;
+  std::string data_dir = "./data";
+  std::string http_address = "0.0.0.0:10902";
+  bool wait = false;
+  std::string wait_interval = "5m";
+  std::string consistency_delay = "30m";
+  std::string delete_delay = "48h";
+  std::string retention_raw = "0d", retention_5m = "0d", retention_1h = "0d";
+  int compact_concurrency = 1;
+  int downsample_concurrency = 1;
+  bool downsampling_disable = false;
+  std::vector<std::string> replica_labels;
+  std::string dedup_func;
+  bool vertical = false;
+  int block_files_concurrency = 1;
+};
+
+Status RunCompact(const CompactFlags& f) {
+  if (!f.dedup_func.empty())
+    return Status::Unsupported("--deduplication.func=" + f.dedup_func +
+                               ": only the default (one sample per timestamp, Thanos's \"\") "
+                               "is supported");
+  if (!f.downsampling_disable)
+    log::Warn(
+        "downsampling is not implemented in this strata version: only raw blocks are "
+        "compacted (pass --downsampling.disable to silence this)");
+  Registry registry;
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket,
+                          OpenBucket(f.objstore, &registry));
+  compact::CompactorOptions o;
+  o.data_dir = f.data_dir;
+  STRATA_ASSIGN_OR_RETURN(o.consistency_delay_ms, ParseDuration(f.consistency_delay));
+  STRATA_ASSIGN_OR_RETURN(o.delete_delay_ms, ParseDuration(f.delete_delay));
+  STRATA_ASSIGN_OR_RETURN(o.retention_raw_ms, ParseDuration(f.retention_raw));
+  STRATA_ASSIGN_OR_RETURN(o.retention_5m_ms, ParseDuration(f.retention_5m));
+  STRATA_ASSIGN_OR_RETURN(o.retention_1h_ms, ParseDuration(f.retention_1h));
+  STRATA_ASSIGN_OR_RETURN(int64_t interval, ParseDuration(f.wait_interval));
+  o.concurrency = std::max(1, f.compact_concurrency);
+  o.replica_labels = f.replica_labels;
+  compact::BucketCompactor compactor(std::shared_ptr<objstore::Bucket>(std::move(bucket)), o,
+                                     &registry);
+
+  auto run = [&] {
+    log::Info("compaction pass started");
+    Status st = compactor.RunOnce();
+    if (st.ok()) {
+      log::Info("compaction pass done");
+    } else {
+      log::Error("compaction pass finished with errors; retrying next pass",
+                 {{"err", st.ToString()}});
+    }
+    return st;
+  };
+  if (!f.wait) return run();
+
+  std::atomic<bool> first_pass_done{false};
+  auto router = std::make_shared<server::Router>();
+  AddStatusEndpoints(
+      *router, [&] { return first_pass_done ? std::string() : std::string("first pass not done"); },
+      registry);
+  server::HttpServerOptions ho;
+  ho.address = f.http_address;
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> http,
+                          server::HttpServer::Start(ho, router));
+  log::Info("serving", {{"http_port", std::to_string(http->port())}});
+  (void)run();
+  first_pass_done = true;
+  auto periodic = std::make_unique<Periodic>(interval, [&] { (void)run(); });
+  const int sig = WaitForTerminationSignal();
+  log::Info("shutting down", {{"signal", std::to_string(sig)}});
+  periodic.reset();
+  http->Shutdown();
+  return Status::OK();
+}
+
+}  // namespace
+
+void RegisterCompactCommand(CLI::App& app, int* exit_code) {
+  auto f = std::make_shared<CompactFlags>();
+  CLI::App* c =
+      app.add_subcommand("compact", "Continuously compacts blocks in an object store bucket.");
+  AddObjstoreFlags(*c, f->objstore);
+  c->add_option("--data-dir", f->data_dir,
+                "Data directory in which to cache blocks and process compactions.")
+      ->capture_default_str();
+  c->add_option("--http-address", f->http_address,
+                "Listen host:port for HTTP endpoints (with --wait).")
+      ->capture_default_str();
+  c->add_flag("--wait,-w", f->wait,
+              "Do not exit after all compactions have been processed and wait for new work.");
+  c->add_option("--wait-interval", f->wait_interval,
+                "Wait interval between consecutive compaction runs (with --wait).")
+      ->capture_default_str();
+  c->add_option("--consistency-delay", f->consistency_delay,
+                "Minimum age of fresh (non-compacted) blocks before they are being processed.")
+      ->capture_default_str();
+  c->add_option("--delete-delay", f->delete_delay,
+                "Time before a block marked for deletion is deleted from bucket.")
+      ->capture_default_str();
+  c->add_option("--retention.resolution-raw", f->retention_raw,
+                "How long to retain raw samples in bucket. 0d - disables this retention.")
+      ->capture_default_str();
+  c->add_option("--retention.resolution-5m", f->retention_5m,
+                "How long to retain samples of resolution 1 (5 minutes) in bucket. 0d - disables.")
+      ->capture_default_str();
+  c->add_option("--retention.resolution-1h", f->retention_1h,
+                "How long to retain samples of resolution 2 (1 hour) in bucket. 0d - disables.")
+      ->capture_default_str();
+  c->add_option("--compact.concurrency", f->compact_concurrency,
+                "Number of groups compacted concurrently.")
+      ->capture_default_str();
+  c->add_option("--downsample.concurrency", f->downsample_concurrency,
+                "Number of goroutines to use when downsampling blocks (downsampling is not "
+                "implemented yet).")
+      ->capture_default_str();
+  c->add_flag("--downsampling.disable", f->downsampling_disable,
+              "Disables downsampling (which this version does not implement yet).");
+  c->add_option("--deduplication.replica-label", f->replica_labels,
+                "Label to treat as a replica indicator of blocks that can be deduplicated "
+                "(repeated flag): the replicas' blocks are merged into one.");
+  c->add_option("--deduplication.func", f->dedup_func,
+                "Deduplication algorithm: only the default \"\" (one sample per timestamp).");
+  c->add_flag("--compact.enable-vertical-compaction", f->vertical,
+              "Accepted: overlapping blocks are always merged vertically instead of halting.");
+  c->add_option("--block-files-concurrency", f->block_files_concurrency,
+                "Accepted; block files are transferred one at a time.")
+      ->capture_default_str();
+  c->callback([f, exit_code] {
+    BlockTerminationSignals();
+    Status st = RunCompact(*f);
+    if (!st.ok()) *exit_code = Fail("compact: " + st.ToString());
+  });
+}
+
+}  // namespace strata::cmd
