@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Strata's quickstart: a Prometheus HA pair with sidecars, a store gateway and a querier on a local
-FILESYSTEM bucket, all on this machine.
+"""Strata's quickstart: a Prometheus HA pair with sidecars, a store gateway, a compactor and a
+querier on a local FILESYSTEM bucket, all on this machine.
 
   demo.py --strata BIN [--dir DIR]   start everything, print the URLs, run until Ctrl-C;
                                      a second run reuses DIR (default ./demo-data)
@@ -10,7 +10,7 @@ FILESYSTEM bucket, all on this machine.
 Two Prometheus 2.42 replicas (external labels cluster=demo, replica=0|1) scrape themselves, each
 other, node-exporter when it runs on :9100, and the Strata components; they cut 5-minute blocks.
 On the first run each replica gets 6 hours of generated history (backfilled blocks), so the
-bucket has data at once. The compactor joins when it exists (see docs/status.md).
+bucket has data at once, and the compactor compacts it (downsampling is not there yet).
 """
 import argparse
 import json
@@ -33,7 +33,7 @@ from datagen import gen_openmetrics  # noqa: E402
 # Fixed ports of the long-running demo (Thanos's defaults where they do not collide).
 PORTS = {'prom0': 9090, 'prom1': 9091, 'sidecar0_grpc': 10901, 'sidecar0_http': 10902,
          'sidecar1_grpc': 10911, 'sidecar1_http': 10912, 'store_grpc': 10905, 'store_http': 10906,
-         'query_grpc': 10903, 'query_http': 10904}
+         'query_grpc': 10903, 'query_http': 10904, 'compact_http': 10907}
 
 
 def free_port():
@@ -116,7 +116,7 @@ class Stack:
         p = self.ports
         data = os.path.join(self.root, f'prom{r}')
         strata_targets = [f'127.0.0.1:{p[k]}' for k in ('sidecar0_http', 'sidecar1_http', 'store_http',
-                                                          'query_http')]
+                                                          'query_http', 'compact_http')]
         node = ['127.0.0.1:9100'] if get('http://127.0.0.1:9100/metrics', timeout=1)[0] == 200 else []
         cfg = os.path.join(self.root, f'prometheus{r}.yml')
         with open(cfg, 'w') as f:
@@ -160,6 +160,13 @@ class Stack:
                              f'--http-address=127.0.0.1:{p["store_http"]}',
                              f'--sync-block-duration={"5s" if self.check else "1m"}'],
                    f'http://127.0.0.1:{p["store_http"]}/-/ready')
+        # The compactor: 2h blocks into 8h, 2d, 14d ones (history right away in --check mode).
+        self.start('compact', [s, 'compact', f'--objstore.config={self.objstore}',
+                               f'--data-dir={os.path.join(self.root, "compact")}', '--wait',
+                               f'--http-address=127.0.0.1:{p["compact_http"]}', '--downsampling.disable',
+                               f'--wait-interval={"5s" if self.check else "1m"}',
+                               f'--consistency-delay={"0s" if self.check else "5m"}'],
+                   f'http://127.0.0.1:{p["compact_http"]}/-/ready')
         endpoints = [f'--endpoint=127.0.0.1:{p[k]}' for k in ('sidecar0_grpc', 'sidecar1_grpc', 'store_grpc')]
         self.start('query', [s, 'query', f'--http-address=127.0.0.1:{p["query_http"]}',
                              f'--grpc-address=127.0.0.1:{p["query_grpc"]}', *endpoints,
@@ -170,6 +177,10 @@ class Stack:
             1 for group in json.loads(get(querier + '/api/v1/stores')[1])['data'].values()
             for e in group if e['lastError'] is None and e['labelSets']) == 3, timeout=30)
         return querier
+
+    def compacted(self):
+        return [d for d in self.shipped()
+                if json.load(open(os.path.join(self.bucket, d, 'meta.json')))['compaction']['level'] > 1]
 
     def shipped(self):
         return [d for d in os.listdir(self.bucket) if os.path.exists(os.path.join(self.bucket, d, 'meta.json'))]
@@ -196,7 +207,9 @@ def tour(querier, prom0, check):
     counts = {d: query(querier, 'count(http_requests_total)', t_hist, dedup=d)[0]['value'][1]
               for d in ('true', 'false')}
     print(f'    count(http_requests_total): {counts["true"]} deduplicated, {counts["false"]} with dedup=false')
-    wait('a few live scrapes', lambda: query(querier, 'count(up)', time.time()), timeout=60)
+    wait('live scrapes from both replicas',
+         lambda: len(query(querier, 'count by (replica) (up)', time.time(), dedup='false')) == 2,
+         timeout=60)
     now = time.time()
     for q in ('sum(rate(prometheus_http_requests_total[5m]))', 'sum by (replica) (up)'):
         print(f'\n== live: {q}')
@@ -228,8 +241,11 @@ def main():
     rc = 0
     try:
         querier = stack.run()
-        print(f'\nshipped blocks in {stack.bucket}: {len(stack.shipped())}')
+        print(f'\nblocks in {stack.bucket}: {len(stack.shipped())}, '
+              f'{len(stack.compacted())} of them made by the compactor')
         subprocess.run([stack.strata, 'tools', 'bucket', 'inspect', f'--objstore.config={stack.objstore}'], check=True)
+        if args.check and not stack.compacted():
+            raise RuntimeError('the compactor made no block from the history')
         tour(querier, f'http://127.0.0.1:{ports["prom0"]}', args.check)
         if not args.check:
             print(f'\nStrata querier (Prometheus API, a Grafana datasource): {querier}'

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Strata's quickstart (README's first command): builds Strata and starts a Prometheus HA pair with
-# a sidecar each, a store gateway and a querier on a local FILESYSTEM bucket (see scripts/demo.py).
+# a sidecar each, a store gateway, a compactor and a querier on a local FILESYSTEM bucket (see
+# scripts/demo.py).
 #   scripts/demo.sh           run until Ctrl-C; data and logs in ./demo-data, reused next time
 #   scripts/demo.sh --check   bounded run in a temporary directory (start, ship, query, stop)
 set -euo pipefail
