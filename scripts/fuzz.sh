@@ -22,7 +22,7 @@ fi
 printf '\x00\x02\xd0\x0f\x3f\xf0\x00\x00\x00\x00\x00\x00\x0f\x00' > "$seeds/xor_chunk/seed"
 
 printf 'sum by (job) (rate(http_requests_total{job=~"a.*",code!="200"}[5m] offset 1m @ 100)) / ignoring(code) group_left(x) -max_over_time(up[1h:5m]) > bool 0.5 or topk(3, label_replace(a, "b", "$1", "c", "(.*)"))' > "$seeds/promql/seed"
-for target in xor_chunk index meta openmetrics promql; do
+for target in xor_chunk index meta openmetrics promql dns_srv; do
   echo "fuzz: $target for ${SECONDS_PER_TARGET}s"
   build-fuzz/fuzz/${target}_fuzz -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=0 \
     -artifact_prefix=build-fuzz/artifacts/ "$seeds/$target" 2>&1 | grep -E "^(Done|==|SUMMARY)" || true

@@ -9,7 +9,7 @@ packages=(
   libre2-dev libsnappy-dev libyaml-cpp-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
   libxxhash-dev libpugixml-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  prometheus python3 curl yamllint
+  prometheus python3 curl yamllint dnsmasq-base
   swift swift-proxy swift-object swift-container swift-account memcached
 )
 

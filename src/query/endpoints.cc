@@ -1,10 +1,12 @@
 #include "query/endpoints.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/socket.h>
 
-#include <arpa/inet.h>
 #include <set>
+
+#include "query/dns_srv.h"
 
 namespace strata::query {
 namespace {
@@ -46,8 +48,9 @@ Result<std::unique_ptr<EndpointSet>> EndpointSet::Make(std::vector<std::string> 
                                                        std::chrono::milliseconds info_timeout) {
   for (const auto& s : specs) {
     if (s.starts_with("dnssrv+") || s.starts_with("dnssrvnoa+")) {
-      return Status::Unsupported("endpoint " + s +
-                                 ": DNS SRV discovery is not supported yet; use dns+host:port");
+      if (s.substr(s.find('+') + 1).empty())
+        return Status::InvalidArgument("endpoint " + s + ": expected a DNS name after the +");
+      continue;
     }
     const std::string hp = s.starts_with("dns+") ? s.substr(4) : s;
     if (hp.rfind(':') == std::string::npos)
@@ -68,6 +71,22 @@ EndpointSet::~EndpointSet() {
 std::vector<std::string> EndpointSet::Resolve(std::vector<std::string>* unresolved) const {
   std::vector<std::string> out;
   for (const auto& s : specs_) {
+    if (s.starts_with("dnssrv+") || s.starts_with("dnssrvnoa+")) {
+      // SRV records name host and port; dnssrv+ resolves each host further, dnssrvnoa+ not.
+      const bool noa = s.starts_with("dnssrvnoa+");
+      auto records = LookupSrv(s.substr(s.find('+') + 1));
+      if (!records.ok() || records->empty()) unresolved->push_back(s);
+      if (!records.ok()) continue;
+      for (const auto& r : *records) {
+        const std::string port = std::to_string(r.port);
+        if (noa) {
+          out.push_back(r.target + ":" + port);
+          continue;
+        }
+        for (auto& a : LookupHost(r.target, port)) out.push_back(std::move(a));
+      }
+      continue;
+    }
     if (!s.starts_with("dns+")) {
       out.push_back(s);
       continue;

@@ -1,8 +1,8 @@
-// The querier's endpoints (--endpoint / --store): static host:port, or dns+host:port resolved to
-// every A/AAAA record. A background loop re-resolves names and calls Info on each endpoint, so the
-// querier knows which are up, their time range and external label sets; a query skips endpoints
-// whose known time range or external labels cannot match it.
-// Thread-safety: all methods may be called concurrently.
+// The querier's endpoints (--endpoint / --store): static host:port, dns+host:port resolved to
+// every A/AAAA record, or dnssrv+/dnssrvnoa+ names resolved through their SRV records. A background
+// loop re-resolves names and calls Info on each endpoint, so the querier knows which are up, their
+// time range and external label sets; a query skips endpoints whose known time range or external
+// labels cannot match it. Thread-safety: all methods may be called concurrently.
 #pragma once
 
 #include <atomic>
@@ -31,7 +31,8 @@ struct EndpointState {
 
 class EndpointSet {
  public:
-  // specs: "host:port" or "dns+host:port". Fails on an unsupported scheme.
+  // specs: "host:port", "dns+host:port" (all A/AAAA records), "dnssrv+NAME" (SRV records,
+  // each target resolved further) or "dnssrvnoa+NAME" (SRV targets used as they are).
   static Result<std::unique_ptr<EndpointSet>> Make(
       std::vector<std::string> specs,
       std::chrono::milliseconds info_timeout = std::chrono::seconds(5));
@@ -56,7 +57,7 @@ class EndpointSet {
   std::chrono::milliseconds timeout_;
   mutable std::mutex mu_;
   std::map<std::string, EndpointState> endpoints_;  // by address
-  std::vector<std::string> unresolved_;             // dns+ specs that resolved to nothing
+  std::vector<std::string> unresolved_;             // dns specs that resolved to nothing
   std::thread loop_;
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
