@@ -25,6 +25,8 @@ struct QueryFlags {
   std::string grpc_address = "0.0.0.0:10901";
   std::vector<std::string> endpoints;
   std::vector<std::string> stores;
+  std::vector<std::string> sd_files;
+  std::string sd_interval = "5m";
   std::vector<std::string> replica_labels;
   std::string timeout = "2m";
   int max_concurrent = 20;
@@ -57,7 +59,7 @@ Status RunQuery(const QueryFlags& f) {
   std::vector<std::string> specs = f.endpoints;
   specs.insert(specs.end(), f.stores.begin(), f.stores.end());
   STRATA_ASSIGN_OR_RETURN(std::shared_ptr<query::EndpointSet> endpoints,
-                          query::EndpointSet::Make(specs));
+                          query::EndpointSet::Make(specs, std::chrono::seconds(5), f.sd_files));
   endpoints->Refresh();
   endpoints->Start(std::chrono::seconds(5));
   // The querier's own StoreAPI, so queriers can be stacked.
@@ -143,6 +145,12 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
   q->add_option("--endpoint", f->endpoints, "Address of an API to query (host:port). Repeatable.");
   q->add_option("--store", f->stores,
                 "Deprecation warning: use --endpoint. Address of a StoreAPI (host:port).");
+  q->add_option("--store.sd-files", f->sd_files,
+                "Path (or glob) of file_sd YAML/JSON files listing StoreAPI endpoints. Repeatable; "
+                "re-read on every endpoint refresh (every 5s).");
+  q->add_option("--store.sd-interval", f->sd_interval,
+                "Accepted for compatibility: the files are re-read every 5s anyway.")
+      ->capture_default_str();
   q->add_option(
       "--query.replica-label", f->replica_labels,
       "Labels to treat as replica indicators along which data is deduplicated. Repeatable.");

@@ -4,9 +4,11 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <set>
 
 #include "query/dns_srv.h"
+#include "query/file_sd.h"
 
 namespace strata::query {
 namespace {
@@ -45,7 +47,8 @@ bool LabelsMayMatch(const Labels& ext, const Matchers& matchers) {
 }  // namespace
 
 Result<std::unique_ptr<EndpointSet>> EndpointSet::Make(std::vector<std::string> specs,
-                                                       std::chrono::milliseconds info_timeout) {
+                                                       std::chrono::milliseconds info_timeout,
+                                                       std::vector<std::string> sd_files) {
   for (const auto& s : specs) {
     if (s.starts_with("dnssrv+") || s.starts_with("dnssrvnoa+")) {
       if (s.substr(s.find('+') + 1).empty())
@@ -56,7 +59,8 @@ Result<std::unique_ptr<EndpointSet>> EndpointSet::Make(std::vector<std::string> 
     if (hp.rfind(':') == std::string::npos)
       return Status::InvalidArgument("endpoint " + s + ": expected host:port");
   }
-  return std::unique_ptr<EndpointSet>(new EndpointSet(std::move(specs), info_timeout));
+  return std::unique_ptr<EndpointSet>(
+      new EndpointSet(std::move(specs), info_timeout, std::move(sd_files)));
 }
 
 EndpointSet::~EndpointSet() {
@@ -68,39 +72,54 @@ EndpointSet::~EndpointSet() {
   if (loop_.joinable()) loop_.join();
 }
 
-std::vector<std::string> EndpointSet::Resolve(std::vector<std::string>* unresolved) const {
+std::vector<std::string> EndpointSet::Resolve(std::vector<std::string>* unresolved) {
   std::vector<std::string> out;
-  for (const auto& s : specs_) {
-    if (s.starts_with("dnssrv+") || s.starts_with("dnssrvnoa+")) {
-      // SRV records name host and port; dnssrv+ resolves each host further, dnssrvnoa+ not.
-      const bool noa = s.starts_with("dnssrvnoa+");
-      auto records = LookupSrv(s.substr(s.find('+') + 1));
-      if (!records.ok() || records->empty()) unresolved->push_back(s);
-      if (!records.ok()) continue;
-      for (const auto& r : *records) {
-        const std::string port = std::to_string(r.port);
-        if (noa) {
-          out.push_back(r.target + ":" + port);
-          continue;
-        }
-        for (auto& a : LookupHost(r.target, port)) out.push_back(std::move(a));
-      }
-      continue;
+  for (const auto& s : specs_) ResolveSpec(s, &out, unresolved);
+  for (const auto& pattern : sd_files_) {
+    auto targets = ReadFileSd(pattern);
+    if (targets.ok()) {
+      sd_targets_[pattern] = std::move(*targets);
+    } else {
+      unresolved->push_back(targets.status().message());
     }
-    if (!s.starts_with("dns+")) {
-      out.push_back(s);
-      continue;
-    }
-    const std::string hp = s.substr(4);
-    const size_t colon = hp.rfind(':');
-    auto found = LookupHost(hp.substr(0, colon), hp.substr(colon + 1));
-    if (found.empty()) unresolved->push_back(s);
-    for (auto& a : found) out.push_back(std::move(a));
+    for (const auto& t : sd_targets_[pattern]) ResolveSpec(t, &out, unresolved);
   }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
+void EndpointSet::ResolveSpec(const std::string& s, std::vector<std::string>* out,
+                              std::vector<std::string>* unresolved) const {
+  if (s.starts_with("dnssrv+") || s.starts_with("dnssrvnoa+")) {
+    // SRV records name host and port; dnssrv+ resolves each host further, dnssrvnoa+ not.
+    const bool noa = s.starts_with("dnssrvnoa+");
+    auto records = LookupSrv(s.substr(s.find('+') + 1));
+    if (!records.ok() || records->empty()) unresolved->push_back(s);
+    if (!records.ok()) return;
+    for (const auto& r : *records) {
+      const std::string port = std::to_string(r.port);
+      if (noa) {
+        out->push_back(r.target + ":" + port);
+        continue;
+      }
+      for (auto& a : LookupHost(r.target, port)) out->push_back(std::move(a));
+    }
+    return;
+  }
+  if (!s.starts_with("dns+")) {
+    out->push_back(s);
+    return;
+  }
+  const std::string hp = s.substr(4);
+  const size_t colon = hp.rfind(':');
+  auto found = LookupHost(hp.substr(0, colon), hp.substr(colon + 1));
+  if (found.empty()) unresolved->push_back(s);
+  for (auto& a : found) out->push_back(std::move(a));
+}
+
 void EndpointSet::Refresh() {
+  std::lock_guard<std::mutex> refreshing(refresh_mu_);
   std::vector<std::string> unresolved;
   const std::vector<std::string> addresses = Resolve(&unresolved);
   std::map<std::string, EndpointState> next;

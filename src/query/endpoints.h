@@ -33,9 +33,11 @@ class EndpointSet {
  public:
   // specs: "host:port", "dns+host:port" (all A/AAAA records), "dnssrv+NAME" (SRV records,
   // each target resolved further) or "dnssrvnoa+NAME" (SRV targets used as they are).
+  // sd_files: --store.sd-files patterns, whose targets are specs as above, re-read on Refresh.
   static Result<std::unique_ptr<EndpointSet>> Make(
       std::vector<std::string> specs,
-      std::chrono::milliseconds info_timeout = std::chrono::seconds(5));
+      std::chrono::milliseconds info_timeout = std::chrono::seconds(5),
+      std::vector<std::string> sd_files = {});
   ~EndpointSet();
 
   // Resolves names and refreshes every endpoint's Info once (also done by Start's loop).
@@ -49,11 +51,18 @@ class EndpointSet {
   std::vector<EndpointState> States() const;
 
  private:
-  EndpointSet(std::vector<std::string> specs, std::chrono::milliseconds timeout)
-      : specs_(std::move(specs)), timeout_(timeout) {}
-  std::vector<std::string> Resolve(std::vector<std::string>* unresolved) const;
+  EndpointSet(std::vector<std::string> specs, std::chrono::milliseconds timeout,
+              std::vector<std::string> sd_files)
+      : specs_(std::move(specs)), sd_files_(std::move(sd_files)), timeout_(timeout) {}
+  std::vector<std::string> Resolve(std::vector<std::string>* unresolved);
+  void ResolveSpec(const std::string& spec, std::vector<std::string>* out,
+                   std::vector<std::string>* unresolved) const;
 
   std::vector<std::string> specs_;
+  std::vector<std::string> sd_files_;
+  // The last good targets of each sd file pattern, kept while a file is being rewritten/broken.
+  std::map<std::string, std::vector<std::string>> sd_targets_;
+  std::mutex refresh_mu_;  // one Refresh at a time
   std::chrono::milliseconds timeout_;
   mutable std::mutex mu_;
   std::map<std::string, EndpointState> endpoints_;  // by address
