@@ -6,8 +6,9 @@ namespace strata::log {
 namespace {
 
 TEST(LogTest, LogfmtQuotesOnlyWhereNeeded) {
-  EXPECT_EQ(Format(Level::kWarn, "upload failed", {{"block", "01ABC"}, {"err", "a=b \"c\""}}, false),
-            "level=warn msg=\"upload failed\" block=01ABC err=\"a=b \\\"c\\\"\"");
+  EXPECT_EQ(
+      Format(Level::kWarn, "upload failed", {{"block", "01ABC"}, {"err", "a=b \"c\""}}, false),
+      "level=warn msg=\"upload failed\" block=01ABC err=\"a=b \\\"c\\\"\"");
   EXPECT_EQ(Format(Level::kInfo, "x", {{"empty", ""}}, false), "level=info msg=x empty=\"\"");
 }
 

@@ -27,6 +27,7 @@ struct QueryFlags {
   std::vector<std::string> stores;
   std::vector<std::string> sd_files;
   std::string sd_interval = "5m";
+  std::string response_timeout = "0ms";
   std::vector<std::string> replica_labels;
   std::string timeout = "2m";
   int max_concurrent = 20;
@@ -45,6 +46,7 @@ Status RunQuery(const QueryFlags& f) {
   opts.max_concurrent = f.max_concurrent;
   opts.proxy.replica_labels = f.replica_labels;
   opts.proxy.partial_response = f.partial_response;
+  STRATA_ASSIGN_OR_RETURN(opts.proxy.response_timeout_ms, ParseDuration(f.response_timeout));
   opts.version = Version();
   opts.revision = Revision();
   Registry registry;
@@ -148,6 +150,10 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
   q->add_option("--store.sd-files", f->sd_files,
                 "Path (or glob) of file_sd YAML/JSON files listing StoreAPI endpoints. Repeatable; "
                 "re-read on every endpoint refresh (every 5s).");
+  q->add_option("--store.response-timeout", f->response_timeout,
+                "If a Store doesn't send any data in this specified duration then a Store will be "
+                "ignored and partial data will be returned if it's enabled. 0 disables timeout.")
+      ->capture_default_str();
   q->add_option("--store.sd-interval", f->sd_interval,
                 "Accepted for compatibility: the files are re-read every 5s anyway.")
       ->capture_default_str();

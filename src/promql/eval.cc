@@ -5,6 +5,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "base/timestamp.h"
 #include "promql/functions.h"
 
 namespace strata::promql {
@@ -135,7 +136,8 @@ Evaluator::Evaluator(const EngineOptions& opts, storage::Querier& q, const Cance
     : opts_(opts),
       querier_(q),
       cancel_(cancel),
-      deadline_(std::chrono::steady_clock::now() + opts.timeout) {}
+      deadline_(std::chrono::steady_clock::now() + opts.timeout),
+      deadline_ms_(NowMs() + static_cast<int64_t>(opts.timeout.count())) {}
 
 Status Evaluator::CheckInterrupt() {
   if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed)) {
@@ -228,7 +230,9 @@ Result<Value> Evaluator::EvalUnary(const UnaryExpr& u, const Grid& g) {
 
 Status Evaluator::StreamSeries(const VectorSelector& vs, const storage::SelectHints& hints,
                                bool drop_stale, const RangeSeriesFn& fn) {
-  auto set = querier_.Select(hints, vs.matchers);
+  storage::SelectHints with_deadline = hints;
+  with_deadline.deadline_ms = deadline_ms_;
+  auto set = querier_.Select(with_deadline, vs.matchers);
   RangeSeries rs;
   while (set->Next()) {
     STRATA_RETURN_IF_ERROR(CheckInterrupt());

@@ -106,6 +106,7 @@ class Evaluator {
   storage::Querier& querier_;
   const CancelFlag* cancel_;
   std::chrono::steady_clock::time_point deadline_;
+  int64_t deadline_ms_;  // the same deadline in unix ms, handed to remote stores
   int64_t samples_ = 0;
   std::vector<std::string> warnings_;
   int interrupt_counter_ = 0;

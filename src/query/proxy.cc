@@ -3,6 +3,7 @@
 #include <future>
 #include <set>
 
+#include "base/timestamp.h"
 #include "dedup/dedup.h"
 #include "storage/merge.h"
 
@@ -35,18 +36,22 @@ std::unique_ptr<storage::SeriesSet> ProxyQuerier::Select(const storage::SelectHi
   auto picked = Pick(hints.start, hints.end, matchers);
   if (!picked.ok()) return storage::ErrorSeriesSet(picked.status());
   // Every endpoint is asked concurrently; their answers arrive sorted and are merged.
+  storage::SelectHints h = hints;
+  if (opts_.response_timeout_ms > 0) {
+    const int64_t give_up = NowMs() + opts_.response_timeout_ms;
+    h.deadline_ms = h.deadline_ms > 0 ? std::min(h.deadline_ms, give_up) : give_up;
+  }
   std::vector<std::future<std::unique_ptr<storage::SeriesSet>>> futures;
   for (const auto& ep : *picked) {
-    futures.push_back(std::async(std::launch::async,
-                                 [ep, hints, matchers]() -> std::unique_ptr<storage::SeriesSet> {
-                                   auto set = ep->Select(hints, matchers);
-                                   // Drain now so a failure is known before merging.
-                                   std::vector<std::shared_ptr<const storage::Series>> all;
-                                   while (set->Next()) all.push_back(set->At());
-                                   if (!set->status().ok())
-                                     return storage::ErrorSeriesSet(set->status());
-                                   return storage::VectorSeriesSet(std::move(all));
-                                 }));
+    futures.push_back(std::async(
+        std::launch::async, [ep, hints = h, matchers]() -> std::unique_ptr<storage::SeriesSet> {
+          auto set = ep->Select(hints, matchers);
+          // Drain now so a failure is known before merging.
+          std::vector<std::shared_ptr<const storage::Series>> all;
+          while (set->Next()) all.push_back(set->At());
+          if (!set->status().ok()) return storage::ErrorSeriesSet(set->status());
+          return storage::VectorSeriesSet(std::move(all));
+        }));
   }
   std::vector<std::unique_ptr<storage::SeriesSet>> sets;
   for (auto& f : futures) {

@@ -27,6 +27,9 @@ struct ProxyOptions {
   std::vector<std::string> replica_labels;  // --query.replica-label
   bool dedup = true;
   bool partial_response = true;  // --query.partial-response
+  // --store.response-timeout: an endpoint that has not answered by then is given up (a warning
+  // with partial response); 0 waits until the query's own deadline.
+  int64_t response_timeout_ms = 0;
 };
 
 class ProxyQuerier : public storage::Querier {

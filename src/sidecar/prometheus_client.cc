@@ -48,8 +48,11 @@ Result<std::vector<std::string>> StringArray(const std::string& data, const std:
 }  // namespace
 
 PrometheusClient::PrometheusClient(std::string base_url, int64_t timeout_ms,
-                                   http::ClientConfig config)
-    : base_(std::move(base_url)), timeout_ms_(timeout_ms), http_(std::move(config)) {
+                                   http::ClientConfig config, int64_t data_timeout_ms)
+    : base_(std::move(base_url)),
+      timeout_ms_(timeout_ms),
+      data_timeout_ms_(data_timeout_ms),
+      http_(std::move(config)) {
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
 }
 
@@ -61,9 +64,10 @@ Status PrometheusClient::Ready() {
   return Status::OK();
 }
 
-Result<std::string> PrometheusClient::GetData(const std::string& path_and_query) {
+Result<std::string> PrometheusClient::GetData(const std::string& path_and_query,
+                                              int64_t timeout_ms) {
   const std::string url = base_ + path_and_query;
-  STRATA_ASSIGN_OR_RETURN(http::Response r, http_.Get(url, timeout_ms_));
+  STRATA_ASSIGN_OR_RETURN(http::Response r, http_.Get(url, timeout_ms));
   json j = json::parse(r.body, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     return Status::IOError("GET " + url + ": HTTP " + std::to_string(r.status) +
@@ -95,7 +99,7 @@ Result<Labels> ParseExternalLabels(const std::string& config_yaml) {
 }
 
 Result<Labels> PrometheusClient::ExternalLabels() {
-  STRATA_ASSIGN_OR_RETURN(std::string data, GetData("/api/v1/status/config"));
+  STRATA_ASSIGN_OR_RETURN(std::string data, GetData("/api/v1/status/config", timeout_ms_));
   json j = json::parse(data, nullptr, false);
   if (!j.is_object() || !j.contains("yaml") || !j["yaml"].is_string())
     return Status::Corruption("GET " + base_ + "/api/v1/status/config: no yaml in the response");
@@ -103,7 +107,7 @@ Result<Labels> PrometheusClient::ExternalLabels() {
 }
 
 Result<std::map<std::string, std::string>> PrometheusClient::Flags() {
-  STRATA_ASSIGN_OR_RETURN(std::string data, GetData("/api/v1/status/flags"));
+  STRATA_ASSIGN_OR_RETURN(std::string data, GetData("/api/v1/status/flags", timeout_ms_));
   json j = json::parse(data, nullptr, false);
   if (!j.is_object()) return Status::Corruption("/api/v1/status/flags: expected an object");
   std::map<std::string, std::string> out;
@@ -113,7 +117,7 @@ Result<std::map<std::string, std::string>> PrometheusClient::Flags() {
 }
 
 Result<std::string> PrometheusClient::Version() {
-  STRATA_ASSIGN_OR_RETURN(std::string data, GetData("/api/v1/status/buildinfo"));
+  STRATA_ASSIGN_OR_RETURN(std::string data, GetData("/api/v1/status/buildinfo", timeout_ms_));
   json j = json::parse(data, nullptr, false);
   if (!j.is_object() || !j.contains("version") || !j["version"].is_string())
     return Status::Corruption("/api/v1/status/buildinfo: no version");
@@ -122,8 +126,9 @@ Result<std::string> PrometheusClient::Version() {
 
 Result<std::vector<std::string>> PrometheusClient::LabelNames(const Matchers& matchers,
                                                               int64_t mint, int64_t maxt) {
-  STRATA_ASSIGN_OR_RETURN(std::string data,
-                          GetData("/api/v1/labels?" + RangeAndMatch(matchers, mint, maxt)));
+  STRATA_ASSIGN_OR_RETURN(
+      std::string data,
+      GetData("/api/v1/labels?" + RangeAndMatch(matchers, mint, maxt), data_timeout_ms_));
   return StringArray(data, "/api/v1/labels");
 }
 
@@ -132,14 +137,16 @@ Result<std::vector<std::string>> PrometheusClient::LabelValues(const std::string
                                                                int64_t mint, int64_t maxt) {
   STRATA_ASSIGN_OR_RETURN(std::string data,
                           GetData("/api/v1/label/" + http::UrlEncode(name) + "/values?" +
-                                  RangeAndMatch(matchers, mint, maxt)));
+                                      RangeAndMatch(matchers, mint, maxt),
+                                  data_timeout_ms_));
   return StringArray(data, "/api/v1/label/" + name + "/values");
 }
 
 Result<std::vector<Labels>> PrometheusClient::Series(const Matchers& matchers, int64_t mint,
                                                      int64_t maxt) {
-  STRATA_ASSIGN_OR_RETURN(std::string data,
-                          GetData("/api/v1/series?" + RangeAndMatch(matchers, mint, maxt)));
+  STRATA_ASSIGN_OR_RETURN(
+      std::string data,
+      GetData("/api/v1/series?" + RangeAndMatch(matchers, mint, maxt), data_timeout_ms_));
   json j = json::parse(data, nullptr, false);
   if (!j.is_array()) return Status::Corruption("/api/v1/series: expected an array");
   std::vector<Labels> out;
@@ -162,7 +169,7 @@ Status PrometheusClient::RemoteRead(const Matchers& matchers, int64_t mint, int6
   req.headers = {"Content-Type: application/x-protobuf", "Content-Encoding: snappy",
                  "X-Prometheus-Remote-Read-Version: 0.1.0"};
   req.body = EncodeReadRequest(matchers, mint, maxt);
-  req.timeout_ms = timeout_ms_;
+  req.timeout_ms = data_timeout_ms_;
   req.stream_content_type = "proto=prometheus.ChunkedReadResponse";
   ChunkedResponseDecoder decoder(fn);
   Status decode_status;

@@ -20,8 +20,11 @@ namespace strata::sidecar {
 class PrometheusClient {
  public:
   // base_url like http://localhost:9090 (a trailing slash or path prefix is kept).
+  // timeout_ms bounds the status calls (readiness, config, flags, version); data calls (remote
+  // read, labels, series) get data_timeout_ms, as they may legitimately take long.
   explicit PrometheusClient(std::string base_url, int64_t timeout_ms = 30000,
-                            http::ClientConfig config = {});
+                            http::ClientConfig config = {},
+                            int64_t data_timeout_ms = 10 * 60 * 1000);
 
   const std::string& url() const { return base_; }
   // OK when GET /-/ready answers 200.
@@ -45,10 +48,11 @@ class PrometheusClient {
 
  private:
   // GETs path (with query) and returns the "data" member of the JSON envelope as JSON text.
-  Result<std::string> GetData(const std::string& path_and_query);
+  Result<std::string> GetData(const std::string& path_and_query, int64_t timeout_ms);
 
   std::string base_;
   int64_t timeout_ms_;
+  int64_t data_timeout_ms_;
   http::Client http_;
 };
 

@@ -50,6 +50,8 @@ struct SelectHints {
   int64_t step = 0;
   int64_t range = 0;
   std::string func;
+  // Unix ms after which remote calls for this query give up (the query's timeout); 0: none.
+  int64_t deadline_ms = 0;
 };
 
 class Querier {

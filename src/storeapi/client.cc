@@ -148,7 +148,11 @@ class GrpcStoreClient : public StoreClient {
     if (!hints.func.empty()) req.mutable_query_hints()->mutable_func()->set_name(hints.func);
     if (hints.range > 0) req.mutable_query_hints()->mutable_range()->set_millis(hints.range);
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + timeout_);
+    auto deadline = std::chrono::system_clock::now() + timeout_;
+    if (hints.deadline_ms > 0)
+      deadline = std::min(deadline, std::chrono::system_clock::time_point(
+                                        std::chrono::milliseconds(hints.deadline_ms)));
+    ctx.set_deadline(deadline);
     auto reader = stub_->Series(&ctx, req);
     thanos::SeriesResponse resp;
     std::vector<std::shared_ptr<const storage::Series>> out;
