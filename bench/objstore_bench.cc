@@ -11,6 +11,7 @@
 #include <string>
 
 #include "bench/bench_data.h"
+#include "bench/bench_util.h"
 #include "block/block.h"
 #include "objstore/config.h"
 #include "objstore/wrappers.h"
@@ -21,15 +22,8 @@ using namespace strata;
 
 namespace {
 
-double Seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
-
-void Check(const Status& st, const char* what) {
-  if (st.ok()) return;
-  std::fprintf(stderr, "%s: %s\n", what, st.ToString().c_str());
-  std::exit(1);
-}
+using bench::Check;
+using bench::Seconds;
 
 // Sum of the `thanos_objstore_bucket_operations_total` samples for one operation.
 double Operations(const Registry& reg, const std::string& op) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bench/bench_data.h"
+#include "bench/bench_util.h"
 #include "objstore/filesystem.h"
 #include "sidecar/prometheus_client.h"
 #include "sidecar/shipper.h"
@@ -25,15 +26,8 @@ using namespace strata;
 
 namespace {
 
-double Seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
-
-void Check(const Status& st, const char* what) {
-  if (st.ok()) return;
-  std::fprintf(stderr, "%s: %s\n", what, st.ToString().c_str());
-  std::exit(1);
-}
+using bench::Check;
+using bench::Seconds;
 
 int Gen(const std::string& dir, int series, int hours) {
   fs::create_directories(dir);

@@ -3,11 +3,10 @@
 #include <CLI/CLI.hpp>
 
 #include <map>
-
-#include <cstdio>
 #include <memory>
 
 #include "base/duration.h"
+#include "base/log.h"
 #include "cmd/command.h"
 #include "cmd/version.h"
 #include "promql/json.h"
@@ -116,14 +115,13 @@ Status RunQuery(const QueryFlags& f) {
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> srv,
                           server::HttpServer::Start(http, router));
   for (const auto& e : endpoints->States()) {
-    std::fprintf(stderr,
-                 "level=info component=query msg=\"endpoint\" address=%s up=%s err=\"%s\"\n",
-                 e.address.c_str(), e.up ? "true" : "false", e.last_error.c_str());
+    log::Info("endpoint",
+              {{"address", e.address}, {"up", e.up ? "true" : "false"}, {"err", e.last_error}});
   }
-  std::fprintf(stderr, "level=info component=query msg=\"listening for HTTP\" address=%s port=%d\n",
-               f.http_address.c_str(), srv->port());
+  log::Info("listening for HTTP",
+            {{"address", f.http_address}, {"port", std::to_string(srv->port())}});
   const int sig = WaitForTerminationSignal();
-  std::fprintf(stderr, "level=info component=query msg=\"shutting down\" signal=%d\n", sig);
+  log::Info("shutting down", {{"signal", std::to_string(sig)}});
   srv->Shutdown();
   grpc->Shutdown();
   return Status::OK();

@@ -3,9 +3,9 @@
 #include <CLI/CLI.hpp>
 
 #include <atomic>
-#include <cstdio>
 
 #include "base/duration.h"
+#include "base/log.h"
 #include "cmd/command.h"
 #include "server/http_server.h"
 #include "store/bucket_store.h"
@@ -43,14 +43,11 @@ Status RunStore(const StoreFlags& f) {
   auto sync = [&] {
     auto w = bs->Sync();
     if (!w.ok()) {
-      std::fprintf(stderr, "level=error component=store msg=\"bucket sync failed\" err=\"%s\"\n",
-                   w.status().ToString().c_str());
+      log::Error("bucket sync failed", {{"err", w.status().ToString()}});
       return;
     }
-    for (const auto& x : *w)
-      std::fprintf(stderr, "level=warn component=store msg=\"%s\"\n", x.c_str());
-    std::fprintf(stderr, "level=info component=store msg=\"synced blocks\" blocks=%zu\n",
-                 bs->NumBlocks());
+    for (const auto& x : *w) log::Warn(x);
+    log::Info("synced blocks", {{"blocks", std::to_string(bs->NumBlocks())}});
     ready = true;
   };
   sync();
@@ -69,12 +66,12 @@ Status RunStore(const StoreFlags& f) {
   ho.address = f.http_address;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> http,
                           server::HttpServer::Start(ho, router));
-  std::fprintf(stderr, "level=info component=store msg=\"serving\" grpc_port=%d http_port=%d\n",
-               grpc->port(), http->port());
+  log::Info("serving", {{"grpc_port", std::to_string(grpc->port())},
+                        {"http_port", std::to_string(http->port())}});
 
   auto syncer = std::make_unique<Periodic>(interval, sync);
   const int sig = WaitForTerminationSignal();
-  std::fprintf(stderr, "level=info component=store msg=\"shutting down\" signal=%d\n", sig);
+  log::Info("shutting down", {{"signal", std::to_string(sig)}});
   syncer.reset();
   http->Shutdown();
   grpc->Shutdown();

@@ -210,7 +210,9 @@ TEST_F(ApiTest, EndpointSetResolvesDnsAndSkipsByTimeAndLabels) {
   Matchers other_cluster{*Matcher::Make(MatchType::kEqual, "cluster", "us")};
   EXPECT_EQ((*set)->Select(0, 3600000, other_cluster).clients.size(),
             static_cast<size_t>((*set)->States().size() - up));
-  EXPECT_FALSE(EndpointSet::Make({"dnssrv+_grpc._tcp.store"}).ok());
+  EXPECT_TRUE(EndpointSet::Make({"dnssrv+_grpc._tcp.store"}).ok());  // SRV names need no port
+  EXPECT_FALSE(EndpointSet::Make({"dnssrv+"}).ok());
+  EXPECT_FALSE(EndpointSet::Make({"store-without-port"}).ok());
   auto nothing = EndpointSet::Make({"dns+no-such-host.invalid:10901"});
   ASSERT_TRUE(nothing.ok());
   (*nothing)->Refresh();

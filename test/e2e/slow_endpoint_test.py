@@ -16,7 +16,7 @@ import time
 
 from promserver import api, free_port, wait_ready
 
-STALL_SECONDS = 30
+STALL_SECONDS = 12  # longer than any timeout below
 
 
 class FakePrometheus(http.server.BaseHTTPRequestHandler):
