@@ -9,7 +9,7 @@ CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo 
 cmake --build build-fuzz -j"${JOBS:-$(nproc)}"
 
 seeds=build-fuzz/seeds
-rm -rf "$seeds" && mkdir -p "$seeds"/{xor_chunk,index,meta,openmetrics,promql,dns_srv} build-fuzz/artifacts
+rm -rf "$seeds" && mkdir -p "$seeds"/{xor_chunk,index,meta,openmetrics,promql,dns_srv,remote_read} build-fuzz/artifacts
 printf '# TYPE a gauge\na{x="q\\"b"} 1.5 1700000000.123\na{x="q\\"b"} NaN 1700000015\nb_total 7 1700000000 # {t="1"} 1 1700000000\n# EOF\n' \
   > "$seeds/openmetrics/seed.om"
 # The release build's strata writes a block whose files seed the index and meta fuzzers.
@@ -25,7 +25,9 @@ printf 'sum by (job) (rate(http_requests_total{job=~"a.*",code!="200"}[5m] offse
 # A DNS response with one SRV answer (_grpc._tcp.x -> y:10901).
 printf '\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\x05_grpc\x04_tcp\x01x\x00\x00\x21\x00\x01\xc0\x0c\x00\x21\x00\x01\x00\x00\x00\x1e\x00\x09\x00\x0a\x00\x05\x2a\x95\x01y\x00' \
   > "$seeds/dns_srv/seed"
-for target in xor_chunk index meta openmetrics promql dns_srv; do
+# A ChunkedReadResponse payload: one series {a="b"} with one XOR chunk (piece size byte first).
+printf '\x07\x0a\x10\x0a\x06\x0a\x01a\x12\x01b\x12\x06\x08\x01\x10\x02\x18\x01' > "$seeds/remote_read/seed"
+for target in xor_chunk index meta openmetrics promql dns_srv remote_read; do
   echo "fuzz: $target for ${SECONDS_PER_TARGET}s"
   out=$(build-fuzz/fuzz/${target}_fuzz -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=0 \
     -artifact_prefix=build-fuzz/artifacts/ "$seeds/$target" 2>&1 || true)
