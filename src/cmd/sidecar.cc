@@ -108,6 +108,7 @@ Status RunSidecar(const SidecarFlags& f) {
                                    "Timestamp of the last successful heartbeat in seconds.")
                          .WithLabelValues({});
   std::atomic<bool> ready{false};
+  std::atomic<bool> serving{false};  // the StoreAPI is listening
   std::mutex why_mu;
   std::string not_ready_why = "waiting for Prometheus at " + f.prometheus_url;
   auto set_not_ready = [&](std::string why) {
@@ -159,7 +160,7 @@ Status RunSidecar(const SidecarFlags& f) {
     source->SetExternalLabels(*ext);
     up.Set(1);
     heartbeat.SetToCurrentTime();
-    ready = true;
+    ready = serving.load();
     return Status::OK();
   };
   STRATA_RETURN_IF_ERROR(
@@ -178,6 +179,8 @@ Status RunSidecar(const SidecarFlags& f) {
   so.component_type = "sidecar";
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<storeapi::StoreServer> grpc,
                           storeapi::StoreServer::Start(so, source));
+  serving = true;
+  ready = true;
   log::Info("serving", {{"grpc_port", std::to_string(grpc->port())},
                         {"http_port", std::to_string(http->port())}});
 

@@ -282,6 +282,9 @@ TEST_F(BucketCompactorTest, ReplicaLabelMergesAnHaPairIntoOneBlock) {
 
 TEST_F(BucketCompactorTest, RetentionAndPartialUploads) {
   const std::string old_block = Upload(0, 2 * kH);
+  // A block kept out of compaction still expires.
+  const std::string old_no_compact = Upload(4 * kH, 6 * kH, "b");
+  ASSERT_TRUE(block::MarkNoCompact(*bucket_, old_no_compact, "manual", "test").ok());
   // An abandoned partial upload (ULID from long ago, no meta.json).
   const std::string partial = Ulid::New(1000).String();
   ASSERT_TRUE(bucket_->Upload(partial + "/index", "x").ok());
@@ -290,8 +293,8 @@ TEST_F(BucketCompactorTest, RetentionAndPartialUploads) {
   ASSERT_TRUE(c.RunOnce().ok());
   for (const auto& b : Blocks()) {
     EXPECT_NE(b.id, partial);
-    if (b.id == old_block) {
-      EXPECT_TRUE(b.marked_for_deletion);
+    if (b.id == old_block || b.id == old_no_compact) {
+      EXPECT_TRUE(b.marked_for_deletion) << b.id;
     }
   }
 }

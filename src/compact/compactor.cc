@@ -121,7 +121,6 @@ Status BucketCompactor::RunOnce() {
       log::Warn("skipping block with unreadable meta.json", {{"id", b.id}, {"err", b.error}});
       continue;
     }
-    if (b.marked_no_compact) continue;
     const bool from_compactor = b.meta.thanos && b.meta.thanos->source == "compactor";
     if (!from_compactor && uploaded_at + opts_.consistency_delay_ms > now) continue;
 
@@ -138,6 +137,7 @@ Status BucketCompactor::RunOnce() {
       }
       continue;
     }
+    if (b.marked_no_compact) continue;  // retention still applies to it, compaction does not
     Labels labels = b.meta.thanos ? b.meta.thanos->labels : Labels();
     for (const auto& r : opts_.replica_labels) labels = labels.Without(r);
     Group& g = groups[{res, labels.String()}];

@@ -14,17 +14,18 @@ namespace {
 
 constexpr int kSamplesPerChunk = 120;
 
-// One source block's walk over its series in label order.
+// One source block's walk over its series in label order; `series` is the current one (labels
+// and chunk references, read once).
 struct Cursor {
   const tsdb::Block* block;
   std::vector<uint32_t> refs;
   size_t pos = 0;
-  Labels labels;
+  tsdb::IndexReader::Series series;
 
   bool done() const { return pos >= refs.size(); }
   Status Load() {
     if (done()) return Status::OK();
-    STRATA_ASSIGN_OR_RETURN(labels, block->index().ReadSeriesLabels(refs[pos]));
+    STRATA_ASSIGN_OR_RETURN(series, block->index().ReadSeries(refs[pos]));
     return Status::OK();
   }
 };
@@ -143,19 +144,16 @@ Result<tsdb::BlockMeta> CompactBlocks(const std::vector<std::string>& block_dirs
   while (true) {
     const Labels* next = nullptr;
     for (const Cursor& c : cursors)
-      if (!c.done() && (next == nullptr || c.labels < *next)) next = &c.labels;
+      if (!c.done() && (next == nullptr || c.series.labels < *next)) next = &c.series.labels;
     if (next == nullptr) break;
     const Labels labels = *next;
     in.clear();
     for (size_t i = 0; i < cursors.size(); i++) {
       Cursor& c = cursors[i];
-      if (c.done() || !(c.labels == labels)) continue;
+      if (c.done() || !(c.series.labels == labels)) continue;
       const tsdb::Block& b = *c.block;
       const uint32_t ref = c.refs[c.pos];
-      auto series = b.index().ReadSeries(ref);
-      if (!series.ok())
-        return Status::Corruption("block " + b.dir() + ": " + series.status().ToString());
-      for (const auto& cm : series->chunks) {
+      for (const auto& cm : c.series.chunks) {
         auto data = b.chunks().Chunk(cm.ref);
         if (!data.ok())
           return Status::Corruption("block " + b.dir() + ": series " + labels.String() + ": " +
