@@ -13,6 +13,10 @@
 namespace strata::query {
 namespace {
 
+// Upper bound of a data call to an endpoint; queries end theirs at their own deadline sooner.
+// (The Info timeout alone used to bound every call, failing data calls after 5 s.)
+constexpr std::chrono::milliseconds kCallTimeout = std::chrono::minutes(2);
+
 // host:port of every address `host` resolves to.
 std::vector<std::string> LookupHost(const std::string& host, const std::string& port) {
   addrinfo hints{};
@@ -130,8 +134,11 @@ void EndpointSet::Refresh() {
       if (it != endpoints_.end()) {
         next[a] = it->second;
       } else {
-        next[a] = EndpointState{
-            a, false, "not checked yet", {}, storeapi::StoreClient::Connect(a, timeout_)};
+        next[a] = EndpointState{a,
+                                false,
+                                "not checked yet",
+                                {},
+                                storeapi::StoreClient::Connect(a, kCallTimeout, timeout_)};
       }
     }
   }

@@ -131,9 +131,11 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
 
 class GrpcStoreClient : public StoreClient {
  public:
-  GrpcStoreClient(std::string address, std::chrono::milliseconds timeout)
+  GrpcStoreClient(std::string address, std::chrono::milliseconds timeout,
+                  std::chrono::milliseconds info_timeout)
       : address_(std::move(address)),
         timeout_(timeout),
+        info_timeout_(info_timeout),
         stub_(thanos::Store::NewStub(NewChannel(address_))) {}
 
   std::unique_ptr<storage::SeriesSet> Select(const storage::SelectHints& hints,
@@ -213,7 +215,7 @@ class GrpcStoreClient : public StoreClient {
 
   Result<SourceInfo> Info() override {
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + timeout_);
+    ctx.set_deadline(std::chrono::system_clock::now() + info_timeout_);
     thanos::InfoResponse resp;
     STRATA_RETURN_IF_ERROR(FromGrpc(stub_->Info(&ctx, thanos::InfoRequest(), &resp), address_));
     SourceInfo info;
@@ -272,14 +274,16 @@ class GrpcStoreClient : public StoreClient {
  private:
   std::string address_;
   std::chrono::milliseconds timeout_;
+  std::chrono::milliseconds info_timeout_;
   std::unique_ptr<thanos::Store::Stub> stub_;
 };
 
 }  // namespace
 
 std::unique_ptr<StoreClient> StoreClient::Connect(const std::string& address,
-                                                  std::chrono::milliseconds timeout) {
-  return std::make_unique<GrpcStoreClient>(address, timeout);
+                                                  std::chrono::milliseconds timeout,
+                                                  std::chrono::milliseconds info_timeout) {
+  return std::make_unique<GrpcStoreClient>(address, timeout, info_timeout);
 }
 
 }  // namespace strata::storeapi

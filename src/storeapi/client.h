@@ -15,9 +15,12 @@ namespace strata::storeapi {
 
 class StoreClient : public storage::Querier {
  public:
-  // address: host:port. Connection happens lazily; errors surface on the first call.
+  // address: host:port. Connection happens lazily; errors surface on the first call. timeout
+  // bounds data calls (a query's own deadline may end them sooner); info_timeout bounds Info,
+  // which health checks call often.
   static std::unique_ptr<StoreClient> Connect(
-      const std::string& address, std::chrono::milliseconds timeout = std::chrono::seconds(120));
+      const std::string& address, std::chrono::milliseconds timeout = std::chrono::seconds(120),
+      std::chrono::milliseconds info_timeout = std::chrono::seconds(5));
   virtual Result<SourceInfo> Info() = 0;
   // Streams the Series call as it arrives, chunks still encoded (for queriers that serve the
   // StoreAPI themselves); the chunks' data is valid during the callback only.

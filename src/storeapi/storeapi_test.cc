@@ -132,7 +132,8 @@ TEST_F(StoreApiTest, ErrorsAreClear) {
   EXPECT_EQ(set->status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(set->status().message().find("min_time is after max_time"), std::string::npos);
 
-  auto gone = StoreClient::Connect("127.0.0.1:1", std::chrono::milliseconds(500));
+  auto gone = StoreClient::Connect("127.0.0.1:1", std::chrono::milliseconds(500),
+                                   std::chrono::milliseconds(500));
   auto info = gone->Info();
   ASSERT_FALSE(info.ok());
   EXPECT_NE(info.status().message().find("store 127.0.0.1:1"), std::string::npos);
