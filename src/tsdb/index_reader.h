@@ -55,7 +55,9 @@ class IndexReader {
   Status Corrupt(uint64_t offset, std::string_view what) const;
   // Validates len|body|crc at offset and returns the body (len is 4 bytes BE).
   Result<std::string_view> Section(uint64_t offset, std::string_view what) const;
-  Result<std::string_view> Symbol(uint32_t ref, uint64_t at) const;
+  Result<std::string_view> Symbol(uint32_t ref) const;
+  // Prefixes a decoder's error with this index's name.
+  Status Wrap(const Status& st) const;
   Result<Series> DecodeSeries(uint32_t ref, bool with_chunks) const;
   Result<Postings> PostingsForMatcher(const Matcher& m, bool* negate) const;
 
