@@ -80,7 +80,8 @@ int Read(const std::string& prom_url, const std::string& sidecar, int iters) {
                              s.chunks += chunks.size();
                              for (const auto& c : chunks) s.bytes += c.data.size();
                              return Status::OK();
-                           }),
+                           },
+                           {}),
           "sidecar Series");
     through.push_back(Seconds(t0));
     td = d;

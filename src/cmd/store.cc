@@ -4,11 +4,14 @@
 
 #include <atomic>
 
+#include "base/bytesize.h"
 #include "base/duration.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "cmd/command.h"
 #include "server/http_server.h"
 #include "store/bucket_store.h"
+#include "store/index_cache.h"
 #include "storeapi/server.h"
 
 namespace strata::cmd {
@@ -20,12 +23,36 @@ struct StoreFlags {
   std::string data_dir = "./data";
   std::string grpc_address = "0.0.0.0:10901";
   std::string http_address = "0.0.0.0:10902";
-  std::string sync_interval = "3m";
+  std::string sync_interval = "15m";
+  int block_sync_concurrency = 20;
+  int block_meta_fetch_concurrency = 32;
   std::string min_time = "0000-01-01T00:00:00Z";
   std::string max_time = "9999-12-31T23:59:59Z";
   std::string index_cache_size = "250MB";
+  std::string index_cache_config, index_cache_config_file;
+  std::string chunk_pool_size = "2GB";
+  uint64_t series_sample_limit = 0;
+  uint64_t request_samples = 0;
+  uint64_t request_series = 0;
   int series_concurrency = 20;
+  std::string selector_config, selector_config_file;
+  std::string consistency_delay = "0s";
+  std::string ignore_deletion_marks_delay = "24h";
+  bool lazy_index_header = true;
+  std::string lazy_idle_timeout = "5m";
 };
+
+// An optional config given inline or as a file (at most one of the two).
+Result<std::string> ReadOptionalConfig(const std::string& flag, const std::string& content,
+                                       const std::string& file) {
+  if (!content.empty() && !file.empty()) {
+    return Status::InvalidArgument("--" + flag + " and --" + flag + "-file are mutually exclusive");
+  }
+  if (file.empty()) return content;
+  auto data = ReadFile(file);
+  if (!data.ok()) return data.status().WithContext("--" + flag + "-file");
+  return std::move(*data);
+}
 
 Status RunStore(const StoreFlags& f) {
   STRATA_RETURN_IF_ERROR(CheckGrpcTlsFlags(f.grpc_tls));
@@ -37,8 +64,32 @@ Status RunStore(const StoreFlags& f) {
   STRATA_ASSIGN_OR_RETURN(opts.min_time, ParseTimeOrRelative(f.min_time));
   STRATA_ASSIGN_OR_RETURN(opts.max_time, ParseTimeOrRelative(f.max_time));
   STRATA_ASSIGN_OR_RETURN(int64_t interval, ParseDuration(f.sync_interval));
+  STRATA_ASSIGN_OR_RETURN(opts.consistency_delay_ms, ParseDuration(f.consistency_delay));
+  STRATA_ASSIGN_OR_RETURN(opts.ignore_deletion_marks_delay_ms,
+                          ParseDuration(f.ignore_deletion_marks_delay));
+  STRATA_ASSIGN_OR_RETURN(int64_t idle, ParseDuration(f.lazy_idle_timeout));
+  opts.index_header_idle_ms = f.lazy_index_header ? idle : 0;
+  opts.block_sync_concurrency = std::max(1, f.block_sync_concurrency);
+  STRATA_ASSIGN_OR_RETURN(opts.chunk_pool_bytes, ParseByteSize(f.chunk_pool_size));
+  // The newer --store.limits.request-* flags win over the older series-sample-limit.
+  opts.max_samples = f.request_samples > 0 ? f.request_samples : f.series_sample_limit;
+  opts.max_series = f.request_series;
+  STRATA_ASSIGN_OR_RETURN(
+      std::string selector,
+      ReadOptionalConfig("selector.relabel-config", f.selector_config, f.selector_config_file));
+  auto rules = relabel::ParseConfigs(selector);
+  if (!rules.ok()) return rules.status().WithContext("--selector.relabel-config");
+  opts.selector = std::move(*rules);
+  STRATA_ASSIGN_OR_RETURN(uint64_t cache_size, ParseByteSize(f.index_cache_size));
+  STRATA_ASSIGN_OR_RETURN(
+      std::string cache_yaml,
+      ReadOptionalConfig("index-cache.config", f.index_cache_config, f.index_cache_config_file));
+  auto cache = store::NewIndexCacheFromConfig(cache_yaml, cache_size, &registry);
+  if (!cache.ok()) return cache.status().WithContext("--index-cache.config");
+
   auto bs = std::make_shared<store::BucketStore>(
-      std::shared_ptr<objstore::Bucket>(std::move(bucket)), opts);
+      std::shared_ptr<objstore::Bucket>(std::move(bucket)), opts,
+      std::shared_ptr<store::IndexCache>(std::move(*cache)), &registry);
   std::atomic<bool> ready{false};
   auto sync = [&] {
     auto w = bs->Sync();
@@ -46,7 +97,7 @@ Status RunStore(const StoreFlags& f) {
       log::Error("bucket sync failed", {{"err", w.status().ToString()}});
       return;
     }
-    for (const auto& x : *w) log::Warn(x);
+    for (const auto& x : *w) log::Warn("block not served", {{"err", x}});
     log::Info("synced blocks", {{"blocks", std::to_string(bs->NumBlocks())}});
     ready = true;
   };
@@ -69,9 +120,21 @@ Status RunStore(const StoreFlags& f) {
   log::Info("serving", {{"grpc_port", std::to_string(grpc->port())},
                         {"http_port", std::to_string(http->port())}});
 
-  auto syncer = std::make_unique<Periodic>(interval, sync);
+  auto syncer = std::make_unique<Periodic>(interval, [&] {
+    // Relative --min-time/--max-time (like -2w) move with the clock.
+    auto mint = ParseTimeOrRelative(f.min_time);
+    auto maxt = ParseTimeOrRelative(f.max_time);
+    if (mint.ok() && maxt.ok()) bs->SetTimeRange(*mint, *maxt);
+    sync();
+  });
+  std::unique_ptr<Periodic> unloader;
+  if (opts.index_header_idle_ms > 0) {
+    unloader = std::make_unique<Periodic>(std::max<int64_t>(1000, opts.index_header_idle_ms / 2),
+                                          [&] { bs->UnloadIdle(); });
+  }
   const int sig = WaitForTerminationSignal();
   log::Info("shutting down", {{"signal", std::to_string(sig)}});
+  unloader.reset();
   syncer.reset();
   http->Shutdown();
   grpc->Shutdown();
@@ -85,7 +148,8 @@ void RegisterStoreCommand(CLI::App& app, int* exit_code) {
   CLI::App* s =
       app.add_subcommand("store", "Store node giving access to blocks in a bucket provider.");
   AddObjstoreFlags(*s, f->objstore);
-  s->add_option("--data-dir", f->data_dir, "Local data directory used for caching purposes.")
+  s->add_option("--data-dir", f->data_dir,
+                "Local data directory for index-headers (block data is not downloaded).")
       ->capture_default_str();
   s->add_option("--grpc-address", f->grpc_address,
                 "Listen ip:port address for gRPC endpoints (StoreAPI).")
@@ -94,20 +158,63 @@ void RegisterStoreCommand(CLI::App& app, int* exit_code) {
   s->add_option("--http-address", f->http_address, "Listen host:port for HTTP endpoints.")
       ->capture_default_str();
   s->add_option("--sync-block-duration", f->sync_interval,
-                "Repeat interval for syncing the blocks.")
+                "How often the bucket is listed for new and removed blocks.")
+      ->capture_default_str();
+  s->add_option("--block-sync-concurrency", f->block_sync_concurrency,
+                "How many blocks are loaded (index-header built) at the same time.")
+      ->capture_default_str();
+  s->add_option("--block-meta-fetch-concurrency", f->block_meta_fetch_concurrency,
+                "Accepted for compatibility; meta.json files are read "
+                "--block-sync-concurrency at a time.")
       ->capture_default_str();
   s->add_option("--min-time", f->min_time,
-                "Start of the time range served (RFC 3339 or relative like -2w).")
+                "Serve only blocks after this time (RFC 3339 or relative like -2w).")
       ->capture_default_str();
   s->add_option("--max-time", f->max_time,
-                "End of the time range served (RFC 3339 or relative like -1d).")
+                "Serve only blocks before this time (RFC 3339 or relative like -1d).")
       ->capture_default_str();
-  s->add_option(
-       "--index-cache-size", f->index_cache_size,
-       "Maximum size of the in-memory index cache (accepted; the cache is not implemented yet).")
+  s->add_option("--index-cache-size", f->index_cache_size,
+                "Size of the in-memory index cache when no --index-cache.config(-file) is given.")
+      ->capture_default_str();
+  s->add_option("--index-cache.config", f->index_cache_config,
+                "YAML with the index cache configuration (IN-MEMORY or MEMCACHED).");
+  s->add_option("--index-cache.config-file", f->index_cache_config_file,
+                "Path to YAML with the index cache configuration.");
+  s->add_option("--chunk-pool-size", f->chunk_pool_size,
+                "Bytes of chunk data all Series calls together may hold at once.")
+      ->capture_default_str();
+  s->add_option("--store.grpc.series-sample-limit", f->series_sample_limit,
+                "Most samples one Series call may return, counted from the chunks' headers "
+                "(0 = no limit).")
+      ->capture_default_str();
+  s->add_option("--store.limits.request-samples", f->request_samples,
+                "Most samples one Series call may return (0 = no limit; wins over "
+                "--store.grpc.series-sample-limit).")
+      ->capture_default_str();
+  s->add_option("--store.limits.request-series", f->request_series,
+                "Most series one Series call may return (0 = no limit).")
       ->capture_default_str();
   s->add_option("--store.grpc.series-max-concurrency", f->series_concurrency,
                 "Maximum number of concurrent Series calls.")
+      ->capture_default_str();
+  s->add_option("--selector.relabel-config", f->selector_config,
+                "YAML with relabel configs selecting the blocks to serve by their external "
+                "labels and __block_id (keep, drop, hashmod, ...).");
+  s->add_option("--selector.relabel-config-file", f->selector_config_file,
+                "Path to YAML with the relabel configs selecting blocks.");
+  s->add_option("--consistency-delay", f->consistency_delay,
+                "Minimum age of a block (from its ULID) before it is served, except blocks the "
+                "compactor wrote.")
+      ->capture_default_str();
+  s->add_option("--ignore-deletion-marks-delay", f->ignore_deletion_marks_delay,
+                "Blocks marked for deletion longer ago than this are no longer served.")
+      ->capture_default_str();
+  s->add_flag("--store.enable-index-header-lazy-reader,!--no-store.enable-index-header-lazy-reader",
+              f->lazy_index_header,
+              "Unload index-headers when idle and load them again on use (on by default in "
+              "Strata, off in Thanos).");
+  s->add_option("--store.index-header-lazy-reader-idle-timeout", f->lazy_idle_timeout,
+                "Unload an index-header after this long without queries (0 disables).")
       ->capture_default_str();
   s->callback([f, exit_code] {
     BlockTerminationSignals();

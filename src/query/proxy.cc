@@ -50,7 +50,7 @@ std::unique_ptr<storage::SeriesSet> ProxyQuerier::Select(const storage::SelectHi
           std::vector<std::shared_ptr<const storage::Series>> all;
           while (set->Next()) all.push_back(set->At());
           if (!set->status().ok()) return storage::ErrorSeriesSet(set->status());
-          return storage::VectorSeriesSet(std::move(all));
+          return storage::VectorSeriesSet(std::move(all), set->Warnings());
         }));
   }
   std::vector<std::unique_ptr<storage::SeriesSet>> sets;
@@ -61,6 +61,7 @@ std::unique_ptr<storage::SeriesSet> ProxyQuerier::Select(const storage::SelectHi
       Warn(set->status());
       continue;
     }
+    for (const auto& w : set->Warnings()) Warn(Status(StatusCode::kIOError, w));
     sets.push_back(std::move(set));
   }
   auto merged = storage::MergeSeriesSets(std::move(sets));

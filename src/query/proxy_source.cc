@@ -30,7 +30,7 @@ class ProxySource : public storeapi::SeriesSource {
   }
 
   Status Series(const Matchers& m, int64_t mint, int64_t maxt, bool skip_chunks,
-                const storeapi::SeriesFn& fn) override {
+                const storeapi::SeriesFn& fn, const storeapi::WarningFn& warn) override {
     struct Entry {
       Labels labels;
       std::vector<storeapi::RawChunk> chunks;  // data points into `storage`
@@ -50,7 +50,8 @@ class ProxySource : public storeapi::SeriesSource {
             }
             entries.push_back(std::move(e));
             return Status::OK();
-          }));
+          },
+          warn));
     }
     std::stable_sort(entries.begin(), entries.end(),
                      [](const Entry& a, const Entry& b) { return a.labels < b.labels; });

@@ -56,7 +56,8 @@ std::optional<Matchers> PrometheusSource::LocalMatchers(const Matchers& matchers
 }
 
 Status PrometheusSource::Series(const Matchers& matchers, int64_t mint, int64_t maxt,
-                                bool skip_chunks, const storeapi::SeriesFn& fn) {
+                                bool skip_chunks, const storeapi::SeriesFn& fn,
+                                const storeapi::WarningFn&) {
   const Labels ext = ExternalLabels();
   std::optional<Matchers> local = LocalMatchers(matchers, ext);
   if (!local) return Status::OK();

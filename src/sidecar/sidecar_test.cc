@@ -211,7 +211,8 @@ std::vector<std::pair<Labels, size_t>> Collect(PrometheusSource& src) {
                          [&](const Labels& l, const std::vector<storeapi::RawChunk>& c) {
                            got.emplace_back(l, c.size());
                            return Status::OK();
-                         });
+                         },
+                         {});
   EXPECT_TRUE(st.ok()) << st.ToString();
   return got;
 }
@@ -254,7 +255,7 @@ TEST(PrometheusSourceTest, UnsortedStreamIsAnErrorNotAWrongAnswer) {
   src.SetExternalLabels(Labels({{"c", "eu"}}));
   Status st = src.Series(
       {M(MatchType::kEqual, "a", "1")}, 0, 1000, false,
-      [](const Labels&, const std::vector<storeapi::RawChunk>&) { return Status::OK(); });
+      [](const Labels&, const std::vector<storeapi::RawChunk>&) { return Status::OK(); }, {});
   EXPECT_EQ(st.code(), StatusCode::kInternal) << st.ToString();
   EXPECT_NE(st.message().find("out of order"), std::string::npos);
 }
@@ -269,13 +270,13 @@ TEST(PrometheusSourceTest, MatchersOnExternalLabelsSelectTheWholeSource) {
     return Status::OK();
   };
   ASSERT_TRUE(src.Series({M(MatchType::kEqual, "cluster", "us"), M(MatchType::kEqual, "a", "1")}, 0,
-                         1000, false, count)
+                         1000, false, count, {})
                   .ok());
   EXPECT_EQ(n, 0);
   EXPECT_TRUE(prom.last_read_body.empty());  // Prometheus was not even asked
 
   ASSERT_TRUE(src.Series({M(MatchType::kEqual, "cluster", "eu"), M(MatchType::kEqual, "a", "1")}, 0,
-                         1000, false, count)
+                         1000, false, count, {})
                   .ok());
   EXPECT_EQ(n, 1);
   std::string raw;
@@ -285,7 +286,7 @@ TEST(PrometheusSourceTest, MatchersOnExternalLabelsSelectTheWholeSource) {
   ASSERT_EQ(req.queries(0).matchers_size(), 1);  // the cluster matcher stays here
   EXPECT_EQ(req.queries(0).matchers(0).name(), "a");
 
-  Status st = src.Series({M(MatchType::kEqual, "cluster", "eu")}, 0, 1000, false, count);
+  Status st = src.Series({M(MatchType::kEqual, "cluster", "eu")}, 0, 1000, false, count, {});
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
 
   auto names = src.LabelNames({}, 0, 1000);
@@ -300,7 +301,7 @@ TEST(PrometheusSourceTest, UnreachablePrometheusIsAClearError) {
   PrometheusSource src(std::make_shared<PrometheusClient>("http://127.0.0.1:1", 2000));
   Status st = src.Series(
       {M(MatchType::kEqual, "a", "1")}, 0, 1000, false,
-      [](const Labels&, const std::vector<storeapi::RawChunk>&) { return Status::OK(); });
+      [](const Labels&, const std::vector<storeapi::RawChunk>&) { return Status::OK(); }, {});
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("127.0.0.1:1/api/v1/"), std::string::npos) << st.ToString();
 }

@@ -5,8 +5,9 @@ namespace {
 
 class VectorSet : public SeriesSet {
  public:
-  VectorSet(std::vector<std::shared_ptr<const Series>> s, Status st)
-      : series_(std::move(s)), status_(std::move(st)) {}
+  VectorSet(std::vector<std::shared_ptr<const Series>> s, Status st,
+            std::vector<std::string> warnings = {})
+      : series_(std::move(s)), status_(std::move(st)), warnings_(std::move(warnings)) {}
   bool Next() override {
     if (!status_.ok() || pos_ >= series_.size()) return false;
     cur_ = series_[pos_++];
@@ -14,18 +15,21 @@ class VectorSet : public SeriesSet {
   }
   std::shared_ptr<const Series> At() const override { return cur_; }
   Status status() const override { return status_; }
+  std::vector<std::string> Warnings() const override { return warnings_; }
 
  private:
   std::vector<std::shared_ptr<const Series>> series_;
   size_t pos_ = 0;
   std::shared_ptr<const Series> cur_;
   Status status_;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace
 
-std::unique_ptr<SeriesSet> VectorSeriesSet(std::vector<std::shared_ptr<const Series>> series) {
-  return std::make_unique<VectorSet>(std::move(series), Status::OK());
+std::unique_ptr<SeriesSet> VectorSeriesSet(std::vector<std::shared_ptr<const Series>> series,
+                                           std::vector<std::string> warnings) {
+  return std::make_unique<VectorSet>(std::move(series), Status::OK(), std::move(warnings));
 }
 
 std::unique_ptr<SeriesSet> ErrorSeriesSet(Status status) {

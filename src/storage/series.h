@@ -25,6 +25,8 @@ class SampleIterator {
   virtual double v() const = 0;
   // Why iteration stopped early (OK at a normal end).
   virtual Status status() const = 0;
+  // Non-fatal problems the source reported (e.g. a store's block that could not be read).
+  virtual std::vector<std::string> Warnings() const { return {}; }
 };
 
 class Series {
@@ -41,6 +43,8 @@ class SeriesSet {
   // Valid after Next() returned true, until the following Next().
   virtual std::shared_ptr<const Series> At() const = 0;
   virtual Status status() const = 0;
+  // Non-fatal problems the source reported (e.g. a store's block that could not be read).
+  virtual std::vector<std::string> Warnings() const { return {}; }
 };
 
 // What the caller will do with the data, so a source can prune or pick a resolution.
@@ -61,7 +65,8 @@ class Querier {
 };
 
 // A SeriesSet over a vector (for tests and small results); also the set that reports an error.
-std::unique_ptr<SeriesSet> VectorSeriesSet(std::vector<std::shared_ptr<const Series>> series);
+std::unique_ptr<SeriesSet> VectorSeriesSet(std::vector<std::shared_ptr<const Series>> series,
+                                           std::vector<std::string> warnings = {});
 std::unique_ptr<SeriesSet> ErrorSeriesSet(Status status);
 
 }  // namespace strata::storage

@@ -1,16 +1,31 @@
-// The store gateway's view of a bucket: keeps the bucket's complete blocks available locally and
-// serves them as a StoreAPI SeriesSource, re-syncing on demand (new blocks appear, deleted or
-// deletion-marked ones go away) without interrupting queries.
+// The store gateway: serves the blocks of a bucket over the StoreAPI without downloading them.
+// Sync() lists the bucket and loads each new block (its index-header, built from ranged reads
+// of the index; see bucket_block.h); Series() resolves matchers in every block of the time
+// range in parallel, then streams the merged series in label order, loading chunks in
+// partitioned ranged reads batch by batch, so memory stays bounded by one batch.
 //
-// This first version downloads whole blocks into --data-dir; Thanos's lazy index-header and
-// ranged chunk reads from the bucket come later (see docs/status.md).
+// Served: complete blocks (meta.json present) overlapping [min_time, max_time], kept by the
+// relabel configs (on the block's external labels plus __block_id), older than the consistency
+// delay (except compactor output), and not marked for deletion longer ago than
+// ignore_deletion_marks_delay. A block whose index cannot be read is not served (counted in
+// thanos_bucket_store_block_load_failures_total) and retried at the next sync; a block whose
+// data turns out unreadable during a query is reported as a warning and the rest is served.
+// Thread-safety: all methods are safe for concurrent use.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
+#include "base/metrics.h"
 #include "objstore/bucket.h"
+#include "relabel/relabel.h"
+#include "store/bucket_block.h"
+#include "store/index_cache.h"
 #include "storeapi/source.h"
 
 namespace strata::store {
@@ -19,33 +34,58 @@ struct BucketStoreOptions {
   std::string data_dir;
   int64_t min_time = INT64_MIN;  // --min-time / --max-time: serve only blocks overlapping
   int64_t max_time = INT64_MAX;
+  std::vector<relabel::Config> selector;  // --selector.relabel-config
+  int64_t consistency_delay_ms = 0;
+  int64_t ignore_deletion_marks_delay_ms = 24 * 3600 * 1000;
+  int block_sync_concurrency = 20;
+  // Limits per Series call (0 = none): samples (estimated from chunk headers) and series.
+  uint64_t max_samples = 0;
+  uint64_t max_series = 0;
+  // Bytes of chunk data all Series calls may hold at once (--chunk-pool-size).
+  uint64_t chunk_pool_bytes = 2ull << 30;
+  int64_t index_header_idle_ms = 0;  // 0: never unload
+  size_t series_batch_size = 10000;
 };
 
 class BucketStore : public storeapi::SeriesSource {
  public:
-  BucketStore(std::shared_ptr<objstore::Bucket> bucket, BucketStoreOptions opts);
+  // cache may be null (no index cache); metrics must outlive the store.
+  BucketStore(std::shared_ptr<objstore::Bucket> bucket, BucketStoreOptions opts,
+              std::shared_ptr<IndexCache> cache, Registry* metrics);
 
-  // Lists the bucket, downloads new blocks, drops vanished ones, swaps the served set.
-  // Problems with single blocks are logged into the returned warnings, not fatal.
+  // Lists the bucket, loads new blocks, drops vanished or filtered ones, swaps the served set.
+  // Problems with single blocks come back as warnings; only listing the bucket can fail.
   Result<std::vector<std::string>> Sync();
+  // The served time window, for relative --min-time/--max-time; takes effect at the next Sync.
+  void SetTimeRange(int64_t min_time, int64_t max_time);
+  // Unloads index-headers idle for longer than the configured timeout.
+  void UnloadIdle();
   size_t NumBlocks() const;
+  std::vector<std::shared_ptr<BucketBlock>> Blocks() const;
 
   storeapi::SourceInfo Info() const override;
   Status Series(const Matchers& m, int64_t mint, int64_t maxt, bool skip_chunks,
-                const storeapi::SeriesFn& fn) override;
+                const storeapi::SeriesFn& fn, const storeapi::WarningFn& warn) override;
   Result<std::vector<std::string>> LabelNames(const Matchers& m, int64_t mint,
                                               int64_t maxt) override;
   Result<std::vector<std::string>> LabelValues(const std::string& name, const Matchers& m,
                                                int64_t mint, int64_t maxt) override;
 
  private:
-  std::shared_ptr<storeapi::SeriesSource> Current() const;
+  struct Metrics;
+  bool Selected(const std::string& id, const tsdb::BlockMeta& meta, int64_t deletion_time,
+                bool marked) const;
+  std::vector<std::shared_ptr<BucketBlock>> BlocksFor(int64_t mint, int64_t maxt) const;
 
   std::shared_ptr<objstore::Bucket> bucket_;
   BucketStoreOptions opts_;
+  std::shared_ptr<IndexCache> cache_;
+  std::shared_ptr<Metrics> metrics_;
+  std::atomic<uint64_t> chunk_pool_used_{0};
+  std::atomic<int64_t> min_time_, max_time_;
+
   mutable std::mutex mu_;
-  std::shared_ptr<storeapi::SeriesSource> current_;
-  size_t num_blocks_ = 0;
+  std::map<std::string, std::shared_ptr<BucketBlock>> blocks_;
 };
 
 }  // namespace strata::store

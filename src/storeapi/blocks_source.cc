@@ -44,7 +44,7 @@ class BlocksSource : public SeriesSource {
   }
 
   Status Series(const Matchers& matchers, int64_t mint, int64_t maxt, bool skip_chunks,
-                const SeriesFn& fn) override {
+                const SeriesFn& fn, const WarningFn&) override {
     struct Entry {
       Labels labels;
       const tsdb::Block* block;
@@ -97,11 +97,12 @@ class BlocksSource : public SeriesSource {
         for (const auto& e : ExternalLabels(*b)) names.insert(e.name);
       }
     } else {
-      STRATA_RETURN_IF_ERROR(
-          Series(matchers, mint, maxt, true, [&](const Labels& l, const std::vector<RawChunk>&) {
-            for (const auto& x : l) names.insert(x.name);
-            return Status::OK();
-          }));
+      STRATA_RETURN_IF_ERROR(Series(matchers, mint, maxt, true,
+                                    [&](const Labels& l, const std::vector<RawChunk>&) {
+                                      for (const auto& x : l) names.insert(x.name);
+                                      return Status::OK();
+                                    },
+                                    {}));
     }
     return std::vector<std::string>(names.begin(), names.end());
   }
@@ -120,11 +121,12 @@ class BlocksSource : public SeriesSource {
         for (auto v : b->index().LabelValues(name)) values.emplace(v);
       }
     } else {
-      STRATA_RETURN_IF_ERROR(
-          Series(matchers, mint, maxt, true, [&](const Labels& l, const std::vector<RawChunk>&) {
-            if (l.Has(name)) values.emplace(l.Get(name));
-            return Status::OK();
-          }));
+      STRATA_RETURN_IF_ERROR(Series(matchers, mint, maxt, true,
+                                    [&](const Labels& l, const std::vector<RawChunk>&) {
+                                      if (l.Has(name)) values.emplace(l.Get(name));
+                                      return Status::OK();
+                                    },
+                                    {}));
     }
     return std::vector<std::string>(values.begin(), values.end());
   }

@@ -158,8 +158,10 @@ class GrpcStoreClient : public StoreClient {
     auto reader = stub_->Series(&ctx, req);
     thanos::SeriesResponse resp;
     std::vector<std::shared_ptr<const storage::Series>> out;
+    std::vector<std::string> warnings;
     while (reader->Read(&resp)) {
-      if (!resp.has_series()) continue;  // warnings and hints
+      if (resp.has_warning()) warnings.push_back(address_ + ": " + resp.warning());
+      if (!resp.has_series()) continue;  // hints
       std::vector<Chunk> chunks;
       for (const auto& ac : resp.series().chunks()) {
         if (!ac.has_raw()) {
@@ -175,11 +177,11 @@ class GrpcStoreClient : public StoreClient {
     }
     Status st = FromGrpc(reader->Finish(), address_);
     if (!st.ok()) return storage::ErrorSeriesSet(st);
-    return storage::VectorSeriesSet(std::move(out));
+    return storage::VectorSeriesSet(std::move(out), std::move(warnings));
   }
 
   Status SeriesRaw(const Matchers& matchers, int64_t mint, int64_t maxt, bool skip_chunks,
-                   const SeriesFn& fn) override {
+                   const SeriesFn& fn, const WarningFn& warn) override {
     thanos::SeriesRequest req;
     req.set_min_time(mint);
     req.set_max_time(maxt);
@@ -194,6 +196,7 @@ class GrpcStoreClient : public StoreClient {
     std::vector<RawChunk> chunks;
     Status st;
     while (st.ok() && reader->Read(&resp)) {
+      if (resp.has_warning() && warn) warn(address_ + ": " + resp.warning());
       if (!resp.has_series()) continue;
       chunks.clear();
       for (const auto& ac : resp.series().chunks()) {

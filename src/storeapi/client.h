@@ -25,7 +25,7 @@ class StoreClient : public storage::Querier {
   // Streams the Series call as it arrives, chunks still encoded (for queriers that serve the
   // StoreAPI themselves); the chunks' data is valid during the callback only.
   virtual Status SeriesRaw(const Matchers& matchers, int64_t mint, int64_t maxt, bool skip_chunks,
-                           const SeriesFn& fn) = 0;
+                           const SeriesFn& fn, const WarningFn& warn) = 0;
   virtual Result<std::vector<std::string>> LabelNames(const Matchers& matchers, int64_t mint,
                                                       int64_t maxt) = 0;
   virtual Result<std::vector<std::string>> LabelValues(const std::string& name,

@@ -104,25 +104,28 @@ class StoreService final : public thanos::Store::Service {
     }
     gate_.Enter();
     thanos::SeriesResponse resp;
-    Status st =
-        src_->Series(*matchers, req->min_time(), req->max_time(), req->skip_chunks(),
-                     [&](const Labels& labels, const std::vector<RawChunk>& chunks) -> Status {
-                       if (ctx->IsCancelled())
-                         return Status(StatusCode::kCancelled, "series call canceled");
-                       resp.Clear();
-                       auto* s = resp.mutable_series();
-                       ToProto(labels, s->mutable_labels());
-                       for (const auto& c : chunks) {
-                         auto* ac = s->add_chunks();
-                         ac->set_min_time(c.min_time);
-                         ac->set_max_time(c.max_time);
-                         ac->mutable_raw()->set_type(ChunkEncoding(c.encoding));
-                         ac->mutable_raw()->set_data(c.data.data(), c.data.size());
-                       }
-                       if (!writer->Write(resp))
-                         return Status(StatusCode::kCancelled, "client went away");
-                       return Status::OK();
-                     });
+    Status st = src_->Series(
+        *matchers, req->min_time(), req->max_time(), req->skip_chunks(),
+        [&](const Labels& labels, const std::vector<RawChunk>& chunks) -> Status {
+          if (ctx->IsCancelled()) return Status(StatusCode::kCancelled, "series call canceled");
+          resp.Clear();
+          auto* s = resp.mutable_series();
+          ToProto(labels, s->mutable_labels());
+          for (const auto& c : chunks) {
+            auto* ac = s->add_chunks();
+            ac->set_min_time(c.min_time);
+            ac->set_max_time(c.max_time);
+            ac->mutable_raw()->set_type(ChunkEncoding(c.encoding));
+            ac->mutable_raw()->set_data(c.data.data(), c.data.size());
+          }
+          if (!writer->Write(resp)) return Status(StatusCode::kCancelled, "client went away");
+          return Status::OK();
+        },
+        [&](const std::string& warning) {
+          resp.Clear();
+          resp.set_warning(warning);
+          writer->Write(resp);
+        });
     gate_.Leave();
     return ToGrpc(st);
   }

@@ -36,6 +36,9 @@ struct SourceInfo {
 };
 
 using SeriesFn = std::function<Status(const Labels& labels, const std::vector<RawChunk>& chunks)>;
+// Receives non-fatal problems met while answering (a block that could not be read while the
+// others were served); the server sends each as a SeriesResponse warning.
+using WarningFn = std::function<void(const std::string& warning)>;
 
 class SeriesSource {
  public:
@@ -44,7 +47,7 @@ class SeriesSource {
   // Calls fn for every series matching all matchers with data in [mint, maxt], in label order,
   // with its chunks overlapping the range in time order (none when skip_chunks).
   virtual Status Series(const Matchers& matchers, int64_t mint, int64_t maxt, bool skip_chunks,
-                        const SeriesFn& fn) = 0;
+                        const SeriesFn& fn, const WarningFn& warn) = 0;
   virtual Result<std::vector<std::string>> LabelNames(const Matchers& matchers, int64_t mint,
                                                       int64_t maxt) = 0;
   virtual Result<std::vector<std::string>> LabelValues(const std::string& name,

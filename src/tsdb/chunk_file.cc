@@ -106,14 +106,30 @@ Result<ChunkData> ChunkReader::Chunk(uint64_t ref) const {
     return Status::Corruption(where(off) + "offset outside the file of " +
                               std::to_string(b.size()) + " bytes");
   }
-  uint64_t len = 0;
-  int n = DecodeUvarint(b.data() + off, b.size() - off, &len);
-  if (n <= 0) return Status::Corruption(where(off) + "truncated or invalid chunk length");
-  uint64_t start = off + static_cast<uint64_t>(n);
-  if (len > b.size() || start + 1 + len + 4 > b.size()) {
-    return Status::Corruption(where(off) + "chunk length " + std::to_string(len) +
-                              " runs past the end of the file");
+  size_t need = 0;
+  auto c = DecodeChunk(b.substr(off), where(off), &need);
+  if (c.status().code() == StatusCode::kOutOfRange) {
+    return Status::Corruption(where(off) + c.status().message());
   }
+  return c;
+}
+
+Result<ChunkData> DecodeChunk(std::string_view b, const std::string& where, size_t* need) {
+  *need = 0;
+  uint64_t len = 0;
+  int n = DecodeUvarint(b.data(), b.size(), &len);
+  if (n < 0) return Status::Corruption(where + "invalid chunk length");
+  if (n == 0) return Status(StatusCode::kOutOfRange, "truncated chunk length");
+  if (len > (uint64_t{1} << 32)) {
+    return Status::Corruption(where + "chunk length " + std::to_string(len) + " is implausible");
+  }
+  const size_t total = static_cast<size_t>(n) + 1 + len + 4;
+  if (total > b.size()) {
+    *need = total;
+    return Status(StatusCode::kOutOfRange,
+                  "chunk length " + std::to_string(len) + " runs past the end of the file");
+  }
+  const size_t start = static_cast<size_t>(n);
   ChunkData c;
   c.encoding = static_cast<uint8_t>(b[start]);
   c.data = b.substr(start + 1, len);
@@ -122,7 +138,7 @@ Result<ChunkData> ChunkReader::Chunk(uint64_t ref) const {
   if (want != got) {
     char buf[64];
     std::snprintf(buf, sizeof(buf), "checksum mismatch: stored %08x, computed %08x", want, got);
-    return Status::Corruption(where(off) + buf);
+    return Status::Corruption(where + buf);
   }
   return c;
 }

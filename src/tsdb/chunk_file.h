@@ -57,6 +57,11 @@ struct ChunkData {
   std::string_view data;
 };
 
+// Decodes the chunk at the start of b; `where` prefixes errors (file and offset). When b ends
+// before the chunk does, returns kOutOfRange and sets *need to the chunk's full size in bytes
+// (0 when even its length is cut off), so a caller reading ranges can read more.
+Result<ChunkData> DecodeChunk(std::string_view b, const std::string& where, size_t* need);
+
 // Opens the segment files of a block's chunks directory (mmaped) and resolves references.
 // Thread-safe after Open.
 class ChunkReader {

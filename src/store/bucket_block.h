@@ -1,0 +1,116 @@
+// One block of the bucket as the store gateway serves it: its meta.json, an index-header in
+// --data-dir (built from ranged reads of the index, loaded lazily, unloaded when idle), and
+// ranged reads of postings, series and chunks from the bucket with the index cache in front.
+// Nearby byte ranges are merged into one request (gaps up to 512 KiB, as Thanos). Every error
+// names the block, the object and the offset.
+// Thread-safety: all methods are safe for concurrent use.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/labels.h"
+#include "base/matcher.h"
+#include "base/status.h"
+#include "objstore/bucket.h"
+#include "store/index_cache.h"
+#include "storeapi/source.h"
+#include "tsdb/index_header.h"
+#include "tsdb/meta.h"
+#include "tsdb/postings.h"
+
+namespace strata::store {
+
+// What one request read, for the thanos_bucket_store_series_data_* metrics and benchmarks.
+struct FetchStats {
+  std::atomic<uint64_t> postings_touched{0}, postings_fetched{0}, postings_bytes{0};
+  std::atomic<uint64_t> series_touched{0}, series_fetched{0}, series_bytes{0};
+  std::atomic<uint64_t> chunks_touched{0}, chunks_fetched{0}, chunks_bytes{0};
+  std::atomic<uint64_t> requests{0};
+};
+
+// A series of one block: labels (with the block's external labels), the chunks overlapping the
+// request, and once loaded, their bytes (pointing into buffers owned by a ChunkBuffers).
+struct BlockSeries {
+  Labels labels;
+  std::vector<tsdb::ChunkMeta> metas;
+  std::vector<storeapi::RawChunk> chunks;
+};
+// A deque: growing it never moves the strings that chunk views point into.
+using ChunkBuffers = std::deque<std::string>;
+
+// Byte ranges [start, end) sorted by start, merged into parts when the gap between neighbours
+// is at most max_gap. Each part lists the indexes of the ranges it covers.
+struct ReadPart {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  std::vector<size_t> members;
+};
+std::vector<ReadPart> PartitionRanges(const std::vector<std::pair<uint64_t, uint64_t>>& ranges,
+                                      uint64_t max_gap);
+constexpr uint64_t kPartitionMaxGap = 512 * 1024;
+
+class BucketBlock {
+ public:
+  // Builds <dir>/index-header from the bucket unless a valid one is there, and opens it. Fails
+  // (with the reason) for a block whose index is missing, truncated or corrupt.
+  static Result<std::shared_ptr<BucketBlock>> Load(std::shared_ptr<objstore::Bucket> bucket,
+                                                   const tsdb::BlockMeta& meta, std::string dir,
+                                                   IndexCache* cache);
+
+  const std::string& id() const { return id_; }
+  const tsdb::BlockMeta& meta() const { return meta_; }
+  // The block's Thanos external labels (empty for a plain Prometheus block).
+  const Labels& external_labels() const { return ext_; }
+  const std::string& dir() const { return dir_; }
+
+  // Series matching all matchers (none on external labels) with chunks in [mint, maxt], in
+  // label order, external labels added; chunk bytes are not loaded yet.
+  Result<std::vector<BlockSeries>> Select(const Matchers& matchers, int64_t mint, int64_t maxt,
+                                          FetchStats* stats);
+  // Loads the chunk bytes of series[from, to) into their `chunks`, keeping the bytes in *buffers.
+  Status LoadChunks(std::vector<BlockSeries>& series, size_t from, size_t to, ChunkBuffers* buffers,
+                    FetchStats* stats);
+
+  Result<std::vector<std::string>> LabelNames();
+  Result<std::vector<std::string>> LabelValues(const std::string& name);
+
+  // Drops the mmaped index-header when unused for idle_ms; the next query loads it again.
+  // Returns true when it unloaded.
+  bool UnloadIfIdle(int64_t now_ms, int64_t idle_ms);
+  bool header_loaded() const;
+  // Bytes this block holds in memory (sampled header tables), for benchmarks.
+  size_t memory_bytes() const;
+
+ private:
+  BucketBlock() = default;
+  Result<std::shared_ptr<const tsdb::IndexHeader>> Header();
+  Result<std::vector<tsdb::Postings>> FetchPostings(
+      const tsdb::IndexHeader& h, const std::vector<std::pair<std::string, std::string>>& keys,
+      FetchStats* stats);
+  Result<std::vector<std::string>> FetchSeries(const std::vector<uint32_t>& refs,
+                                               FetchStats* stats);
+  Result<std::string> GetRange(const std::string& object, uint64_t off, uint64_t len,
+                               FetchStats* stats);
+  Status Corrupt(const std::string& object, uint64_t off, const std::string& what) const;
+
+  std::shared_ptr<objstore::Bucket> bucket_;
+  IndexCache* cache_ = nullptr;
+  std::string id_, dir_;
+  tsdb::BlockMeta meta_;
+  Labels ext_;
+  uint64_t index_size_ = 0;
+
+  mutable std::mutex mu_;
+  std::shared_ptr<const tsdb::IndexHeader> header_;
+  int64_t last_used_ms_ = 0;
+  std::atomic<uint64_t> max_series_size_{512};
+  std::atomic<uint64_t> max_chunk_size_{512};
+};
+
+}  // namespace strata::store
