@@ -8,7 +8,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libre2-dev libsnappy-dev libyaml-cpp-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
   libxxhash-dev libpugixml-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libboost-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libmemcached-dev
   prometheus python3 curl yamllint dnsmasq-base
   swift swift-proxy swift-object swift-container swift-account memcached
 )
