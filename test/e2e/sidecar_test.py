@@ -329,6 +329,27 @@ def main():
                 print(f'FAIL dedup: {len(one)} series deduplicated, {len(both)} raw with replicas {replicas}')
             else:
                 print(f'ok   dedup: {len(one)} series per pair, {len(both)} with dedup=false')
+            # 2b. The long-term path: a store gateway on the bucket. The history alone from the store,
+            # and deduplicated across the overlapping sidecars and store, equals Prometheus.
+            sg, sh = free_port(), free_port()
+            store = subprocess.Popen([args.strata, 'store', f'--objstore.config={bucket.config}',
+                                      f'--data-dir={tmp}/store', f'--grpc-address=127.0.0.1:{sg}',
+                                      f'--http-address=127.0.0.1:{sh}'], stdout=log, stderr=log)
+            procs.append(store)
+            wait_ready(f'http://127.0.0.1:{sh}/-/ready', store, 'strata store')
+            for name, endpoints in (('store only', [sg]), ('sidecars + store', [ports['g0'], ports['g1'], sg])):
+                qh = free_port()
+                q = subprocess.Popen([args.strata, 'query', f'--http-address=127.0.0.1:{qh}',
+                                      f'--grpc-address=127.0.0.1:{free_port()}', '--query.replica-label=replica',
+                                      *[f'--endpoint=127.0.0.1:{e}' for e in endpoints]], stdout=log, stderr=log)
+                procs.append(q)
+                url = f'http://127.0.0.1:{qh}'
+                wait_ready(url + '/-/ready', q, 'strata query')
+                wait_for(f'the querier ({name}) to see its endpoints',
+                         lambda: sum(len(v) for v in api(url, '/api/v1/stores', {})['data'].values()) == len(endpoints),
+                         timeout=30)
+                print(f'     through {name}:')
+                ok &= check_history(url, prom0)
             # 3. The object store fails while Prometheus cuts a block; then it recovers.
             uploads_before = metric(ports['h0'], 'thanos_shipper_uploads_total')
             bucket.fail(True)
