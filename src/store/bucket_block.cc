@@ -112,6 +112,33 @@ Result<std::string> BucketBlock::GetRange(const std::string& object, uint64_t of
   return r;
 }
 
+Status BucketBlock::ReadRanges(const std::string& object, const std::vector<ByteRange>& ranges,
+                               std::vector<size_t> which, std::atomic<uint64_t>* bytes,
+                               FetchStats* stats, ChunkBuffers* keep, const RangeFn& take) {
+  std::sort(which.begin(), which.end(),
+            [&](size_t a, size_t b) { return ranges[a].first < ranges[b].first; });
+  std::vector<ByteRange> sorted;
+  sorted.reserve(which.size());
+  for (size_t i : which) sorted.push_back(ranges[i]);
+  for (const ReadPart& part : PartitionRanges(sorted, kPartitionMaxGap)) {
+    STRATA_ASSIGN_OR_RETURN(std::string buf,
+                            GetRange(object, part.start, part.end - part.start, stats));
+    *bytes += buf.size();
+    std::string_view all = buf;
+    if (keep != nullptr) {
+      keep->push_back(std::move(buf));
+      all = keep->back();
+    }
+    for (size_t m : part.members) {
+      const ByteRange& r = sorted[m];
+      const uint64_t rel = r.first - part.start;
+      std::string_view b = rel < all.size() ? all.substr(rel) : std::string_view();
+      STRATA_RETURN_IF_ERROR(take(which[m], b.substr(0, r.second - r.first)));
+    }
+  }
+  return Status::OK();
+}
+
 Result<std::vector<tsdb::Postings>> BucketBlock::FetchPostings(
     const tsdb::IndexHeader& h, const std::vector<std::pair<std::string, std::string>>& keys,
     FetchStats* stats) {
@@ -152,23 +179,13 @@ Result<std::vector<tsdb::Postings>> BucketBlock::FetchPostings(
     }
     misses.push_back(k);
   }
-  std::sort(misses.begin(), misses.end(),
-            [&](size_t a, size_t b) { return ranges[a].start < ranges[b].start; });
-  std::vector<std::pair<uint64_t, uint64_t>> rs;
-  for (size_t k : misses) rs.emplace_back(ranges[k].start, ranges[k].end);
-  for (const ReadPart& part : PartitionRanges(rs, kPartitionMaxGap)) {
-    STRATA_ASSIGN_OR_RETURN(std::string buf,
-                            GetRange("index", part.start, part.end - part.start, stats));
-    stats->postings_bytes += buf.size();
-    for (size_t m : part.members) {
-      const size_t k = misses[m];
-      const uint64_t rel = ranges[k].start - part.start;
-      if (rel >= buf.size()) return Corrupt("index", ranges[k].start, "postings list past the end");
-      STRATA_RETURN_IF_ERROR(
-          decode(k, std::string_view(buf).substr(rel, ranges[k].end - ranges[k].start), true));
-      stats->postings_fetched++;
-    }
-  }
+  std::vector<ByteRange> rs;
+  for (const auto& r : ranges) rs.emplace_back(r.start, r.end);
+  STRATA_RETURN_IF_ERROR(ReadRanges("index", rs, misses, &stats->postings_bytes, stats, nullptr,
+                                    [&](size_t k, std::string_view b) {
+                                      stats->postings_fetched++;
+                                      return decode(k, b, true);
+                                    }));
   return out;
 }
 
@@ -194,7 +211,8 @@ Result<std::vector<std::string>> BucketBlock::FetchSeries(const std::vector<uint
   }
   // Each series ends before the next one starts; the estimate covers the rest.
   const uint64_t est = std::min(max_series_size_.load() + 16, kMaxSeriesEstimate);
-  std::vector<std::pair<uint64_t, uint64_t>> rs;
+  std::vector<ByteRange> rs;
+  std::vector<size_t> pending;
   for (size_t j = 0; j < misses.size(); j++) {
     const uint64_t start = uint64_t{refs[misses[j]]} * tsdb::kSeriesAlignment;
     uint64_t end = std::min(start + est, index_size_);
@@ -202,55 +220,39 @@ Result<std::vector<std::string>> BucketBlock::FetchSeries(const std::vector<uint
       end = std::min(end, uint64_t{refs[misses[j + 1]]} * tsdb::kSeriesAlignment);
     }
     rs.emplace_back(start, std::max(end, start + 1));
+    pending.push_back(j);
   }
-  std::vector<std::pair<size_t, uint64_t>> refetch;  // miss index, bytes needed
+  std::vector<size_t> refetch;  // series larger than estimated: read again at their full size
   auto take = [&](size_t j, std::string_view b) -> Status {
     const uint64_t at = rs[j].first;
     size_t need = 0;
     auto body = tsdb::DecodeSeriesEntry(b, at, &need);
     if (body.status().code() == StatusCode::kOutOfRange) {
-      if (b.size() >= kMaxSeriesEstimate * 16 || at + b.size() >= index_size_) {
+      if (b.size() < rs[j].second - rs[j].first || need > kMaxSeriesEstimate * 16) {
         return Corrupt("index", at, "series runs past the end of the index");
       }
-      refetch.emplace_back(j, need > 0 ? need : b.size() * 4 + 64);
+      rs[j].second = at + (need > 0 ? need : b.size() * 4 + 64);
+      refetch.push_back(j);
       return Status::OK();
     }
     if (!body.ok()) return Corrupt("index", at, body.status().message());
     const size_t entry_len = static_cast<size_t>(body->data() - b.data()) + body->size() + 4;
     out[misses[j]] = std::string(b.substr(0, entry_len));
-    if (cache_ != nullptr)
+    if (cache_ != nullptr) {
       cache_->Store(CacheItem::kSeries, SeriesCacheKey(id_, refs[misses[j]]), out[misses[j]]);
+    }
     uint64_t seen = max_series_size_.load();
     while (entry_len > seen && !max_series_size_.compare_exchange_weak(seen, entry_len)) {
     }
     stats->series_fetched++;
     return Status::OK();
   };
-  for (const ReadPart& part : PartitionRanges(rs, kPartitionMaxGap)) {
-    STRATA_ASSIGN_OR_RETURN(std::string buf,
-                            GetRange("index", part.start, part.end - part.start, stats));
-    stats->series_bytes += buf.size();
-    for (size_t j : part.members) {
-      const uint64_t rel = rs[j].first - part.start;
-      std::string_view b =
-          rel < buf.size() ? std::string_view(buf).substr(rel) : std::string_view();
-      b = b.substr(0, rs[j].second - rs[j].first);
-      STRATA_RETURN_IF_ERROR(take(j, b));
-    }
-  }
-  // Series larger than estimated: read each again at its full size (rare; grows the estimate).
-  for (size_t round = 0; !refetch.empty(); round++) {
-    auto again = std::move(refetch);
+  for (int round = 0; !pending.empty(); round++) {
+    if (round > 4) return Corrupt("index", rs[pending[0]].first, "series length keeps growing");
     refetch.clear();
-    for (auto [j, need] : again) {
-      STRATA_ASSIGN_OR_RETURN(std::string buf, GetRange("index", rs[j].first, need, stats));
-      stats->series_bytes += buf.size();
-      rs[j].second = rs[j].first + need;
-      STRATA_RETURN_IF_ERROR(take(j, buf));
-    }
-    if (round > 3 && !refetch.empty()) {
-      return Corrupt("index", rs[refetch[0].first].first, "series length keeps growing");
-    }
+    STRATA_RETURN_IF_ERROR(
+        ReadRanges("index", rs, pending, &stats->series_bytes, stats, nullptr, take));
+    pending = refetch;
   }
   return out;
 }
@@ -351,7 +353,8 @@ Status BucketBlock::LoadChunks(std::vector<BlockSeries>& series, size_t from, si
     size_t hi = lo;
     while (hi < wants.size() && tsdb::ChunkRef::Segment(wants[hi].ref) == seg) hi++;
     const std::string object = SegmentObject(seg);
-    std::vector<std::pair<uint64_t, uint64_t>> rs;
+    std::vector<ByteRange> rs;  // indexed by k - lo
+    std::vector<size_t> pending;
     for (size_t k = lo; k < hi; k++) {
       const uint64_t start = tsdb::ChunkRef::Offset(wants[k].ref);
       uint64_t end = start + est;
@@ -359,19 +362,22 @@ Status BucketBlock::LoadChunks(std::vector<BlockSeries>& series, size_t from, si
         end = std::min<uint64_t>(end, tsdb::ChunkRef::Offset(wants[k + 1].ref));
       }
       rs.emplace_back(start, end);
+      pending.push_back(k - lo);
     }
-    std::vector<std::pair<size_t, size_t>> refetch;  // want index, bytes needed
-    auto take = [&](size_t k, std::string_view b) -> Status {
-      const uint64_t at = rs[k - lo].first;
+    std::vector<size_t> refetch;  // chunks larger than estimated: read again at their full size
+    auto take = [&](size_t i, std::string_view b) -> Status {
+      const size_t k = lo + i;
+      const uint64_t at = rs[i].first;
       const std::string where =
           "block " + id_ + ": " + object + " at offset " + std::to_string(at) + ": ";
       size_t need = 0;
       auto c = tsdb::DecodeChunk(b, where, &need);
       if (c.status().code() == StatusCode::kOutOfRange) {
-        if (need == 0 || b.size() >= need) {
+        if (need == 0 || b.size() < rs[i].second - rs[i].first) {
           return Status::Corruption(where + "chunk runs past the end of the segment");
         }
-        refetch.emplace_back(k, need);
+        rs[i].second = at + need;
+        refetch.push_back(i);
         return Status::OK();
       }
       if (!c.ok()) return c.status();
@@ -385,28 +391,12 @@ Status BucketBlock::LoadChunks(std::vector<BlockSeries>& series, size_t from, si
       stats->chunks_fetched++;
       return Status::OK();
     };
-    for (const ReadPart& part : PartitionRanges(rs, kPartitionMaxGap)) {
-      STRATA_ASSIGN_OR_RETURN(std::string buf,
-                              GetRange(object, part.start, part.end - part.start, stats));
-      stats->chunks_bytes += buf.size();
-      buffers->push_back(std::move(buf));
-      std::string_view all = buffers->back();
-      for (size_t m : part.members) {
-        const uint64_t rel = rs[m].first - part.start;
-        std::string_view b = rel < all.size() ? all.substr(rel) : std::string_view();
-        STRATA_RETURN_IF_ERROR(take(lo + m, b.substr(0, rs[m].second - rs[m].first)));
-      }
-    }
-    auto again = std::move(refetch);
-    refetch.clear();
-    for (auto [k, need] : again) {
-      STRATA_ASSIGN_OR_RETURN(std::string buf, GetRange(object, rs[k - lo].first, need, stats));
-      stats->chunks_bytes += buf.size();
-      buffers->push_back(std::move(buf));
-      STRATA_RETURN_IF_ERROR(take(k, buffers->back()));
-    }
-    if (!refetch.empty()) {
-      return Corrupt(object, rs[refetch[0].first - lo].first, "chunk runs past the end");
+    for (int round = 0; !pending.empty(); round++) {
+      if (round > 1) return Corrupt(object, rs[pending[0]].first, "chunk length keeps growing");
+      refetch.clear();
+      STRATA_RETURN_IF_ERROR(
+          ReadRanges(object, rs, pending, &stats->chunks_bytes, stats, buffers, take));
+      pending = refetch;
     }
     lo = hi;
   }

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -95,6 +96,14 @@ class BucketBlock {
       FetchStats* stats);
   Result<std::vector<std::string>> FetchSeries(const std::vector<uint32_t>& refs,
                                                FetchStats* stats);
+  // Reads ranges[i] for each i in `which` from the block's `object`, nearby ranges merged into
+  // one request, and calls take(i, bytes); bytes may be shorter than the range at the object's
+  // end. With keep, the read buffers are kept there (take may keep views into them).
+  using ByteRange = std::pair<uint64_t, uint64_t>;
+  using RangeFn = std::function<Status(size_t i, std::string_view bytes)>;
+  Status ReadRanges(const std::string& object, const std::vector<ByteRange>& ranges,
+                    std::vector<size_t> which, std::atomic<uint64_t>* bytes, FetchStats* stats,
+                    ChunkBuffers* keep, const RangeFn& take);
   Result<std::string> GetRange(const std::string& object, uint64_t off, uint64_t len,
                                FetchStats* stats);
   Status Corrupt(const std::string& object, uint64_t off, const std::string& what) const;
