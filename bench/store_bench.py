@@ -98,10 +98,10 @@ def main():
         cfg = f'--objstore.config=type: FILESYSTEM\nconfig:\n  directory: {bucket}\n'
         subprocess.run([STRATA, 'tools', 'bucket', 'upload-blocks', cfg, f'--path={src}', '--label=cluster="bench"'],
                        check=True, capture_output=True)
-        subprocess.run([STRATA, 'compact', cfg, f'--data-dir={tmp}/compact', '--delete-delay=0s',
-                        '--log.level=warn'], check=True)
-        subprocess.run([STRATA, 'compact', cfg, f'--data-dir={tmp}/compact', '--delete-delay=0s',
-                        '--log.level=warn'], check=True)  # deletes the compacted sources
+        subprocess.run([STRATA, 'compact', cfg, f'--data-dir={tmp}/compact', '--delete-delay=0s', '--consistency-delay=0s',
+                        '--downsampling.disable', '--log.level=warn'], check=True)
+        subprocess.run([STRATA, 'compact', cfg, f'--data-dir={tmp}/compact', '--delete-delay=0s', '--consistency-delay=0s',
+                        '--downsampling.disable', '--log.level=warn'], check=True)  # deletes the compacted sources
         blocks = sorted(b for b in os.listdir(bucket) if os.path.exists(os.path.join(bucket, b, 'meta.json')))
         index_bytes = sum(os.path.getsize(os.path.join(bucket, b, 'index')) for b in blocks)
         # Prometheus gets the same blocks.
