@@ -4,6 +4,8 @@ querier on a local FILESYSTEM bucket, all on this machine.
 
   demo.py --strata BIN [--dir DIR]   start everything, print the URLs, run until Ctrl-C;
                                      a second run reuses DIR (default ./demo-data)
+  demo.py --strata BIN --s3          the same on a real local S3 server (Swift s3api, see
+                                     test/s3server/s3server.py), data in ./demo-data-s3
   demo.py --strata BIN --check       bounded run in a fresh temporary directory: start, wait
                                      until blocks are shipped, compare answers, stop cleanly
 
@@ -29,6 +31,12 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'test', 'e2e'))
 from datagen import gen_openmetrics  # noqa: E402
+
+S3SERVER = os.path.join(HERE, '..', 'test', 's3server', 's3server.py')
+
+
+class SkipDemo(Exception):
+    pass
 
 # Fixed ports of the long-running demo (Thanos's defaults where they do not collide).
 PORTS = {'prom0': 9090, 'prom1': 9091, 'sidecar0_grpc': 10901, 'sidecar0_http': 10902,
@@ -71,14 +79,31 @@ def wait(what, cond, timeout=120):
 
 
 class Stack:
-    def __init__(self, strata, root, ports, check):
+    def __init__(self, strata, root, ports, check, s3):
         self.strata, self.root, self.ports, self.check = strata, root, ports, check
         self.procs = []
         self.logs = os.path.join(root, 'logs')
         os.makedirs(self.logs, exist_ok=True)
-        self.bucket = os.path.join(root, 'bucket')
-        os.makedirs(self.bucket, exist_ok=True)
-        self.objstore = f'type: FILESYSTEM\nconfig:\n  directory: {self.bucket}\n'
+        self.s3dir = os.path.join(root, 's3') if s3 else None
+        if s3:
+            # The S3 server keeps its objects between runs, as the FILESYSTEM bucket does.
+            with open(os.path.join(self.logs, 's3server.log'), 'a') as log:
+                rc = subprocess.run([sys.executable, S3SERVER, 'start', self.s3dir, '--keep-data'],
+                                    stdout=log, stderr=log).returncode
+            if rc == 77:
+                raise SkipDemo('the S3 test server needs swift and memcached (see test/s3server/s3server.py)')
+            if rc != 0:
+                raise RuntimeError(f'the S3 server did not start; see {self.logs}/s3server.log')
+            env = dict(line.strip().split('=', 1) for line in open(os.path.join(self.s3dir, 'env')) if '=' in line)
+            self.where = f's3://{env["bucket"]} at {env["endpoint"]}'
+            self.objstore = (f'type: S3\nconfig:\n  bucket: {env["bucket"]}\n  endpoint: {env["endpoint"]}\n'
+                             f'  access_key: {env["access_key"]}\n  secret_key: {env["secret_key"]}\n'
+                             f'  region: {env["region"]}\n  insecure: true\n')
+        else:
+            bucket = os.path.join(root, 'bucket')
+            os.makedirs(bucket, exist_ok=True)
+            self.where = bucket
+            self.objstore = f'type: FILESYSTEM\nconfig:\n  directory: {bucket}\n'
 
     def start(self, name, args, ready_url):
         log = open(os.path.join(self.logs, f'{name}.log'), 'a')
@@ -103,6 +128,8 @@ class Stack:
                 print(f'{name} did not stop in 30s; killing it')
                 p.kill()
                 p.wait()
+        if self.s3dir:
+            subprocess.run([sys.executable, S3SERVER, 'stop', self.s3dir], check=False)
 
     def backfill(self, replica, end_ms):
         """6 hours of generated history ending at end_ms, as blocks in the replica's TSDB."""
@@ -178,12 +205,18 @@ class Stack:
             for e in group if e['lastError'] is None and e['labelSets']) == 3, timeout=30)
         return querier
 
+    def blocks(self):
+        """(ULID, compaction level) of the complete blocks in the bucket."""
+        out = subprocess.run([self.strata, 'tools', 'bucket', 'ls', '-o', 'wide', f'--objstore.config={self.objstore}'],
+                             check=True, capture_output=True, text=True).stdout
+        return [(line.split()[0], int(line.split('Compaction: ')[1].split(',')[0]))
+                for line in out.splitlines() if 'Compaction: ' in line]
+
     def compacted(self):
-        return [d for d in self.shipped()
-                if json.load(open(os.path.join(self.bucket, d, 'meta.json')))['compaction']['level'] > 1]
+        return [b for b, level in self.blocks() if level > 1]
 
     def shipped(self):
-        return [d for d in os.listdir(self.bucket) if os.path.exists(os.path.join(self.bucket, d, 'meta.json'))]
+        return [b for b, _ in self.blocks()]
 
 
 def show(results, label):
@@ -227,9 +260,11 @@ def tour(querier, prom0, check):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--strata', required=True)
-    ap.add_argument('--dir', default=os.path.join(os.getcwd(), 'demo-data'))
+    ap.add_argument('--dir', help='where the data lives (default ./demo-data, ./demo-data-s3 with --s3)')
     ap.add_argument('--check', action='store_true')
+    ap.add_argument('--s3', action='store_true', help='use a real local S3 server instead of a FILESYSTEM bucket')
     args = ap.parse_args()
+    args.dir = args.dir or os.path.join(os.getcwd(), 'demo-data-s3' if args.s3 else 'demo-data')
     for tool in ('prometheus', 'promtool'):
         if shutil.which(tool) is None:
             print(f'SKIP: {tool} not installed (apt-get install prometheus)')
@@ -237,11 +272,12 @@ def main():
     tmp = tempfile.mkdtemp(prefix='strata-demo-') if args.check else None
     root = tmp or os.path.abspath(args.dir)
     ports = {k: free_port() for k in PORTS} if args.check else PORTS
-    stack = Stack(os.path.abspath(args.strata), root, ports, args.check)
     rc = 0
+    stack = None
     try:
+        stack = Stack(os.path.abspath(args.strata), root, ports, args.check, args.s3)
         querier = stack.run()
-        print(f'\nblocks in {stack.bucket}: {len(stack.shipped())}, '
+        print(f'\nblocks in {stack.where}: {len(stack.shipped())}, '
               f'{len(stack.compacted())} of them made by the compactor')
         subprocess.run([stack.strata, 'tools', 'bucket', 'inspect', f'--objstore.config={stack.objstore}'], check=True)
         if args.check and not stack.compacted():
@@ -253,6 +289,9 @@ def main():
                   f'\nLogs: {stack.logs}\nPress Ctrl-C to stop.')
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
             signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    except SkipDemo as e:
+        print(f'SKIP: {e}')
+        rc = 77
     except (RuntimeError, subprocess.CalledProcessError) as e:
         print(f'demo failed: {e}', file=sys.stderr)
         rc = 1
@@ -260,11 +299,12 @@ def main():
         pass
     finally:
         print('\n== stopping')
-        stack.stop()
-        left = [n for n, p in stack.procs if p.poll() is None]
-        if left:
-            print(f'processes left running: {left}', file=sys.stderr)
-            rc = 1
+        if stack:
+            stack.stop()
+            left = [n for n, p in stack.procs if p.poll() is None]
+            if left:
+                print(f'processes left running: {left}', file=sys.stderr)
+                rc = 1
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
     if rc == 0:

@@ -3,6 +3,7 @@
 # a sidecar each, a store gateway, a compactor and a querier on a local FILESYSTEM bucket (see
 # scripts/demo.py).
 #   scripts/demo.sh           run until Ctrl-C; data and logs in ./demo-data, reused next time
+#   scripts/demo.sh --s3      the same on a real local S3 server (Swift s3api); data in ./demo-data-s3
 #   scripts/demo.sh --check   bounded run in a temporary directory (start, ship, query, stop)
 set -euo pipefail
 cd "$(dirname "$0")/.."

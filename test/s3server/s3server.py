@@ -3,7 +3,8 @@
 s3api and tempauth middlewares and a real memcached, all on 127.0.0.1, plus a fault-injecting
 HTTP proxy in front of it.
 
-  s3server.py start DIR   starts everything, creates bucket "strata-test", writes DIR/env
+  s3server.py start DIR [--keep-data]   starts everything, creates bucket "strata-test" (kept
+                          with its objects from an earlier run with --keep-data), writes DIR/env
   s3server.py stop DIR    stops everything started by start
   s3server.py proxy LISTEN_PORT UPSTREAM_PORT   (internal) runs the fault proxy
 
@@ -67,17 +68,22 @@ use = egg:swift#{kind}
 """
 
 
-def start(d):
+def start(d, keep_data=False):
     d = os.path.abspath(d)
-    shutil.rmtree(d, ignore_errors=True)  # never leave a stale env file behind
     if shutil.which('swift-ring-builder') is None or shutil.which('memcached') is None:
         print('SKIP: swift or memcached not installed (apt-get install swift swift-proxy '
               'swift-object swift-container swift-account memcached)')
         return 77
-    shutil.rmtree(d, ignore_errors=True)
+    if keep_data:  # the objects stay in dev/; configuration, rings and state are made anew
+        for name in os.listdir(d) if os.path.isdir(d) else []:
+            if name != 'dev':
+                p = os.path.join(d, name)
+                shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
+    else:
+        shutil.rmtree(d, ignore_errors=True)  # never leave a stale env file behind
     etc = os.path.join(d, 'etc')
     os.makedirs(etc)
-    os.makedirs(os.path.join(d, 'dev', 'd1'))
+    os.makedirs(os.path.join(d, 'dev', 'd1'), exist_ok=True)
     ports = {k: free_port() for k in ('object', 'container', 'account', 'proxy', 'memcached', 'fault')}
     write(os.path.join(etc, 'swift.conf'), """[swift-hash]
 swift_hash_path_suffix = strata-test
@@ -327,7 +333,7 @@ def proxy(listen_port, upstream_port):
 
 if __name__ == '__main__':
     if sys.argv[1] == 'start':
-        sys.exit(start(sys.argv[2]))
+        sys.exit(start(sys.argv[2], keep_data='--keep-data' in sys.argv[3:]))
     if sys.argv[1] == 'stop':
         sys.exit(stop(sys.argv[2]))
     if sys.argv[1] == 'proxy':
