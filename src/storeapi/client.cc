@@ -118,6 +118,68 @@ class RemoteSeries : public storage::Series {
   std::shared_ptr<const std::vector<Chunk>> chunks_;
 };
 
+// A Series call read as it arrives: one response per Next(), so a querier merges endpoints'
+// streams without holding them whole. Warnings are collected for Warnings(); a call not read
+// to its end is cancelled.
+class StreamSeriesSet : public storage::SeriesSet {
+ public:
+  StreamSeriesSet(std::string address, std::unique_ptr<grpc::ClientContext> ctx,
+                  thanos::Store::Stub* stub, const thanos::SeriesRequest& req)
+      : address_(std::move(address)),
+        ctx_(std::move(ctx)),
+        reader_(stub->Series(ctx_.get(), req)) {}
+  ~StreamSeriesSet() override {
+    if (!done_) {
+      ctx_->TryCancel();
+      reader_->Finish();
+    }
+  }
+
+  bool Next() override {
+    while (!done_ && reader_->Read(&resp_)) {
+      if (resp_.has_warning()) warnings_.push_back(address_ + ": " + resp_.warning());
+      if (!resp_.has_series()) continue;  // hints
+      std::vector<Chunk> chunks;
+      for (const auto& ac : resp_.series().chunks()) {
+        if (!ac.has_raw()) {
+          return Stop(Status::Unsupported("store " + address_ +
+                                          " sent a chunk without raw data "
+                                          "(downsampled aggregates are not supported yet)"));
+        }
+        chunks.push_back({ac.min_time(), ac.max_time(), ac.raw().type(), ac.raw().data()});
+      }
+      cur_ = std::make_shared<RemoteSeries>(FromProto(resp_.series().labels()), std::move(chunks));
+      return true;
+    }
+    if (!done_) {
+      done_ = true;
+      status_ = FromGrpc(reader_->Finish(), address_);
+    }
+    return false;
+  }
+  std::shared_ptr<const storage::Series> At() const override { return cur_; }
+  Status status() const override { return status_; }
+  std::vector<std::string> Warnings() const override { return warnings_; }
+
+ private:
+  bool Stop(Status st) {
+    ctx_->TryCancel();
+    reader_->Finish();
+    done_ = true;
+    status_ = std::move(st);
+    return false;
+  }
+
+  std::string address_;
+  std::unique_ptr<grpc::ClientContext> ctx_;
+  std::unique_ptr<grpc::ClientReader<thanos::SeriesResponse>> reader_;
+  thanos::SeriesResponse resp_;
+  std::shared_ptr<const storage::Series> cur_;
+  std::vector<std::string> warnings_;
+  Status status_;
+  bool done_ = false;
+};
+
 // Reconnects quickly after an endpoint was down (gRPC's default backoff grows to two minutes),
 // and allows large Series responses.
 std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
@@ -146,38 +208,17 @@ class GrpcStoreClient : public StoreClient {
     ToProto(matchers, req.mutable_matchers());
     req.add_aggregates(thanos::RAW);
     req.set_partial_response_strategy(thanos::ABORT);
+    req.set_skip_chunks(hints.func == "series");  // /api/v1/series needs labels only
     if (hints.step > 0) req.mutable_query_hints()->set_step_millis(hints.step);
     if (!hints.func.empty()) req.mutable_query_hints()->mutable_func()->set_name(hints.func);
     if (hints.range > 0) req.mutable_query_hints()->mutable_range()->set_millis(hints.range);
-    grpc::ClientContext ctx;
+    auto ctx = std::make_unique<grpc::ClientContext>();
     auto deadline = std::chrono::system_clock::now() + timeout_;
     if (hints.deadline_ms > 0)
       deadline = std::min(deadline, std::chrono::system_clock::time_point(
                                         std::chrono::milliseconds(hints.deadline_ms)));
-    ctx.set_deadline(deadline);
-    auto reader = stub_->Series(&ctx, req);
-    thanos::SeriesResponse resp;
-    std::vector<std::shared_ptr<const storage::Series>> out;
-    std::vector<std::string> warnings;
-    while (reader->Read(&resp)) {
-      if (resp.has_warning()) warnings.push_back(address_ + ": " + resp.warning());
-      if (!resp.has_series()) continue;  // hints
-      std::vector<Chunk> chunks;
-      for (const auto& ac : resp.series().chunks()) {
-        if (!ac.has_raw()) {
-          return storage::ErrorSeriesSet(
-              Status::Unsupported("store " + address_ +
-                                  " sent a chunk without raw data "
-                                  "(downsampled aggregates are not supported yet)"));
-        }
-        chunks.push_back({ac.min_time(), ac.max_time(), ac.raw().type(), ac.raw().data()});
-      }
-      out.push_back(
-          std::make_shared<RemoteSeries>(FromProto(resp.series().labels()), std::move(chunks)));
-    }
-    Status st = FromGrpc(reader->Finish(), address_);
-    if (!st.ok()) return storage::ErrorSeriesSet(st);
-    return storage::VectorSeriesSet(std::move(out), std::move(warnings));
+    ctx->set_deadline(deadline);
+    return std::make_unique<StreamSeriesSet>(address_, std::move(ctx), stub_.get(), req);
   }
 
   Status SeriesRaw(const Matchers& matchers, int64_t mint, int64_t maxt, bool skip_chunks,
