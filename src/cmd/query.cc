@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "cmd/command.h"
 #include "cmd/version.h"
+#include "dedup/dedup.h"
 #include "promql/json.h"
 #include "query/api.h"
 #include "query/endpoints.h"
@@ -28,6 +29,7 @@ struct QueryFlags {
   std::string sd_interval = "5m";
   std::string response_timeout = "0ms";
   std::vector<std::string> replica_labels;
+  std::string dedup_func = "penalty";
   std::string timeout = "2m";
   int max_concurrent = 20;
   std::string lookback_delta = "5m";
@@ -44,6 +46,7 @@ Status RunQuery(const QueryFlags& f) {
   opts.engine.max_samples = f.max_samples;
   opts.max_concurrent = f.max_concurrent;
   opts.proxy.replica_labels = f.replica_labels;
+  STRATA_ASSIGN_OR_RETURN(opts.proxy.dedup_algorithm, dedup::ParseAlgorithm(f.dedup_func));
   opts.proxy.partial_response = f.partial_response;
   STRATA_ASSIGN_OR_RETURN(opts.proxy.response_timeout_ms, ParseDuration(f.response_timeout));
   opts.version = Version();
@@ -56,6 +59,7 @@ Status RunQuery(const QueryFlags& f) {
                 {"query.lookback-delta", f.lookback_delta},
                 {"query.partial-response", f.partial_response ? "true" : "false"}};
   for (const auto& r : f.replica_labels) opts.flags.push_back({"query.replica-label", r});
+  opts.flags.push_back({"deduplication.func", f.dedup_func});
 
   std::vector<std::string> specs = f.endpoints;
   specs.insert(specs.end(), f.stores.begin(), f.stores.end());
@@ -158,6 +162,10 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
   q->add_option(
       "--query.replica-label", f->replica_labels,
       "Labels to treat as replica indicators along which data is deduplicated. Repeatable.");
+  q->add_option("--deduplication.func", f->dedup_func,
+                "How replicas are merged: penalty (one replica at a time, switching after a gap) "
+                "or chain (every sample of every replica, one per timestamp).")
+      ->capture_default_str();
   q->add_option("--query.timeout", f->timeout, "Maximum time to process a query.")
       ->capture_default_str();
   q->add_option("--query.max-concurrent", f->max_concurrent,

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "storage/merge.h"
+
 namespace strata::dedup {
 namespace {
 
@@ -136,11 +138,20 @@ class DedupIterator : public storage::SampleIterator {
 
 class DedupSeries : public storage::Series {
  public:
-  DedupSeries(Labels l, std::vector<std::shared_ptr<const storage::Series>> replicas, bool counter)
-      : labels_(std::move(l)), replicas_(std::move(replicas)), counter_(counter) {}
+  DedupSeries(Labels l, std::vector<std::shared_ptr<const storage::Series>> replicas, bool counter,
+              Algorithm algorithm)
+      : labels_(std::move(l)),
+        replicas_(std::move(replicas)),
+        counter_(counter),
+        algorithm_(algorithm) {}
   const Labels& labels() const override { return labels_; }
   std::unique_ptr<storage::SampleIterator> Iterator() const override {
     if (replicas_.size() == 1) return replicas_[0]->Iterator();
+    if (algorithm_ == Algorithm::kChain) {
+      std::vector<std::unique_ptr<storage::SampleIterator>> its;
+      for (const auto& r : replicas_) its.push_back(r->Iterator());
+      return storage::ChainSampleIterators(std::move(its));
+    }
     std::unique_ptr<Adjustable> it = std::make_unique<Replica>(replicas_[0]->Iterator());
     for (size_t i = 1; i < replicas_.size(); i++) {
       it = std::make_unique<PenaltyIterator>(
@@ -153,27 +164,39 @@ class DedupSeries : public storage::Series {
   Labels labels_;
   std::vector<std::shared_ptr<const storage::Series>> replicas_;
   bool counter_;
+  Algorithm algorithm_;
 };
 
 class DedupQuerier : public storage::Querier {
  public:
-  DedupQuerier(std::shared_ptr<storage::Querier> inner, std::vector<std::string> replica_labels)
-      : inner_(std::move(inner)), replica_labels_(std::move(replica_labels)) {}
+  DedupQuerier(std::shared_ptr<storage::Querier> inner, std::vector<std::string> replica_labels,
+               Algorithm algorithm)
+      : inner_(std::move(inner)),
+        replica_labels_(std::move(replica_labels)),
+        algorithm_(algorithm) {}
   std::unique_ptr<storage::SeriesSet> Select(const storage::SelectHints& hints,
                                              const Matchers& matchers) override {
-    return DedupSeriesSet(inner_->Select(hints, matchers), replica_labels_, hints.func);
+    return DedupSeriesSet(inner_->Select(hints, matchers), replica_labels_, hints.func, algorithm_);
   }
 
  private:
   std::shared_ptr<storage::Querier> inner_;
   std::vector<std::string> replica_labels_;
+  Algorithm algorithm_;
 };
 
 }  // namespace
 
+Result<Algorithm> ParseAlgorithm(std::string_view name) {
+  if (name == "penalty") return Algorithm::kPenalty;
+  if (name == "chain") return Algorithm::kChain;
+  return Status::InvalidArgument("--deduplication.func: \"" + std::string(name) +
+                                 "\" is not a deduplication algorithm (penalty or chain)");
+}
+
 std::unique_ptr<storage::SeriesSet> DedupSeriesSet(std::unique_ptr<storage::SeriesSet> in,
                                                    const std::vector<std::string>& replica_labels,
-                                                   std::string_view func) {
+                                                   std::string_view func, Algorithm algorithm) {
   struct Entry {
     Labels key;  // labels without the replica labels
     std::shared_ptr<const storage::Series> series;
@@ -196,15 +219,17 @@ std::unique_ptr<storage::SeriesSet> DedupSeriesSet(std::unique_ptr<storage::Seri
     std::vector<std::shared_ptr<const storage::Series>> replicas;
     for (; j < entries.size() && entries[j].key == entries[i].key; j++)
       replicas.push_back(entries[j].series);
-    out.push_back(std::make_shared<DedupSeries>(entries[i].key, std::move(replicas), counter));
+    out.push_back(
+        std::make_shared<DedupSeries>(entries[i].key, std::move(replicas), counter, algorithm));
     i = j;
   }
   return storage::VectorSeriesSet(std::move(out));
 }
 
 std::unique_ptr<storage::Querier> NewDedupQuerier(std::shared_ptr<storage::Querier> inner,
-                                                  std::vector<std::string> replica_labels) {
-  return std::make_unique<DedupQuerier>(std::move(inner), std::move(replica_labels));
+                                                  std::vector<std::string> replica_labels,
+                                                  Algorithm algorithm) {
+  return std::make_unique<DedupQuerier>(std::move(inner), std::move(replica_labels), algorithm);
 }
 
 }  // namespace strata::dedup

@@ -172,5 +172,34 @@ TEST(DedupTest, PenaltyKeepsOneReplicaUntilAGap) {
   EXPECT_EQ(got.back().second, 2);
 }
 
+TEST(DedupTest, ChainKeepsEverySampleOncePerTimestamp) {
+  auto store = std::make_shared<storage::MemoryStore>();
+  Labels a{{"__name__", "m"}, {"replica", "a"}}, b{{"__name__", "m"}, {"replica", "b"}};
+  for (int64_t t = 0; t <= 60000; t += 20000) store->Add(a, t, 1);      // 0 20 40 60 s
+  for (int64_t t = 10000; t <= 70000; t += 20000) store->Add(b, t, 2);  // 10 30 50 70 s
+  store->Add(b, 80000, 2);
+  auto q = NewDedupQuerier(store, {"replica"}, Algorithm::kChain);
+  auto set = q->Select({0, 100000, 0, 0, ""}, {*Matcher::Make(MatchType::kEqual, "__name__", "m")});
+  ASSERT_TRUE(set->Next());
+  EXPECT_EQ(set->At()->labels(), (Labels{{"__name__", "m"}}));
+  auto it = set->At()->Iterator();
+  std::vector<int64_t> ts;
+  while (it->Next()) ts.push_back(it->t());
+  EXPECT_EQ(ts, (std::vector<int64_t>{0, 10000, 20000, 30000, 40000, 50000, 60000, 70000, 80000}));
+  EXPECT_FALSE(set->Next());
+  // The same replicas with penalty: mostly one replica at a time, so fewer samples.
+  set = NewDedupQuerier(store, {"replica"})
+            ->Select({0, 100000, 0, 0, ""}, {*Matcher::Make(MatchType::kEqual, "__name__", "m")});
+  ASSERT_TRUE(set->Next());
+  it = set->At()->Iterator();
+  size_t penalty_samples = 0;
+  while (it->Next()) penalty_samples++;
+  EXPECT_LT(penalty_samples, ts.size());
+  EXPECT_EQ(ParseAlgorithm("chain").value(), Algorithm::kChain);
+  EXPECT_EQ(ParseAlgorithm("penalty").value(), Algorithm::kPenalty);
+  ASSERT_FALSE(ParseAlgorithm("").ok());
+  EXPECT_NE(ParseAlgorithm("fast").status().message().find("penalty or chain"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace strata::dedup

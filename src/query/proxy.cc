@@ -82,7 +82,8 @@ std::unique_ptr<storage::SeriesSet> ProxyQuerier::Select(const storage::SelectHi
   }
   auto merged = storage::MergeSeriesSets(std::move(sets));
   if (!opts_.dedup || opts_.replica_labels.empty()) return merged;
-  return dedup::DedupSeriesSet(std::move(merged), opts_.replica_labels, hints.func);
+  return dedup::DedupSeriesSet(std::move(merged), opts_.replica_labels, hints.func,
+                               opts_.dedup_algorithm);
 }
 
 Result<std::vector<std::string>> ProxyQuerier::LabelNames(const Matchers& matchers, int64_t mint,

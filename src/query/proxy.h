@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "dedup/dedup.h"
 #include "storage/series.h"
 #include "storeapi/client.h"
 
@@ -27,7 +28,8 @@ using EndpointProvider =
 struct ProxyOptions {
   std::vector<std::string> replica_labels;  // --query.replica-label
   bool dedup = true;
-  bool partial_response = true;  // --query.partial-response
+  dedup::Algorithm dedup_algorithm = dedup::Algorithm::kPenalty;  // --deduplication.func
+  bool partial_response = true;                                   // --query.partial-response
   // --store.response-timeout: an endpoint that has not answered by then is given up (a warning
   // with partial response); 0 waits until the query's own deadline.
   int64_t response_timeout_ms = 0;
