@@ -35,19 +35,6 @@ void ParallelFor(size_t n, size_t threads, const std::function<void(size_t)>& fn
   for (auto& th : pool) th.join();
 }
 
-// Splits matchers into those on the block's external labels (decided here) and the rest.
-// Returns false when an external-label matcher excludes the block.
-bool SplitMatchers(const Labels& ext, const Matchers& ms, Matchers* rest) {
-  for (const auto& m : ms) {
-    if (ext.Has(m.name())) {
-      if (!m.Matches(ext.Get(m.name()))) return false;
-    } else {
-      rest->push_back(m);
-    }
-  }
-  return true;
-}
-
 // Samples in a chunk as its header states (XOR: the first two bytes), for the sample limit.
 uint64_t ChunkSamples(const storeapi::RawChunk& c) {
   return c.data.size() >= 2 ? LoadBe16(c.data.data()) : 0;
@@ -288,7 +275,7 @@ Status BucketStore::Series(const Matchers& matchers, int64_t mint, int64_t maxt,
   std::vector<Matchers> rests;
   for (auto& b : BlocksFor(mint, maxt)) {
     Matchers rest;
-    if (!SplitMatchers(b->external_labels(), matchers, &rest)) continue;
+    if (!storeapi::MatchExternalLabels(b->external_labels(), matchers, &rest)) continue;
     blocks.push_back(std::move(b));
     rests.push_back(std::move(rest));
   }

@@ -11,19 +11,6 @@ Labels ExternalLabels(const tsdb::Block& b) {
   return b.meta().thanos ? b.meta().thanos->labels : Labels{};
 }
 
-// Splits matchers into those on the block's external labels (decided here) and the rest (for
-// the index). Returns false when an external-label matcher excludes the block.
-bool SplitMatchers(const Labels& ext, const Matchers& ms, Matchers* rest) {
-  for (const auto& m : ms) {
-    if (ext.Has(m.name())) {
-      if (!m.Matches(ext.Get(m.name()))) return false;
-    } else {
-      rest->push_back(m);
-    }
-  }
-  return true;
-}
-
 class BlocksSource : public SeriesSource {
  public:
   explicit BlocksSource(std::vector<std::shared_ptr<const tsdb::Block>> blocks)
@@ -55,7 +42,7 @@ class BlocksSource : public SeriesSource {
       if (b->meta().max_time <= mint || b->meta().min_time > maxt) continue;
       const Labels ext = ExternalLabels(*b);
       Matchers rest;
-      if (!SplitMatchers(ext, matchers, &rest)) continue;
+      if (!MatchExternalLabels(ext, matchers, &rest)) continue;
       auto sel = b->Select(rest, mint, maxt);
       if (!sel.ok()) return sel.status().WithContext("block " + b->dir());
       for (auto& s : *sel) {
@@ -136,6 +123,17 @@ class BlocksSource : public SeriesSource {
 };
 
 }  // namespace
+
+bool MatchExternalLabels(const Labels& ext, const Matchers& matchers, Matchers* rest) {
+  for (const auto& m : matchers) {
+    if (ext.Has(m.name())) {
+      if (!m.Matches(ext.Get(m.name()))) return false;
+    } else {
+      rest->push_back(m);
+    }
+  }
+  return true;
+}
 
 std::unique_ptr<SeriesSource> NewBlocksSource(
     std::vector<std::shared_ptr<const tsdb::Block>> blocks) {

@@ -55,6 +55,10 @@ class SeriesSource {
                                                        int64_t maxt) = 0;
 };
 
+// Decides a block's external-label matchers: false when one excludes the block (ext is its
+// external label set); otherwise the matchers on other labels, for the block's index, go to rest.
+bool MatchExternalLabels(const Labels& ext, const Matchers& matchers, Matchers* rest);
+
 // Serves local blocks. Each block's Thanos external labels (meta.json thanos.labels) are added to
 // its series, and matchers on those labels select blocks, as Thanos's store gateway does.
 // Tombstones are not applied to raw chunks (Thanos's components do not either).

@@ -20,6 +20,15 @@ def missing_prometheus_tools():
     return False
 
 
+def read_s3_env(path):
+    """The KEY=VALUE env file test/s3server/s3server.py writes, as a dict; None (after printing a
+    SKIP line) when the S3 test server is not running."""
+    if not os.path.exists(path):
+        print(f'SKIP: no S3 test server ({path} missing; install swift to run it)')
+        return None
+    return dict(line.strip().split('=', 1) for line in open(path) if '=' in line)
+
+
 def wait_ready(url, proc=None, what='server'):
     """Waits for url to answer 200; exits the test when proc dies or it never does."""
     for _ in range(600):

@@ -33,7 +33,7 @@ import time
 import urllib.request
 
 from datagen import BASE_MS, gen_openmetrics
-from promserver import api, free_port, missing_prometheus_tools, wait_ready
+from promserver import api, free_port, missing_prometheus_tools, read_s3_env, wait_ready
 from query_store_test import PATH_QUERIES, close, first_difference, normalized
 
 
@@ -257,12 +257,9 @@ def main():
     args = ap.parse_args()
     if missing_prometheus_tools():
         return 77
-    s3env = None
-    if args.s3_env:
-        if not os.path.exists(args.s3_env):
-            print(f'SKIP: no S3 test server ({args.s3_env} missing; install swift to run it)')
-            return 77
-        s3env = dict(line.strip().split('=', 1) for line in open(args.s3_env) if '=' in line)
+    s3env = read_s3_env(args.s3_env) if args.s3_env else None
+    if args.s3_env and s3env is None:
+        return 77
     ok = True
     procs = []
     with tempfile.TemporaryDirectory(prefix='strata-e2e-sidecar-') as tmp:

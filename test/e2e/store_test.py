@@ -21,7 +21,7 @@ import time
 import urllib.request
 import uuid
 
-from promserver import api, free_port, missing_prometheus_tools, prometheus, wait_ready
+from promserver import api, free_port, missing_prometheus_tools, prometheus, read_s3_env, wait_ready
 from promql_diff_test import (BASE, HAND_WRITTEN, KNOWN, compare, explained_by_extrapolation_change,
                               gen_data, generated_queries)
 
@@ -73,12 +73,9 @@ def main():
     args = ap.parse_args()
     if missing_prometheus_tools():
         return 77
-    s3env = None
-    if args.s3_env:
-        if not os.path.exists(args.s3_env):
-            print(f'SKIP: no S3 test server ({args.s3_env} missing; install swift to run it)')
-            return 77
-        s3env = dict(line.strip().split('=', 1) for line in open(args.s3_env) if '=' in line)
+    s3env = read_s3_env(args.s3_env) if args.s3_env else None
+    if args.s3_env and s3env is None:
+        return 77
     rng = random.Random(4242)  # the same data and queries as promql_diff_test.py
     queries = HAND_WRITTEN + generated_queries(rng)
     evals = [('instant', {'time': f'{(BASE + h) / 1000:.3f}'}) for h in (3_600_000, 6 * 3_600_000 + 30_000)]
