@@ -30,6 +30,8 @@ struct QueryFlags {
   std::string response_timeout = "0ms";
   std::vector<std::string> replica_labels;
   std::string dedup_func = "penalty";
+  bool auto_downsampling = false;
+  int max_concurrent_select = 4;
   std::string timeout = "2m";
   int max_concurrent = 20;
   std::string lookback_delta = "5m";
@@ -178,6 +180,12 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
               "Enable partial response for queries if no partial_response param is specified.");
   q->add_option("--query.max-samples", f->max_samples,
                 "Maximum number of samples a single query can load.")
+      ->capture_default_str();
+  // Accepted so Thanos manifests start unchanged; neither changes anything yet (see status.md).
+  q->add_flag("--query.auto-downsampling", f->auto_downsampling,
+              "Accepted; no effect until the compactor writes downsampled blocks.");
+  q->add_option("--query.max-concurrent-select", f->max_concurrent_select,
+                "Accepted; the engine issues one Select at a time per query, within any bound.")
       ->capture_default_str();
   q->callback([f, exit_code] {
     BlockTerminationSignals();

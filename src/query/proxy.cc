@@ -1,5 +1,6 @@
 #include "query/proxy.h"
 
+#include <future>
 #include <set>
 
 #include "base/timestamp.h"
@@ -7,41 +8,6 @@
 #include "storage/merge.h"
 
 namespace strata::query {
-namespace {
-
-// One endpoint's stream inside the merge. When it ends, its warnings and, with partial
-// responses, its error become the querier's warnings; without, the error fails the merge.
-class EndpointSeriesSet : public storage::SeriesSet {
- public:
-  EndpointSeriesSet(std::unique_ptr<storage::SeriesSet> inner, ProxyQuerier* proxy, bool partial)
-      : inner_(std::move(inner)), proxy_(proxy), partial_(partial) {}
-  bool Next() override {
-    if (inner_->Next()) return true;
-    if (!finished_) {
-      finished_ = true;
-      for (const auto& w : inner_->Warnings()) proxy_->Warn(Status(StatusCode::kIOError, w));
-      if (!inner_->status().ok()) {
-        if (partial_) {
-          proxy_->Warn(inner_->status());
-        } else {
-          status_ = inner_->status();
-        }
-      }
-    }
-    return false;
-  }
-  std::shared_ptr<const storage::Series> At() const override { return inner_->At(); }
-  Status status() const override { return status_; }
-
- private:
-  std::unique_ptr<storage::SeriesSet> inner_;
-  ProxyQuerier* proxy_;
-  bool partial_;
-  bool finished_ = false;
-  Status status_;
-};
-
-}  // namespace
 
 void ProxyQuerier::Warn(const Status& st) {
   std::lock_guard<std::mutex> l(mu_);
@@ -69,16 +35,36 @@ std::unique_ptr<storage::SeriesSet> ProxyQuerier::Select(const storage::SelectHi
                                                          const Matchers& matchers) {
   auto picked = Pick(hints.start, hints.end, matchers);
   if (!picked.ok()) return storage::ErrorSeriesSet(picked.status());
-  // Every endpoint is asked at once; their sorted streams are merged as they arrive.
+  // Every endpoint is asked concurrently; their sorted answers are merged.
   storage::SelectHints h = hints;
   if (opts_.response_timeout_ms > 0) {
     const int64_t give_up = NowMs() + opts_.response_timeout_ms;
     h.deadline_ms = h.deadline_ms > 0 ? std::min(h.deadline_ms, give_up) : give_up;
   }
-  std::vector<std::unique_ptr<storage::SeriesSet>> sets;
+  // Each endpoint is read to its end by a thread of its own. Reading them lazily from the merge
+  // was tried: a call the merge is not reading (because it waits on a slow endpoint) is not
+  // finished before its --store.response-timeout deadline and fails although it had answered.
+  std::vector<std::future<std::unique_ptr<storage::SeriesSet>>> futures;
   for (const auto& ep : *picked) {
-    sets.push_back(
-        std::make_unique<EndpointSeriesSet>(ep->Select(h, matchers), this, opts_.partial_response));
+    futures.push_back(std::async(
+        std::launch::async, [ep, hints = h, matchers]() -> std::unique_ptr<storage::SeriesSet> {
+          auto set = ep->Select(hints, matchers);
+          std::vector<std::shared_ptr<const storage::Series>> all;
+          while (set->Next()) all.push_back(set->At());
+          if (!set->status().ok()) return storage::ErrorSeriesSet(set->status());
+          return storage::VectorSeriesSet(std::move(all), set->Warnings());
+        }));
+  }
+  std::vector<std::unique_ptr<storage::SeriesSet>> sets;
+  for (auto& f : futures) {
+    auto set = f.get();
+    if (!set->status().ok()) {
+      if (!opts_.partial_response) return set;
+      Warn(set->status());
+      continue;
+    }
+    for (const auto& w : set->Warnings()) Warn(Status(StatusCode::kIOError, w));
+    sets.push_back(std::move(set));
   }
   auto merged = storage::MergeSeriesSets(std::move(sets));
   if (!opts_.dedup || opts_.replica_labels.empty()) return merged;

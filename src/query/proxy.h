@@ -1,7 +1,7 @@
 // The querier's view of its endpoints: a storage::Querier that fans a Select out to every
-// StoreAPI endpoint whose time range overlaps, merges the sorted streams as they arrive (no
-// endpoint's answer is held whole), and optionally deduplicates HA replicas. A failing endpoint
-// becomes a warning (partial response) or an error; warnings endpoints send are passed on.
+// StoreAPI endpoint whose time range overlaps, merges the sorted answers, and optionally
+// deduplicates HA replicas. A failing endpoint becomes a warning (partial response) or an error;
+// warnings endpoints send are passed on.
 #pragma once
 
 #include <functional>
@@ -47,9 +47,9 @@ class ProxyQuerier : public storage::Querier {
                                                int64_t mint, int64_t maxt);
   // Warnings collected from failed endpoints (partial response) and sent by endpoints.
   std::vector<std::string> TakeWarnings();
-  void Warn(const Status& st);
 
  private:
+  void Warn(const Status& st);
   // The clients to ask; an error when an endpoint is down and partial responses are disabled.
   Result<std::vector<std::shared_ptr<storeapi::StoreClient>>> Pick(int64_t mint, int64_t maxt,
                                                                    const Matchers& m);
