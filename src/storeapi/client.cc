@@ -118,9 +118,9 @@ class RemoteSeries : public storage::Series {
   std::shared_ptr<const std::vector<Chunk>> chunks_;
 };
 
-// A Series call read as it arrives: one response per Next(), so a querier merges endpoints'
-// streams without holding them whole. Warnings are collected for Warnings(); a call not read
-// to its end is cancelled.
+// A Series call read as it arrives: one response per Next(), decoded once (the querier's
+// proxy drains it from a thread per endpoint). Warnings are collected for Warnings(); a call
+// not read to its end is cancelled.
 class StreamSeriesSet : public storage::SeriesSet {
  public:
   StreamSeriesSet(std::string address, std::unique_ptr<grpc::ClientContext> ctx,
