@@ -92,11 +92,6 @@ bool BucketBlock::header_loaded() const {
   return header_ != nullptr;
 }
 
-size_t BucketBlock::memory_bytes() const {
-  std::lock_guard<std::mutex> l(mu_);
-  return sizeof(*this) + (header_ ? header_->memory_bytes() : 0);
-}
-
 Status BucketBlock::Corrupt(const std::string& object, uint64_t off,
                             const std::string& what) const {
   return Status::Corruption("block " + id_ + ": " + object + " at offset " + std::to_string(off) +

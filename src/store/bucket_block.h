@@ -85,8 +85,6 @@ class BucketBlock {
   // Returns true when it unloaded.
   bool UnloadIfIdle(int64_t now_ms, int64_t idle_ms);
   bool header_loaded() const;
-  // Bytes this block holds in memory (sampled header tables), for benchmarks.
-  size_t memory_bytes() const;
 
  private:
   BucketBlock() = default;

@@ -266,13 +266,4 @@ Result<std::string_view> IndexHeader::Symbol(uint32_t ref) const {
   return s;
 }
 
-size_t IndexHeader::memory_bytes() const {
-  size_t n = sizeof(*this) + symbol_samples_.capacity() * sizeof(uint32_t);
-  for (const auto& [name, e] : names_) {
-    n += name.capacity() + sizeof(e) + 64;  // map node overhead, roughly
-    for (const auto& s : e.samples) n += sizeof(s) + s.value.capacity();
-  }
-  return n;
-}
-
 }  // namespace strata::tsdb

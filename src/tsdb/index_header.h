@@ -59,8 +59,6 @@ class IndexHeader {
   const IndexToc& index_toc() const { return index_toc_; }
   uint64_t index_size() const { return index_size_; }
   size_t file_size() const { return file_.size(); }
-  // Bytes of the in-memory sample tables (the mmaped file is paged in on demand).
-  size_t memory_bytes() const;
 
  private:
   IndexHeader() = default;
