@@ -195,7 +195,10 @@ Result<std::vector<std::string>> BucketBlock::FetchSeries(const std::vector<uint
     for (uint32_t r : refs) keys.push_back(SeriesCacheKey(id_, r));
     auto cached = cache_->Fetch(CacheItem::kSeries, keys);
     for (size_t i = 0; i < refs.size(); i++) {
-      if (cached[i]) {
+      // A damaged entry (a shared memcached, a half-written item) is read again from the bucket,
+      // as postings are.
+      size_t need = 0;
+      if (cached[i] && tsdb::DecodeSeriesEntry(*cached[i], 0, &need).ok()) {
         out[i] = std::move(*cached[i]);
       } else {
         misses.push_back(i);

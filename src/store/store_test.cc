@@ -232,6 +232,25 @@ TEST_F(StoreTest, IndexCacheSavesIndexReads) {
             0);
 }
 
+// A cache that answers every key with bytes that are no index entry (a shared or damaged cache).
+class GarbageCache : public IndexCache {
+ public:
+  std::vector<std::optional<std::string>> Fetch(CacheItem,
+                                                const std::vector<std::string>& keys) override {
+    return std::vector<std::optional<std::string>>(keys.size(), std::string("\x05garbage"));
+  }
+  void Store(CacheItem, const std::string&, std::string) override {}
+};
+
+TEST_F(StoreTest, DamagedCacheEntriesAreReadAgainFromTheBucket) {
+  auto store = NewStore({}, std::make_shared<GarbageCache>());
+  const Matchers m = {M(MatchType::kRegexMatch, "job", "j-[12]")};
+  std::vector<std::string> warnings;
+  EXPECT_EQ(Collect(*store, m, 0, 4 * kH, &warnings), Collect(*Reference(), m, 0, 4 * kH));
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_GT(bucket_->index_ranges.load(), 0);
+}
+
 TEST_F(StoreTest, InMemoryCacheEvictsLeastRecentlyUsed) {
   Registry r;
   auto cache = NewInMemoryIndexCache(100, 60, &r);
