@@ -5,14 +5,14 @@ Strata runs one pass over a FILESYSTEM bucket holding them (download, merge, upl
 Prometheus is started on a data directory holding them and compacts them itself, its "compact
 blocks" log lines give what it merged and how long it took. Samples/s counts every source sample
 of every compaction (both compact some data more than once: 2h → 8h → 2d in Strata,
-2h → 6h → 18h in Prometheus).
+2h → 6h → 18h in Prometheus). A second Strata pass then downsamples the blocks of 40h or more
+to 5m (HOURS >= 50 makes one); Prometheus has no downsampling to compare with.
 
 Usage: bench/compact_bench.py [BUILD_DIR] [SERIES] [HOURS]
 """
 import json
 import os
 import re
-import resource
 import shutil
 import socket
 import subprocess
@@ -35,6 +35,20 @@ def vm_hwm(pid):
     return 0
 
 
+def run_strata(bucket, tmp, *extra):
+    """One `strata compact` pass: (seconds, peak RSS in MiB of that process)."""
+    err = open(os.path.join(tmp, 'strata.log'), 'w+')
+    t0 = time.time()
+    p = subprocess.Popen([STRATA, 'compact', f'--objstore.config=type: FILESYSTEM\nconfig:\n  directory: {bucket}\n',
+                          f'--data-dir={tmp}/strata-data', '--consistency-delay=0s', *extra], stderr=err)
+    _, status, usage = os.wait4(p.pid, 0)
+    secs = time.time() - t0
+    if status != 0:
+        err.seek(0)
+        sys.exit(f'strata compact failed: {err.read()[-2000:]}')
+    return secs, usage.ru_maxrss / 1024
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix='strata-compact-bench-') as tmp:
         src = os.path.join(tmp, 'src')
@@ -50,15 +64,7 @@ def main():
             m = json.load(open(p))
             m['thanos'] = {'labels': {'cluster': 'bench'}, 'downsample': {'resolution': 0}, 'source': 'sidecar'}
             json.dump(m, open(p, 'w'))
-        t0 = time.time()
-        p = subprocess.Popen([STRATA, 'compact', f'--objstore.config=type: FILESYSTEM\nconfig:\n  directory: {bucket}\n',
-                              f'--data-dir={tmp}/strata-data', '--consistency-delay=0s', '--downsampling.disable'],
-                             stderr=subprocess.PIPE, text=True)
-        _, err = p.communicate()
-        strata_secs = time.time() - t0
-        strata_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        if p.returncode != 0:
-            sys.exit(f'strata compact failed: {err[-2000:]}')
+        strata_secs, strata_rss = run_strata(bucket, tmp, '--downsampling.disable')
         # Every compaction's sources: parents of the blocks it wrote (level > 1).
         strata_merged = 0
         by_id = {}
@@ -69,6 +75,19 @@ def main():
         for m in by_id.values():
             for parent in m['compaction'].get('parents', []):
                 strata_merged += by_id[parent['ulid']]['stats']['numSamples'] if parent['ulid'] in by_id else 0
+
+        # Downsampling: a second pass, with nothing left to compact, makes the 5m copies of the
+        # raw blocks of 40h or more.
+        down_secs, down_rss = run_strata(bucket, tmp)
+        downsampled, windows = 0, 0
+        metas = [json.load(open(os.path.join(bucket, b, 'meta.json'))) for b in os.listdir(bucket)
+                 if os.path.exists(os.path.join(bucket, b, 'meta.json'))]
+        for m in metas:
+            if m['thanos']['downsample']['resolution'] == 300000:
+                windows += m['stats']['numSamples']
+                downsampled += sum(r['stats']['numSamples'] for r in metas
+                                   if r['thanos']['downsample']['resolution'] == 0
+                                   and r['compaction']['sources'] == m['compaction']['sources'])
 
         # Prometheus 2.42 on the same blocks.
         data = os.path.join(tmp, 'prom')
@@ -110,6 +129,12 @@ def main():
         print(f'| strata compact (one pass, FILESYSTEM bucket) | {strata_merged / 1e6:.1f}M | {strata_secs:.1f} s | '
               f'{strata_merged / strata_secs / 1e6:.2f}M | {strata_rss:.0f} MiB | '
               f'{(strata_merged / strata_secs) / (prom_merged / prom_secs):.2f} |')
+        if downsampled:
+            print(f'\nDownsampling (second pass): {downsampled / 1e6:.1f}M raw samples into {windows / 1e6:.2f}M '
+                  f'5m windows in {down_secs:.1f} s = {downsampled / down_secs / 1e6:.2f}M samples/s, '
+                  f'peak RSS {down_rss:.0f} MiB')
+        else:
+            print('\nNo block reached 40h: run with HOURS >= 50 to measure downsampling.')
 
 
 if __name__ == '__main__':

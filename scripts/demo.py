@@ -190,7 +190,7 @@ class Stack:
         # The compactor: 2h blocks into 8h, 2d, 14d ones (history right away in --check mode).
         self.start('compact', [s, 'compact', f'--objstore.config={self.objstore}',
                                f'--data-dir={os.path.join(self.root, "compact")}', '--wait',
-                               f'--http-address=127.0.0.1:{p["compact_http"]}', '--downsampling.disable',
+                               f'--http-address=127.0.0.1:{p["compact_http"]}',
                                f'--wait-interval={"5s" if self.check else "1m"}',
                                f'--consistency-delay={"0s" if self.check else "5m"}'],
                    f'http://127.0.0.1:{p["compact_http"]}/-/ready')

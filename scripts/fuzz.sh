@@ -9,7 +9,7 @@ CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo 
 cmake --build build-fuzz -j"${JOBS:-$(nproc)}"
 
 seeds=build-fuzz/seeds
-rm -rf "$seeds" && mkdir -p "$seeds"/{xor_chunk,index,index_header,meta,openmetrics,promql,dns_srv,remote_read,relabel} build-fuzz/artifacts
+rm -rf "$seeds" && mkdir -p "$seeds"/{xor_chunk,index,index_header,meta,openmetrics,promql,dns_srv,remote_read,relabel,aggr_chunk} build-fuzz/artifacts
 printf '# TYPE a gauge\na{x="q\\"b"} 1.5 1700000000.123\na{x="q\\"b"} NaN 1700000015\nb_total 7 1700000000 # {t="1"} 1 1700000000\n# EOF\n' \
   > "$seeds/openmetrics/seed.om"
 # The release build's strata writes a block whose files seed the index and meta fuzzers.
@@ -30,7 +30,9 @@ printf '\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\x05_grpc\x04_tcp\x01x\x
 printf '\x07\x0a\x10\x0a\x06\x0a\x01a\x12\x01b\x12\x06\x08\x01\x10\x02\x18\x01' > "$seeds/remote_read/seed"
 printf -- '- action: hashmod\n  source_labels: [__block_id]\n  target_label: shard\n  modulus: 3\n- action: keep\n  source_labels: [shard, cluster]\n  regex: "1;eu-.*"\n' \
   > "$seeds/relabel/seed"
-for target in xor_chunk index index_header meta openmetrics promql dns_srv remote_read relabel; do
+# An aggregate chunk: count absent, sum = the XOR seed above, min/max/counter absent.
+printf '\x00\x0e\x01\x00\x02\xd0\x0f\x3f\xf0\x00\x00\x00\x00\x00\x00\x0f\x00\x00\x00\x00' > "$seeds/aggr_chunk/seed"
+for target in xor_chunk index index_header meta openmetrics promql dns_srv remote_read relabel aggr_chunk; do
   echo "fuzz: $target for ${SECONDS_PER_TARGET}s"
   out=$(build-fuzz/fuzz/${target}_fuzz -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=0 \
     -artifact_prefix=build-fuzz/artifacts/ "$seeds/$target" 2>&1 || true)

@@ -48,6 +48,7 @@ Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket, int concu
               }
             }
             if (file == "no-compact-mark.json") b.marked_no_compact = true;
+            if (file == "no-downsample-mark.json") b.marked_no_downsample = true;
             return Status::OK();
           },
           true);
@@ -116,6 +117,19 @@ namespace {
 // Thanos writes its marks with Go's json.MarshalIndent (tab indentation).
 std::string MarkJson(const nlohmann::ordered_json& j) { return j.dump(1, '\t') + "\n"; }
 
+// no-compact-mark.json and no-downsample-mark.json differ only in names.
+Status MarkNo(objstore::Bucket& bucket, const std::string& what, const std::string& id,
+              const std::string& reason, const std::string& details) {
+  if (!Ulid::IsValid(id)) return Status::InvalidArgument("not a block ULID: " + id);
+  nlohmann::ordered_json j;
+  j["id"] = id;
+  j["version"] = 1;
+  j["details"] = details;
+  j["no_" + what + "_time"] = NowMs() / 1000;
+  j["reason"] = reason;
+  return bucket.Upload(id + "/no-" + what + "-mark.json", MarkJson(j));
+}
+
 }  // namespace
 
 Status MarkForDeletion(objstore::Bucket& bucket, const std::string& id,
@@ -131,14 +145,12 @@ Status MarkForDeletion(objstore::Bucket& bucket, const std::string& id,
 
 Status MarkNoCompact(objstore::Bucket& bucket, const std::string& id, const std::string& reason,
                      const std::string& details) {
-  if (!Ulid::IsValid(id)) return Status::InvalidArgument("not a block ULID: " + id);
-  nlohmann::ordered_json j;
-  j["id"] = id;
-  j["version"] = 1;
-  j["details"] = details;
-  j["no_compact_time"] = NowMs() / 1000;
-  j["reason"] = reason;
-  return bucket.Upload(id + "/no-compact-mark.json", MarkJson(j));
+  return MarkNo(bucket, "compact", id, reason, details);
+}
+
+Status MarkNoDownsample(objstore::Bucket& bucket, const std::string& id, const std::string& reason,
+                        const std::string& details) {
+  return MarkNo(bucket, "downsample", id, reason, details);
 }
 
 Status DeleteBlock(objstore::Bucket& bucket, const std::string& id) {

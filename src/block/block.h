@@ -23,6 +23,7 @@ struct BucketBlock {
   bool marked_for_deletion = false;
   int64_t deletion_time = 0;  // unix seconds, from deletion-mark.json
   bool marked_no_compact = false;
+  bool marked_no_downsample = false;
 };
 
 // Lists every block directory and reads its meta.json, `concurrency` blocks at a time. Problems
@@ -41,6 +42,10 @@ Status MarkForDeletion(objstore::Bucket& bucket, const std::string& id, const st
 // the compactor leaves the block alone.
 Status MarkNoCompact(objstore::Bucket& bucket, const std::string& id, const std::string& reason,
                      const std::string& details);
+// Writes <id>/no-downsample-mark.json ({"id", "version": 1, "details", "no_downsample_time",
+// "reason"}): the compactor does not downsample the block.
+Status MarkNoDownsample(objstore::Bucket& bucket, const std::string& id, const std::string& reason,
+                        const std::string& details);
 // Deletes every object of a block: meta.json first (the block turns partial, so no reader picks
 // it up half-deleted), deletion-mark.json last (so an interrupted delete is retried).
 Status DeleteBlock(objstore::Bucket& bucket, const std::string& id);

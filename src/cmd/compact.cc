@@ -32,14 +32,9 @@ struct CompactFlags {
 };
 
 Status RunCompact(const CompactFlags& f) {
-  if (!f.dedup_func.empty())
-    return Status::Unsupported("--deduplication.func=" + f.dedup_func +
-                               ": only the default (one sample per timestamp, Thanos's \"\") "
-                               "is supported");
-  if (!f.downsampling_disable)
-    log::Warn(
-        "downsampling is not implemented in this strata version: only raw blocks are "
-        "compacted (pass --downsampling.disable to silence this)");
+  if (!f.dedup_func.empty() && f.dedup_func != "penalty")
+    return Status::InvalidArgument("--deduplication.func=" + f.dedup_func +
+                                   ": must be \"\" (one sample per timestamp) or \"penalty\"");
   Registry registry;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket,
                           OpenBucket(f.objstore, &registry));
@@ -53,6 +48,9 @@ Status RunCompact(const CompactFlags& f) {
   STRATA_ASSIGN_OR_RETURN(int64_t interval, ParseDuration(f.wait_interval));
   o.concurrency = std::max(1, f.compact_concurrency);
   o.replica_labels = f.replica_labels;
+  o.penalty_dedup = f.dedup_func == "penalty";
+  o.downsampling = !f.downsampling_disable;
+  o.downsample_concurrency = std::max(1, f.downsample_concurrency);
   compact::BucketCompactor compactor(std::shared_ptr<objstore::Bucket>(std::move(bucket)), o,
                                      &registry);
 
@@ -126,16 +124,18 @@ void RegisterCompactCommand(CLI::App& app, int* exit_code) {
                 "Number of groups compacted concurrently.")
       ->capture_default_str();
   c->add_option("--downsample.concurrency", f->downsample_concurrency,
-                "Number of goroutines to use when downsampling blocks (downsampling is not "
-                "implemented yet).")
+                "Number of blocks downsampled concurrently.")
       ->capture_default_str();
   c->add_flag("--downsampling.disable", f->downsampling_disable,
-              "Disables downsampling (which this version does not implement yet).");
+              "Disables downsampling. Not recommended: querying long time ranges without "
+              "downsampled data is expensive.");
   c->add_option("--deduplication.replica-label", f->replica_labels,
                 "Label to treat as a replica indicator of blocks that can be deduplicated "
                 "(repeated flag): the replicas' blocks are merged into one.");
   c->add_option("--deduplication.func", f->dedup_func,
-                "Deduplication algorithm: only the default \"\" (one sample per timestamp).");
+                "Experimental. Deduplication algorithm for merging replicas: \"\" (default) keeps "
+                "one sample per timestamp; \"penalty\" picks one replica at a time, as the "
+                "querier's penalty deduplication does.");
   c->add_flag("--compact.enable-vertical-compaction", f->vertical,
               "Accepted: overlapping blocks are always merged vertically instead of halting.");
   c->add_option("--block-files-concurrency", f->block_files_concurrency,

@@ -31,6 +31,8 @@ struct QueryFlags {
   std::vector<std::string> replica_labels;
   std::string dedup_func = "penalty";
   bool auto_downsampling = false;
+  bool dynamic_lookback_delta = true;
+  std::string instant_max_source_resolution = "0s";
   int max_concurrent_select = 4;
   std::string timeout = "2m";
   int max_concurrent = 20;
@@ -47,6 +49,10 @@ Status RunQuery(const QueryFlags& f) {
   STRATA_ASSIGN_OR_RETURN(opts.engine.lookback_delta_ms, ParseDuration(f.lookback_delta));
   opts.engine.max_samples = f.max_samples;
   opts.max_concurrent = f.max_concurrent;
+  opts.auto_downsampling = f.auto_downsampling;
+  opts.dynamic_lookback_delta = f.dynamic_lookback_delta;
+  STRATA_ASSIGN_OR_RETURN(opts.instant_max_source_resolution_ms,
+                          ParseDuration(f.instant_max_source_resolution));
   opts.proxy.replica_labels = f.replica_labels;
   STRATA_ASSIGN_OR_RETURN(opts.proxy.dedup_algorithm, dedup::ParseAlgorithm(f.dedup_func));
   opts.proxy.partial_response = f.partial_response;
@@ -181,9 +187,18 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
   q->add_option("--query.max-samples", f->max_samples,
                 "Maximum number of samples a single query can load.")
       ->capture_default_str();
-  // Accepted so Thanos manifests start unchanged; neither changes anything yet (see status.md).
   q->add_flag("--query.auto-downsampling", f->auto_downsampling,
-              "Accepted; no effect until the compactor writes downsampled blocks.");
+              "Enable automatic adjustment (step / 5) to what source of data should be used in "
+              "store gateways if no max_source_resolution param is specified.");
+  q->add_flag("--query.dynamic-lookback-delta,!--no-query.dynamic-lookback-delta",
+              f->dynamic_lookback_delta,
+              "Allow for larger lookback duration for queries based on resolution.");
+  q->add_option("--query.default-instant-query-max-source-resolution",
+                f->instant_max_source_resolution,
+                "The default value for max_source_resolution for instant queries. If not set, "
+                "defaults to 0s only taking raw resolution into account.")
+      ->capture_default_str();
+  // Accepted so Thanos manifests start unchanged.
   q->add_option("--query.max-concurrent-select", f->max_concurrent_select,
                 "Accepted; the engine issues one Select at a time per query, within any bound.")
       ->capture_default_str();

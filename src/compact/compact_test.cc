@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "base/file.h"
@@ -164,6 +165,41 @@ TEST(MergeTest, CorruptSourceIsNamed) {
   EXPECT_TRUE(fs::is_empty(tmp.path() + "/out"));
 }
 
+TEST(MergeTest, PenaltyDedupTakesOneReplicaAtATime) {
+  tsdb::TempDir tmp;
+  // Replica a scrapes on the 15s mark but misses 20m-30m; replica b scrapes 5s later, always.
+  auto write = [&](const std::string& replica, int64_t offset, bool gap) {
+    tsdb::BlockWriter w(tmp.path() + "/in");
+    for (int64_t t = offset; t < kH; t += 15000) {
+      if (gap && t >= 20 * 60000 && t < 30 * 60000) continue;
+      EXPECT_TRUE(w.Append(Labels({{"__name__", "m"}}), t, static_cast<double>(t)).ok());
+    }
+    tsdb::ThanosMeta th;
+    th.labels = Labels({{"cluster", "eu"}, {"replica", replica}});
+    return tmp.path() + "/in/" + w.Flush(th).value().ulid.String();
+  };
+  fs::create_directories(tmp.path() + "/in");
+  const std::string a = write("a", 0, true), b = write("b", 5000, false);
+  fs::create_directories(tmp.path() + "/out");
+  auto chain = CompactBlocks({a, b}, tmp.path() + "/out", std::nullopt, {{"replica"}, false});
+  auto penalty = CompactBlocks({a, b}, tmp.path() + "/out", std::nullopt, {{"replica"}, true});
+  ASSERT_TRUE(chain.ok() && penalty.ok());
+  // Default: every timestamp of both replicas.
+  EXPECT_EQ(chain->stats.num_samples, 240u - 40 + 240);
+  auto got = ReadAll(tmp.path() + "/out/" + penalty->ulid.String()).begin()->second;
+  // Penalty: a until its gap, then b (no switching back without a gap in b): never both.
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.front().first, 0);
+  int switches = 0;
+  for (size_t i = 1; i < got.size(); i++) {
+    if (got[i].first % 15000 != got[i - 1].first % 15000) switches++;
+    EXPECT_GE(got[i].first - got[i - 1].first, 15000) << "interleaved at " << got[i].first;
+  }
+  EXPECT_EQ(switches, 1);
+  EXPECT_EQ(got.back().first % 15000, 5000);  // b's
+  EXPECT_LT(penalty->stats.num_samples, chain->stats.num_samples);
+}
+
 class BucketCompactorTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -297,6 +333,66 @@ TEST_F(BucketCompactorTest, RetentionAndPartialUploads) {
       EXPECT_TRUE(b.marked_for_deletion) << b.id;
     }
   }
+}
+
+TEST_F(BucketCompactorTest, DownsamplesLongBlocksTo5mAnd1hOnce) {
+  constexpr int64_t kDay = 24 * kH;
+  // Just over 10 days (the last sample at 10d): a 5m copy, and a 1h copy of that.
+  const std::string raw = Upload(0, 10 * kDay + 60000);
+  const std::string young = Upload(0, 30 * kH, "b");  // under 40h: stays raw only
+  BucketCompactor c(bucket_, opts_, &registry_);
+  ASSERT_TRUE(c.RunOnce().ok());
+  auto check = [&] {
+    std::map<int64_t, int> by_res;
+    for (const auto& b : Blocks()) {
+      const int64_t res = b.meta.thanos->downsample_resolution;
+      by_res[res]++;
+      if (res == 0) continue;
+      EXPECT_EQ(b.meta.compaction.sources, std::vector<Ulid>{Ulid::Parse(raw).value()});
+      EXPECT_EQ(b.meta.min_time, 0);
+      EXPECT_EQ(b.meta.max_time, 10 * kDay + 1);
+      EXPECT_EQ(b.meta.thanos->labels.Get("replica"), "a");
+      EXPECT_EQ(b.meta.thanos->source, "compactor");
+      // Samples of a downsampled block: its windows (3 series; the sample at 10d opens one).
+      EXPECT_EQ(b.meta.stats.num_samples, 3u * static_cast<uint64_t>(10 * kDay / res + 1)) << res;
+    }
+    EXPECT_EQ(by_res, (std::map<int64_t, int>{{0, 2}, {300000, 1}, {3600000, 1}}));
+  };
+  check();
+  EXPECT_EQ(Metric("thanos_compact_downsample_total{resolution=\"0\"}"), 1);
+  EXPECT_EQ(Metric("thanos_compact_downsample_total{resolution=\"300000\"}"), 1);
+  // Done once: a second pass finds every source downsampled already.
+  ASSERT_TRUE(c.RunOnce().ok());
+  check();
+  EXPECT_EQ(Metric("thanos_compact_downsample_total{resolution=\"0\"}"), 1);
+  (void)young;
+  // Disabled, nothing is downsampled.
+  Upload(0, 2 * kDay, "c");
+  opts_.downsampling = false;
+  BucketCompactor off(bucket_, opts_, &registry_);
+  ASSERT_TRUE(off.RunOnce().ok());
+  EXPECT_EQ(Blocks().size(), 5u);
+}
+
+TEST_F(BucketCompactorTest, CorruptBlockIsMarkedNoDownsampleAndLeftAlone) {
+  const std::string id = Upload(0, 2 * 24 * kH);
+  const std::string chunks = dir_.path() + "/bucket/" + id + "/chunks/000001";
+  {
+    std::fstream f(chunks, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(40);
+    f.put('\x5a');
+  }
+  BucketCompactor c(bucket_, opts_, &registry_);
+  Status st = c.RunOnce();
+  EXPECT_TRUE(st.ok()) << st.ToString();  // set aside, not a failure of the pass
+  auto mark = bucket_->Get(id + "/no-downsample-mark.json");
+  ASSERT_TRUE(mark.ok()) << mark.status().ToString();
+  EXPECT_NE(mark->find("\"reason\": \"corrupted-block\""), std::string::npos) << *mark;
+  EXPECT_NE(mark->find("no_downsample_time"), std::string::npos) << *mark;
+  EXPECT_EQ(Metric("thanos_compact_downsample_failures_total{resolution=\"0\"}"), 1);
+  ASSERT_TRUE(c.RunOnce().ok());  // not tried again
+  EXPECT_EQ(Metric("thanos_compact_downsample_failures_total{resolution=\"0\"}"), 1);
+  EXPECT_EQ(Blocks().size(), 1u);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "base/log.h"
@@ -11,6 +12,8 @@
 #include "block/block.h"
 #include "compact/merge.h"
 #include "compact/planner.h"
+#include "downsample/aggregate.h"
+#include "downsample/downsample_block.h"
 #include "tsdb/block.h"
 
 namespace strata::compact {
@@ -53,7 +56,18 @@ struct BucketCompactor::Metrics {
                            "Set to 1 if the compactor halted due to an unexpected error.")
                    .WithLabelValues({})),
         todo(r->AddGauge("thanos_compact_todo_compactions", "number of compactions to be done")
-                 .WithLabelValues({})) {}
+                 .WithLabelValues({})),
+        todo_downsamples(r->AddGauge("thanos_compact_todo_downsample_blocks",
+                                     "number of blocks to be downsampled")
+                             .WithLabelValues({})),
+        downsamples(r->AddCounter("thanos_compact_downsample_total",
+                                  "Total number of downsampling attempts.", {"resolution"})),
+        downsample_failures(r->AddCounter("thanos_compact_downsample_failures_total",
+                                          "Total number of failed downsampling attempts.",
+                                          {"resolution"})),
+        downsample_duration(r->AddHistogram("thanos_compact_downsample_duration_seconds",
+                                            "Duration of downsample runs", {"resolution"},
+                                            {60, 300, 900, 1800, 3600, 7200, 14400})) {}
 
   Family<Counter>& compactions;
   Family<Counter>& compaction_failures;
@@ -66,6 +80,10 @@ struct BucketCompactor::Metrics {
   Counter& iterations;
   Gauge& halted;  // stays 0: this compactor does not halt
   Gauge& todo;
+  Gauge& todo_downsamples;
+  Family<Counter>& downsamples;
+  Family<Counter>& downsample_failures;
+  Family<Histogram>& downsample_duration;
 };
 
 struct BucketCompactor::Group {
@@ -172,6 +190,11 @@ Status BucketCompactor::RunOnce() {
   for (int i = 0; i < std::max(1, opts_.concurrency); i++) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
   m_->todo.Set(0);
+  if (opts_.downsampling) {
+    // The second round makes 1h copies of 5m blocks the first one made.
+    for (int round = 0; round < 2; round++)
+      if (Status st = DownsamplePass(); !st.ok()) fail(st);
+  }
   if (first_failure.ok()) m_->iterations.Inc();
   return first_failure;
 }
@@ -221,7 +244,8 @@ Status BucketCompactor::CompactGroup(Group& g, const std::string& work_dir) {
     thanos.source = "compactor";
     log::Info("compacting blocks",
               {{"group", g.labels.String()}, {"blocks", std::to_string(dirs.size())}});
-    auto out = CompactBlocks(dirs, (work / "out").string(), thanos);
+    auto out = CompactBlocks(dirs, (work / "out").string(), thanos,
+                             DedupOptions{opts_.replica_labels, opts_.penalty_dedup});
     if (!out.ok()) {
       m_->compaction_failures.WithLabelValues({res}).Inc();
       // A source whose data turns out corrupt while merging is set aside like an unreadable one.
@@ -267,6 +291,98 @@ Status BucketCompactor::CompactGroup(Group& g, const std::string& work_dir) {
   }
   fs::remove_all(work, ec);
   m_->runs_completed.WithLabelValues({res}).Inc();
+  return Status::OK();
+}
+
+Status BucketCompactor::DownsamplePass() {
+  STRATA_ASSIGN_OR_RETURN(std::vector<block::BucketBlock> all, block::FetchBlocks(*bucket_));
+  const int64_t now = NowMs();
+  // A block is downsampled already when a block of the next resolution covers its sources.
+  std::set<Ulid> sources_5m, sources_1h;
+  std::vector<const block::BucketBlock*> usable;
+  for (const auto& b : all) {
+    if (b.partial || !b.error.empty() || b.marked_for_deletion) continue;
+    auto id = Ulid::Parse(b.id);
+    const bool from_compactor = b.meta.thanos && b.meta.thanos->source == "compactor";
+    if (!from_compactor && id.ok() && id->TimestampMs() + opts_.consistency_delay_ms > now)
+      continue;
+    const int64_t res = b.meta.thanos ? b.meta.thanos->downsample_resolution : 0;
+    auto& into = res == downsample::kRes5m ? sources_5m : sources_1h;
+    if (res != 0) into.insert(b.meta.compaction.sources.begin(), b.meta.compaction.sources.end());
+    usable.push_back(&b);
+  }
+  std::vector<std::pair<const tsdb::BlockMeta*, int64_t>> todo;
+  for (const block::BucketBlock* b : usable) {
+    const int64_t res = b->meta.thanos ? b->meta.thanos->downsample_resolution : 0;
+    if (res != 0 && res != downsample::kRes5m) continue;
+    const auto& done = res == 0 ? sources_5m : sources_1h;
+    const int64_t min_range = res == 0 ? downsample::kMinRangeFor5m : downsample::kMinRangeFor1h;
+    const auto& sources = b->meta.compaction.sources;
+    const bool missing = sources.empty()
+                             ? !done.count(b->meta.ulid)
+                             : std::any_of(sources.begin(), sources.end(),
+                                           [&](const Ulid& u) { return !done.count(u); });
+    if (!missing || b->meta.max_time - b->meta.min_time < min_range) continue;
+    if (b->marked_no_downsample) continue;
+    todo.push_back({&b->meta, res == 0 ? downsample::kRes5m : downsample::kRes1h});
+  }
+  m_->todo_downsamples.Set(static_cast<double>(todo.size()));
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  Status first_failure;
+  auto worker = [&] {
+    for (size_t i = next++; i < todo.size(); i = next++) {
+      Status st = DownsampleOne(*todo[i].first, todo[i].second);
+      std::lock_guard<std::mutex> l(mu);
+      m_->todo_downsamples.Add(-1);
+      if (!st.ok() && first_failure.ok()) first_failure = st;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < std::max(1, opts_.downsample_concurrency); i++) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  return first_failure;
+}
+
+Status BucketCompactor::DownsampleOne(const tsdb::BlockMeta& meta, int64_t resolution) {
+  const std::string id = meta.ulid.String();
+  const std::string from = std::to_string(meta.thanos ? meta.thanos->downsample_resolution : 0);
+  const fs::path work = fs::path(opts_.data_dir) / "downsample" / id;
+  std::error_code ec;
+  fs::remove_all(work, ec);
+  fs::create_directories(work / "out", ec);
+  if (ec) return Status::IOError("create " + work.string() + ": " + ec.message());
+  m_->downsamples.WithLabelValues({from}).Inc();
+  log::Info("downsampling block", {{"id", id}, {"resolution", std::to_string(resolution)}});
+  const int64_t start = NowMs();
+  Status st = block::DownloadBlock(*bucket_, id, work.string());
+  Result<tsdb::BlockMeta> out = st;
+  if (st.ok())
+    out = downsample::DownsampleBlock((work / id).string(), (work / "out").string(), resolution);
+  if (!out.ok()) {
+    m_->downsample_failures.WithLabelValues({from}).Inc();
+    fs::remove_all(work, ec);
+    log::Error("downsampling failed", {{"id", id}, {"err", out.status().ToString()}});
+    if (!out.status().IsCorruption() && out.status().code() != StatusCode::kUnsupported)
+      return out.status().WithContext("downsample block " + id);
+    // Data that cannot be read never will be: set the block aside, keep going.
+    m_->marked.WithLabelValues({"no-downsample-mark.json", "corrupted-block"}).Inc();
+    return block::MarkNoDownsample(*bucket_, id, "corrupted-block", out.status().ToString());
+  }
+  const std::string new_id = out->ulid.String();
+  st = block::UploadBlock(*bucket_, (work / "out" / new_id).string());
+  fs::remove_all(work, ec);
+  if (!st.ok()) {
+    m_->downsample_failures.WithLabelValues({from}).Inc();
+    return st.WithContext("upload downsampled block " + new_id);
+  }
+  m_->downsample_duration.WithLabelValues({from}).Observe(static_cast<double>(NowMs() - start) /
+                                                          1000);
+  log::Info("downsampled block", {{"from", id},
+                                  {"to", new_id},
+                                  {"resolution", std::to_string(resolution)},
+                                  {"series", std::to_string(out->stats.num_series)},
+                                  {"ms", std::to_string(NowMs() - start)}});
   return Status::OK();
 }
 

@@ -1,11 +1,11 @@
 // Thanos's compactor over a bucket: one pass applies retention, deletes blocks whose deletion
 // mark is older than the delete delay, cleans up abandoned partial uploads, and compacts every
 // group (blocks with equal external labels and resolution) by the leveled plan until nothing is
-// left to do. Each new block is uploaded (meta.json last) before its sources are marked for
-// deletion, so a crash at any point loses nothing and a reader never sees a half block. It never
-// halts: a block it cannot read is marked no-compact with the reason and skipped, and the other
-// groups go on.
-// Thread-safety: RunOnce must not run concurrently with itself.
+// left to do, then downsamples what is not downsampled yet (two rounds, so a new 5m block can
+// get its 1h copy in the same pass). Each new block is uploaded (meta.json last) before its sources
+// are marked for deletion, so a crash at any point loses nothing and a reader never sees a half
+// block. It never halts: a block it cannot read is marked no-compact with the reason and skipped,
+// and the other groups go on. Thread-safety: RunOnce must not run concurrently with itself.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,7 @@
 #include "base/metrics.h"
 #include "base/status.h"
 #include "objstore/bucket.h"
+#include "tsdb/meta.h"
 
 namespace strata::compact {
 
@@ -29,9 +30,14 @@ struct CompactorOptions {
   int64_t retention_1h_ms = 0;
   std::vector<int64_t> ranges;  // empty: DefaultRanges()
   int concurrency = 1;          // groups compacted in parallel
+  // Raw blocks of at least 40h get a 5m copy, 5m blocks of at least 10 days a 1h copy.
+  bool downsampling = true;
+  int downsample_concurrency = 1;  // blocks downsampled in parallel
   // External labels dropped from the grouping, so the replicas of an HA pair are compacted into
   // one block (overlapping samples merged vertically, one per timestamp).
   std::vector<std::string> replica_labels;
+  // --deduplication.func=penalty: replicas merged as the querier's penalty deduplication does.
+  bool penalty_dedup = false;
 };
 
 class BucketCompactor {
@@ -47,6 +53,8 @@ class BucketCompactor {
   struct Metrics;
   struct Group;
   Status CompactGroup(Group& g, const std::string& work_dir);
+  Status DownsamplePass();
+  Status DownsampleOne(const tsdb::BlockMeta& meta, int64_t resolution);
 
   std::shared_ptr<objstore::Bucket> bucket_;
   CompactorOptions opts_;

@@ -1,10 +1,13 @@
 #include "compact/merge.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <set>
 
 #include "base/timestamp.h"
+#include "dedup/dedup.h"
+#include "storage/memory.h"
 #include "tsdb/block.h"
 #include "tsdb/series_writer.h"
 #include "tsdb/xor_chunk.h"
@@ -34,7 +37,42 @@ struct SourceChunk {
   tsdb::EncodedChunk chunk;
   const tsdb::Intervals* deleted;  // may be null
   size_t source;                   // index of the source block, for duplicate resolution
+  size_t replica;                  // which HA replica the source block is from (penalty dedup)
 };
+
+struct Sample {
+  int64_t t;
+  double v;
+  size_t source;
+  size_t replica;
+};
+
+// Thanos's offline penalty deduplication: each replica's samples (one per timestamp) become a
+// series, and the querier's deduplication picks one replica at a time from them.
+Status PenaltyDedup(std::vector<Sample>* samples) {
+  storage::MemoryStore replicas;
+  int64_t last_t = 0;
+  size_t last_replica = SIZE_MAX;
+  // By replica, then time; stable, so the first source keeps a timestamp two sources share.
+  std::stable_sort(samples->begin(), samples->end(), [](const Sample& a, const Sample& b) {
+    return a.replica < b.replica || (a.replica == b.replica && a.t < b.t);
+  });
+  for (const Sample& s : *samples) {
+    if (s.replica == last_replica && s.t == last_t) continue;
+    replicas.Add(Labels{{"__replica__", std::to_string(s.replica)}}, s.t, s.v);
+    last_replica = s.replica;
+    last_t = s.t;
+  }
+  auto set = dedup::DedupSeriesSet(replicas.Select({INT64_MIN, INT64_MAX, 0, 0, ""}, {}),
+                                   {"__replica__"}, "", dedup::Algorithm::kPenalty);
+  samples->clear();
+  while (set->Next()) {
+    auto it = set->At()->Iterator();
+    while (it->Next()) samples->push_back({it->t(), it->v(), 0, 0});
+    STRATA_RETURN_IF_ERROR(it->status());
+  }
+  return set->status();
+}
 
 bool Deleted(const tsdb::Intervals* deleted, int64_t t) {
   if (deleted == nullptr) return false;
@@ -51,13 +89,8 @@ bool Cut(const tsdb::Intervals* deleted, const tsdb::EncodedChunk& c) {
 }
 
 // Decodes, merges and re-encodes the chunks of one series; *storage owns the new chunk bytes.
-Status Rewrite(const Labels& labels, std::vector<SourceChunk>& in,
+Status Rewrite(const Labels& labels, std::vector<SourceChunk>& in, bool penalty,
                std::vector<std::string>* storage, std::vector<tsdb::EncodedChunk>* out) {
-  struct Sample {
-    int64_t t;
-    double v;
-    size_t source;
-  };
   std::vector<Sample> samples;
   for (const SourceChunk& sc : in) {
     if (sc.chunk.encoding != static_cast<uint8_t>(tsdb::ChunkEncoding::kXor))
@@ -66,9 +99,14 @@ Status Rewrite(const Labels& labels, std::vector<SourceChunk>& in,
           std::string(tsdb::ChunkEncodingName(sc.chunk.encoding)) + " cannot be merged");
     tsdb::XorIterator it(sc.chunk.data);
     while (it.Next())
-      if (!Deleted(sc.deleted, it.t())) samples.push_back({it.t(), it.v(), sc.source});
+      if (!Deleted(sc.deleted, it.t())) samples.push_back({it.t(), it.v(), sc.source, sc.replica});
     if (it.failed()) return it.status().WithContext("series " + labels.String());
   }
+  const bool replicas = std::any_of(samples.begin(), samples.end(), [&](const Sample& s) {
+    return s.replica != samples[0].replica;
+  });
+  if (penalty && replicas)
+    STRATA_RETURN_IF_ERROR(PenaltyDedup(&samples).WithContext("series " + labels.String()));
   std::stable_sort(samples.begin(), samples.end(), [](const Sample& a, const Sample& b) {
     return a.t < b.t || (a.t == b.t && a.source < b.source);
   });
@@ -102,7 +140,8 @@ Status Rewrite(const Labels& labels, std::vector<SourceChunk>& in,
 
 Result<tsdb::BlockMeta> CompactBlocks(const std::vector<std::string>& block_dirs,
                                       const std::string& out_parent,
-                                      std::optional<tsdb::ThanosMeta> thanos) {
+                                      std::optional<tsdb::ThanosMeta> thanos,
+                                      const DedupOptions& dedup) {
   if (block_dirs.empty()) return Status::InvalidArgument("no blocks to compact");
   std::vector<std::unique_ptr<tsdb::Block>> blocks;
   for (const auto& dir : block_dirs) {
@@ -117,7 +156,13 @@ Result<tsdb::BlockMeta> CompactBlocks(const std::vector<std::string>& block_dirs
   std::set<Ulid> sources;
   std::set<std::string> symbols;
   std::vector<Cursor> cursors;
+  std::vector<size_t> replica_of;  // per source block
+  std::map<std::string, size_t> replica_ids;
   for (const auto& b : blocks) {
+    std::string key;
+    for (const auto& name : dedup.replica_labels)
+      key += std::string(b->meta().thanos ? b->meta().thanos->labels.Get(name) : "") + '\xff';
+    replica_of.push_back(replica_ids.try_emplace(key, replica_ids.size()).first->second);
     const tsdb::BlockMeta& m = b->meta();
     meta.min_time = std::min(meta.min_time, m.min_time);
     meta.max_time = std::max(meta.max_time, m.max_time);
@@ -158,8 +203,10 @@ Result<tsdb::BlockMeta> CompactBlocks(const std::vector<std::string>& block_dirs
         if (!data.ok())
           return Status::Corruption("block " + b.dir() + ": series " + labels.String() + ": " +
                                     data.status().ToString());
-        in.push_back(SourceChunk{
-            {cm.min_time, cm.max_time, data->encoding, data->data}, b.tombstones().Get(ref), i});
+        in.push_back(SourceChunk{{cm.min_time, cm.max_time, data->encoding, data->data},
+                                 b.tombstones().Get(ref),
+                                 i,
+                                 replica_of[i]});
       }
       c.pos++;
       STRATA_RETURN_IF_ERROR(c.Load().WithContext("block " + b.dir()));
@@ -172,7 +219,7 @@ Result<tsdb::BlockMeta> CompactBlocks(const std::vector<std::string>& block_dirs
       rewrite = Cut(in[i].deleted, in[i].chunk) ||
                 (i > 0 && in[i].chunk.min_time <= in[i - 1].chunk.max_time);
     if (rewrite) {
-      STRATA_RETURN_IF_ERROR(Rewrite(labels, in, &storage, &out));
+      STRATA_RETURN_IF_ERROR(Rewrite(labels, in, dedup.penalty, &storage, &out));
     } else {
       out.clear();
       for (const auto& sc : in) out.push_back(sc.chunk);

@@ -159,6 +159,7 @@ class DedupSeries : public storage::Series {
     }
     return std::make_unique<DedupIterator>(std::move(it));
   }
+  bool counts_samples() const override { return replicas_[0]->counts_samples(); }
 
  private:
   Labels labels_;

@@ -238,6 +238,7 @@ Status Evaluator::StreamSeries(const VectorSelector& vs, const storage::SelectHi
     STRATA_RETURN_IF_ERROR(CheckInterrupt());
     auto series = set->At();
     rs.labels = series->labels();
+    rs.counts = series->counts_samples();
     rs.t.clear();
     rs.v.clear();
     auto it = series->Iterator();

@@ -43,6 +43,7 @@ struct RangeSeries {
   Labels labels;
   std::vector<int64_t> t;
   std::vector<double> v;
+  bool counts = false;  // values are sample counts (storage::Series::counts_samples)
 };
 struct RangeWindows {
   std::vector<int64_t> window_end;  // per step

@@ -327,6 +327,7 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const Grid& g, siz
   const std::string_view name = c.func->name;
   RangeKernel kernel = nullptr;
   if (name != "holt_winters") kernel = RangeKernels().at(name);
+  const RangeKernel sum_kernel = RangeKernels().at("sum_over_time");
   if (name == "quantile_over_time" && !scalar_arg.empty()) {
     const double q = scalar_arg[0];
     if (std::isnan(q) || q < 0 || q > 1) {
@@ -368,6 +369,9 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const Grid& g, siz
           if (kernel == nullptr) {
             STRATA_RETURN_IF_ERROR(HoltWintersArgs(sf[i], tf[i]));
             ok = HoltWinters(w, sf[i], tf[i], &v);
+          } else if (rs.counts && name == "count_over_time") {
+            // Downsampled counts: each value stands for that many raw samples.
+            ok = sum_kernel(w, &v);
           } else {
             ok = kernel(w, &v);
           }

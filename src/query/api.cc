@@ -115,8 +115,9 @@ class Api {
         gate_(opts_.max_concurrent, opts_.metrics) {}
 
   // A proxy for one request, honouring its dedup / partial_response / replicaLabels[] params.
-  std::shared_ptr<ProxyQuerier> Proxy(const HttpRequest& req) {
+  std::shared_ptr<ProxyQuerier> Proxy(const HttpRequest& req, int64_t max_resolution = 0) {
     ProxyOptions p = opts_.proxy;
+    p.max_resolution_ms = max_resolution;
     if (req.HasParam("dedup")) p.dedup = req.Param("dedup") != "false";
     if (req.HasParam("partial_response"))
       p.partial_response = req.Param("partial_response") != "false";
@@ -133,8 +134,40 @@ class Api {
     return *t;
   }
 
-  promql::Engine EngineFor(const HttpRequest& req, Status* st) {
+  // Thanos's max_source_resolution: a duration, "auto" (step/5 for range queries), or absent
+  // (auto with --query.auto-downsampling, else raw data only).
+  Result<int64_t> MaxSourceResolution(const HttpRequest& req, bool range, int64_t step) {
+    const std::string v = req.Param("max_source_resolution");
+    int64_t res = 0;
+    if (opts_.auto_downsampling || v == "auto")
+      res = range ? step / 5 : opts_.instant_max_source_resolution_ms;
+    if (!v.empty() && v != "auto") {
+      auto d = ParseApiDuration(v);
+      if (!d.ok())
+        return Status::InvalidArgument("invalid parameter \"max_source_resolution\": " +
+                                       d.status().message());
+      res = *d;
+    }
+    if (res < 0)
+      return Status::InvalidArgument(
+          "negative 'max_source_resolution' is not accepted. Try a positive integer");
+    return res;
+  }
+
+  // Thanos's dynamic lookback delta: data of 1h resolution has a point per hour, so a 5m
+  // lookback would leave most steps empty.
+  int64_t LookbackFor(int64_t max_resolution) const {
+    const int64_t base = opts_.engine.lookback_delta_ms;
+    if (!opts_.dynamic_lookback_delta) return base;
+    constexpr int64_t k5m = 5 * 60 * 1000, k1h = 60 * 60 * 1000;
+    if (max_resolution > std::max(base, k5m)) return std::max(base, k1h);
+    if (max_resolution > base) return std::max(base, k5m);
+    return base;
+  }
+
+  promql::Engine EngineFor(const HttpRequest& req, int64_t max_resolution, Status* st) {
     promql::EngineOptions e = opts_.engine;
+    e.lookback_delta_ms = LookbackFor(max_resolution);
     if (req.HasParam("timeout")) {
       auto d = ParseApiDuration(req.Param("timeout"));
       if (!d.ok()) {
@@ -148,9 +181,6 @@ class Api {
 
   HttpResponse Query(const HttpRequest& req, bool range) {
     const std::string q = req.Param("query");
-    Status st;
-    promql::Engine engine = EngineFor(req, &st);
-    if (!st.ok()) return BadData(st.message());
     auto expr = promql::ParseExpr(q, opts_.engine.parse);
     if (!expr.ok()) return BadData(expr.status().message());
     int64_t start = 0, end = 0, step = 0;
@@ -183,7 +213,12 @@ class Api {
       if (!t.ok()) return BadData(t.status().message());
       start = end = *t;
     }
-    auto proxy = Proxy(req);
+    auto max_res = MaxSourceResolution(req, range, step);
+    if (!max_res.ok()) return BadData(max_res.status().message());
+    Status st;
+    promql::Engine engine = EngineFor(req, *max_res, &st);
+    if (!st.ok()) return BadData(st.message());
+    auto proxy = Proxy(req, *max_res);
     gate_.Enter();
     auto r = engine.Exec(*proxy, std::move(*expr), start, end, step, !range);
     gate_.Leave();

@@ -20,7 +20,13 @@ struct ApiOptions {
   promql::EngineOptions engine;
   ProxyOptions proxy;
   int max_concurrent = 20;  // --query.max-concurrent
-  std::string version;      // for status/buildinfo
+  // --query.auto-downsampling: without max_source_resolution, range queries read data of up
+  // to step/5 resolution.
+  bool auto_downsampling = false;
+  // --query.dynamic-lookback-delta: queries over 1h data look back 1h, not 5m.
+  bool dynamic_lookback_delta = true;
+  int64_t instant_max_source_resolution_ms = 0;  // max_source_resolution=auto, instant queries
+  std::string version;                           // for status/buildinfo
   std::string revision;
   std::vector<std::pair<std::string, std::string>> flags;  // for status/flags
   Registry* metrics = nullptr;  // where the querier's metrics go (optional)

@@ -37,6 +37,7 @@ std::unique_ptr<storage::SeriesSet> ProxyQuerier::Select(const storage::SelectHi
   if (!picked.ok()) return storage::ErrorSeriesSet(picked.status());
   // Every endpoint is asked concurrently; their sorted answers are merged.
   storage::SelectHints h = hints;
+  h.max_resolution_ms = opts_.max_resolution_ms;
   if (opts_.response_timeout_ms > 0) {
     const int64_t give_up = NowMs() + opts_.response_timeout_ms;
     h.deadline_ms = h.deadline_ms > 0 ? std::min(h.deadline_ms, give_up) : give_up;

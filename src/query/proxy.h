@@ -33,6 +33,8 @@ struct ProxyOptions {
   // --store.response-timeout: an endpoint that has not answered by then is given up (a warning
   // with partial response); 0 waits until the query's own deadline.
   int64_t response_timeout_ms = 0;
+  // max_source_resolution: the coarsest downsampled data the query reads (0: raw only).
+  int64_t max_resolution_ms = 0;
 };
 
 class ProxyQuerier : public storage::Querier {

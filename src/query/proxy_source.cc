@@ -31,6 +31,12 @@ class ProxySource : public storeapi::SeriesSource {
 
   Status Series(const Matchers& m, int64_t mint, int64_t maxt, bool skip_chunks,
                 const storeapi::SeriesFn& fn, const storeapi::WarningFn& warn) override {
+    return SeriesDownsampled(m, mint, maxt, 0, skip_chunks, fn, warn);
+  }
+
+  Status SeriesDownsampled(const Matchers& m, int64_t mint, int64_t maxt, int64_t max_resolution_ms,
+                           bool skip_chunks, const storeapi::SeriesFn& fn,
+                           const storeapi::WarningFn& warn) override {
     struct Entry {
       Labels labels;
       std::vector<storeapi::RawChunk> chunks;  // data points into `storage`
@@ -41,7 +47,7 @@ class ProxySource : public storeapi::SeriesSource {
     if (!sel.unavailable.empty()) return Status::IOError("endpoint " + sel.unavailable.front());
     for (const auto& client : sel.clients) {
       STRATA_RETURN_IF_ERROR(client->SeriesRaw(
-          m, mint, maxt, skip_chunks,
+          m, mint, maxt, max_resolution_ms, skip_chunks,
           [&](const Labels& l, const std::vector<storeapi::RawChunk>& cs) {
             Entry e{l, {}};
             for (const auto& c : cs) {

@@ -93,6 +93,7 @@ class MergedSeries : public Series {
     for (const auto& p : parts_) its.push_back(p->Iterator());
     return ChainSampleIterators(std::move(its));
   }
+  bool counts_samples() const override { return parts_[0]->counts_samples(); }
 
  private:
   std::vector<std::shared_ptr<const Series>> parts_;

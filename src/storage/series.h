@@ -34,6 +34,9 @@ class Series {
   virtual ~Series() = default;
   virtual const Labels& labels() const = 0;
   virtual std::unique_ptr<SampleIterator> Iterator() const = 0;
+  // True when each sample's value is the number of raw samples it stands for (the count
+  // aggregate of downsampled data): count_over_time then adds the values up.
+  virtual bool counts_samples() const { return false; }
 };
 
 class SeriesSet {
@@ -54,6 +57,9 @@ struct SelectHints {
   int64_t step = 0;
   int64_t range = 0;
   std::string func;
+  // Thanos's max_source_resolution: the coarsest downsampled data the caller accepts (ms);
+  // 0 reads raw data only.
+  int64_t max_resolution_ms = 0;
   // Unix ms after which remote calls for this query give up (the query's timeout); 0: none.
   int64_t deadline_ms = 0;
 };

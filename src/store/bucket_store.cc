@@ -1,6 +1,7 @@
 #include "store/bucket_store.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <queue>
@@ -12,6 +13,7 @@
 #include "base/timestamp.h"
 #include "base/ulid.h"
 #include "block/block.h"
+#include "tsdb/aggr_chunk.h"
 
 namespace strata::store {
 namespace fs = std::filesystem;
@@ -37,7 +39,34 @@ void ParallelFor(size_t n, size_t threads, const std::function<void(size_t)>& fn
 
 // Samples in a chunk as its header states (XOR: the first two bytes), for the sample limit.
 uint64_t ChunkSamples(const storeapi::RawChunk& c) {
+  if (c.encoding == tsdb::kAggrChunkEncoding) return tsdb::AggrChunkSamples(c.data);
   return c.data.size() >= 2 ? LoadBe16(c.data.data()) : 0;
+}
+
+// Label calls read whichever resolution covers a range with the fewest blocks: every
+// resolution holds the same series.
+constexpr int64_t kAnyResolution = INT64_MAX;
+
+// Thanos's resolutions, coarsest first.
+constexpr int64_t kResolutions[] = {3600 * 1000, 300 * 1000, 0};
+constexpr size_t kNumResolutions = std::size(kResolutions);
+using BlocksByResolution = std::array<std::vector<std::shared_ptr<BucketBlock>>, kNumResolutions>;
+
+// Thanos's bucketBlockSet.getFor over one external label set: the blocks covering [mint, maxt]
+// at resolution `level`, the gaps between them filled with blocks of the next finer one.
+void PickBlocks(const BlocksByResolution& set, size_t level, int64_t mint, int64_t maxt,
+                std::vector<std::shared_ptr<BucketBlock>>* out) {
+  if (mint > maxt) return;
+  const bool finer = level + 1 < kNumResolutions;
+  int64_t start = mint;
+  for (const auto& b : set[level]) {  // sorted by min time
+    if (b->meta().max_time <= mint) continue;
+    if (b->meta().min_time > maxt) break;
+    if (finer) PickBlocks(set, level + 1, start, b->meta().min_time - 1, out);
+    out->push_back(b);
+    start = std::max(start, b->meta().max_time);
+  }
+  if (finer) PickBlocks(set, level + 1, start, maxt, out);
 }
 
 std::vector<double> CountBuckets() { return {1, 10, 100, 1000, 10000, 100000, 1e6, 1e7}; }
@@ -243,12 +272,28 @@ void BucketStore::UnloadIdle() {
   }
 }
 
-std::vector<std::shared_ptr<BucketBlock>> BucketStore::BlocksFor(int64_t mint, int64_t maxt) const {
+std::vector<std::shared_ptr<BucketBlock>> BucketStore::BlocksFor(int64_t mint, int64_t maxt,
+                                                                 int64_t max_resolution) const {
+  std::map<Labels, BlocksByResolution> sets;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& [id, b] : blocks_) {
+      if (b->meta().max_time <= mint || b->meta().min_time > maxt) continue;
+      const int64_t res = b->meta().thanos ? b->meta().thanos->downsample_resolution : 0;
+      for (size_t i = 0; i < kNumResolutions; i++)
+        if (kResolutions[i] == res) sets[b->external_labels()][i].push_back(b);
+    }
+  }
+  size_t level = 0;
+  while (level + 1 < kNumResolutions && kResolutions[level] > max_resolution) level++;
   std::vector<std::shared_ptr<BucketBlock>> out;
-  std::lock_guard<std::mutex> l(mu_);
-  for (const auto& [id, b] : blocks_) {
-    if (b->meta().max_time <= mint || b->meta().min_time > maxt) continue;
-    out.push_back(b);
+  for (auto& [labels, set] : sets) {
+    for (auto& blocks : set) {
+      std::sort(blocks.begin(), blocks.end(), [](const auto& a, const auto& b) {
+        return a->meta().min_time < b->meta().min_time;
+      });
+    }
+    PickBlocks(set, level, mint, maxt, &out);
   }
   return out;
 }
@@ -270,10 +315,17 @@ storeapi::SourceInfo BucketStore::Info() const {
 
 Status BucketStore::Series(const Matchers& matchers, int64_t mint, int64_t maxt, bool skip_chunks,
                            const storeapi::SeriesFn& fn, const storeapi::WarningFn& warn) {
+  return SeriesDownsampled(matchers, mint, maxt, 0, skip_chunks, fn, warn);
+}
+
+Status BucketStore::SeriesDownsampled(const Matchers& matchers, int64_t mint, int64_t maxt,
+                                      int64_t max_resolution_ms, bool skip_chunks,
+                                      const storeapi::SeriesFn& fn,
+                                      const storeapi::WarningFn& warn) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::shared_ptr<BucketBlock>> blocks;
   std::vector<Matchers> rests;
-  for (auto& b : BlocksFor(mint, maxt)) {
+  for (auto& b : BlocksFor(mint, maxt, max_resolution_ms)) {
     Matchers rest;
     if (!storeapi::MatchExternalLabels(b->external_labels(), matchers, &rest)) continue;
     blocks.push_back(std::move(b));
@@ -423,18 +475,19 @@ Result<std::vector<std::string>> BucketStore::LabelNames(const Matchers& matcher
                                                          int64_t maxt) {
   std::set<std::string> names;
   if (matchers.empty()) {
-    for (const auto& b : BlocksFor(mint, maxt)) {
+    for (const auto& b : BlocksFor(mint, maxt, kAnyResolution)) {
       STRATA_ASSIGN_OR_RETURN(std::vector<std::string> ns, b->LabelNames());
       names.insert(ns.begin(), ns.end());
       for (const auto& e : b->external_labels()) names.insert(e.name);
     }
   } else {
-    STRATA_RETURN_IF_ERROR(Series(matchers, mint, maxt, true,
-                                  [&](const Labels& l, const std::vector<storeapi::RawChunk>&) {
-                                    for (const auto& x : l) names.insert(x.name);
-                                    return Status::OK();
-                                  },
-                                  {}));
+    STRATA_RETURN_IF_ERROR(
+        SeriesDownsampled(matchers, mint, maxt, kAnyResolution, true,
+                          [&](const Labels& l, const std::vector<storeapi::RawChunk>&) {
+                            for (const auto& x : l) names.insert(x.name);
+                            return Status::OK();
+                          },
+                          {}));
   }
   return std::vector<std::string>(names.begin(), names.end());
 }
@@ -444,7 +497,7 @@ Result<std::vector<std::string>> BucketStore::LabelValues(const std::string& nam
                                                           int64_t maxt) {
   std::set<std::string> values;
   if (matchers.empty()) {
-    for (const auto& b : BlocksFor(mint, maxt)) {
+    for (const auto& b : BlocksFor(mint, maxt, kAnyResolution)) {
       if (b->external_labels().Has(name)) {
         values.emplace(b->external_labels().Get(name));
         continue;
@@ -453,12 +506,13 @@ Result<std::vector<std::string>> BucketStore::LabelValues(const std::string& nam
       values.insert(vs.begin(), vs.end());
     }
   } else {
-    STRATA_RETURN_IF_ERROR(Series(matchers, mint, maxt, true,
-                                  [&](const Labels& l, const std::vector<storeapi::RawChunk>&) {
-                                    if (l.Has(name)) values.emplace(l.Get(name));
-                                    return Status::OK();
-                                  },
-                                  {}));
+    STRATA_RETURN_IF_ERROR(
+        SeriesDownsampled(matchers, mint, maxt, kAnyResolution, true,
+                          [&](const Labels& l, const std::vector<storeapi::RawChunk>&) {
+                            if (l.Has(name)) values.emplace(l.Get(name));
+                            return Status::OK();
+                          },
+                          {}));
   }
   return std::vector<std::string>(values.begin(), values.end());
 }

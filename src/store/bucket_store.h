@@ -66,6 +66,9 @@ class BucketStore : public storeapi::SeriesSource {
   storeapi::SourceInfo Info() const override;
   Status Series(const Matchers& m, int64_t mint, int64_t maxt, bool skip_chunks,
                 const storeapi::SeriesFn& fn, const storeapi::WarningFn& warn) override;
+  Status SeriesDownsampled(const Matchers& m, int64_t mint, int64_t maxt, int64_t max_resolution_ms,
+                           bool skip_chunks, const storeapi::SeriesFn& fn,
+                           const storeapi::WarningFn& warn) override;
   Result<std::vector<std::string>> LabelNames(const Matchers& m, int64_t mint,
                                               int64_t maxt) override;
   Result<std::vector<std::string>> LabelValues(const std::string& name, const Matchers& m,
@@ -75,7 +78,10 @@ class BucketStore : public storeapi::SeriesSource {
   struct Metrics;
   bool Selected(const std::string& id, const tsdb::BlockMeta& meta, int64_t deletion_time,
                 bool marked) const;
-  std::vector<std::shared_ptr<BucketBlock>> BlocksFor(int64_t mint, int64_t maxt) const;
+  // The blocks to read for [mint, maxt]: per external label set, the coarsest resolution up to
+  // max_resolution, gaps filled with finer ones.
+  std::vector<std::shared_ptr<BucketBlock>> BlocksFor(int64_t mint, int64_t maxt,
+                                                      int64_t max_resolution) const;
 
   std::shared_ptr<objstore::Bucket> bucket_;
   BucketStoreOptions opts_;

@@ -24,8 +24,11 @@ class StoreClient : public storage::Querier {
   virtual Result<SourceInfo> Info() = 0;
   // Streams the Series call as it arrives, chunks still encoded (for queriers that serve the
   // StoreAPI themselves); the chunks' data is valid during the callback only.
-  virtual Status SeriesRaw(const Matchers& matchers, int64_t mint, int64_t maxt, bool skip_chunks,
-                           const SeriesFn& fn, const WarningFn& warn) = 0;
+  // max_resolution_ms: as SeriesSource::SeriesDownsampled; downsampled chunks come back whole,
+  // as aggregate chunks (encoding 0xff).
+  virtual Status SeriesRaw(const Matchers& matchers, int64_t mint, int64_t maxt,
+                           int64_t max_resolution_ms, bool skip_chunks, const SeriesFn& fn,
+                           const WarningFn& warn) = 0;
   virtual Result<std::vector<std::string>> LabelNames(const Matchers& matchers, int64_t mint,
                                                       int64_t maxt) = 0;
   virtual Result<std::vector<std::string>> LabelValues(const std::string& name,

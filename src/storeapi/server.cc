@@ -8,6 +8,7 @@
 #include "info/infopb/rpc.grpc.pb.h"
 #include "store/storepb/rpc.grpc.pb.h"
 #include "storeapi/convert.h"
+#include "tsdb/aggr_chunk.h"
 
 namespace strata::storeapi {
 namespace {
@@ -52,6 +53,48 @@ thanos::Chunk::Encoding ChunkEncoding(uint8_t tsdb_encoding) {
     default:
       return thanos::Chunk::XOR;
   }
+}
+
+// A downsampled chunk goes out as the aggregates the client asked for (raw is never among
+// them), as Thanos's store gateway sends it.
+Status AddAggregates(const RawChunk& c, const google::protobuf::RepeatedField<int>& aggrs,
+                     thanos::AggrChunk* out) {
+  STRATA_ASSIGN_OR_RETURN(tsdb::AggrChunkView parts, tsdb::DecodeAggrChunk(c.data));
+  for (int a : aggrs) {
+    thanos::Chunk* dst = nullptr;
+    tsdb::AggrType type;
+    switch (a) {
+      case thanos::COUNT:
+        dst = out->mutable_count();
+        type = tsdb::AggrType::kCount;
+        break;
+      case thanos::SUM:
+        dst = out->mutable_sum();
+        type = tsdb::AggrType::kSum;
+        break;
+      case thanos::MIN:
+        dst = out->mutable_min();
+        type = tsdb::AggrType::kMin;
+        break;
+      case thanos::MAX:
+        dst = out->mutable_max();
+        type = tsdb::AggrType::kMax;
+        break;
+      case thanos::COUNTER:
+        dst = out->mutable_counter();
+        type = tsdb::AggrType::kCounter;
+        break;
+      default:
+        continue;
+    }
+    const tsdb::ChunkData& part = parts[static_cast<size_t>(type)];
+    if (part.encoding == 0)
+      return Status::NotFound("aggregate " + std::string(tsdb::AggrTypeName(type)) +
+                              " does not exist in a downsampled chunk");
+    dst->set_type(thanos::Chunk::XOR);
+    dst->set_data(part.data.data(), part.data.size());
+  }
+  return Status::OK();
 }
 
 // Bounds the number of concurrent Series calls; later calls wait, as Thanos's gate does.
@@ -104,8 +147,9 @@ class StoreService final : public thanos::Store::Service {
     }
     gate_.Enter();
     thanos::SeriesResponse resp;
-    Status st = src_->Series(
-        *matchers, req->min_time(), req->max_time(), req->skip_chunks(),
+    Status st = src_->SeriesDownsampled(
+        *matchers, req->min_time(), req->max_time(), req->max_resolution_window(),
+        req->skip_chunks(),
         [&](const Labels& labels, const std::vector<RawChunk>& chunks) -> Status {
           if (ctx->IsCancelled()) return Status(StatusCode::kCancelled, "series call canceled");
           resp.Clear();
@@ -115,6 +159,10 @@ class StoreService final : public thanos::Store::Service {
             auto* ac = s->add_chunks();
             ac->set_min_time(c.min_time);
             ac->set_max_time(c.max_time);
+            if (c.encoding == tsdb::kAggrChunkEncoding) {
+              STRATA_RETURN_IF_ERROR(AddAggregates(c, req->aggregates(), ac));
+              continue;
+            }
             ac->mutable_raw()->set_type(ChunkEncoding(c.encoding));
             ac->mutable_raw()->set_data(c.data.data(), c.data.size());
           }

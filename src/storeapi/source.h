@@ -18,11 +18,12 @@
 
 namespace strata::storeapi {
 
-// One chunk of a series, still encoded (XOR for float samples).
+// One chunk of a series, still encoded: XOR for float samples, Thanos's aggregate chunk
+// (tsdb/aggr_chunk.h) for downsampled blocks.
 struct RawChunk {
   int64_t min_time = 0;
   int64_t max_time = 0;
-  uint8_t encoding = 1;   // the TSDB chunk encoding byte (1 = XOR)
+  uint8_t encoding = 1;   // the TSDB chunk encoding byte (1 = XOR, 0xff = aggregates)
   std::string_view data;  // valid until the callback returns
 };
 
@@ -48,6 +49,15 @@ class SeriesSource {
   // with its chunks overlapping the range in time order (none when skip_chunks).
   virtual Status Series(const Matchers& matchers, int64_t mint, int64_t maxt, bool skip_chunks,
                         const SeriesFn& fn, const WarningFn& warn) = 0;
+  // Series from blocks of at most max_resolution_ms (Thanos's max_resolution_window): per time
+  // range the coarsest resolution available, finer blocks filling its gaps, as Thanos's store
+  // gateway picks them. Sources without downsampled data serve their raw series.
+  virtual Status SeriesDownsampled(const Matchers& matchers, int64_t mint, int64_t maxt,
+                                   int64_t max_resolution_ms, bool skip_chunks, const SeriesFn& fn,
+                                   const WarningFn& warn) {
+    (void)max_resolution_ms;
+    return Series(matchers, mint, maxt, skip_chunks, fn, warn);
+  }
   virtual Result<std::vector<std::string>> LabelNames(const Matchers& matchers, int64_t mint,
                                                       int64_t maxt) = 0;
   virtual Result<std::vector<std::string>> LabelValues(const std::string& name,

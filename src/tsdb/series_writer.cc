@@ -6,6 +6,7 @@
 
 #include "base/encoding.h"
 #include "base/file.h"
+#include "tsdb/aggr_chunk.h"
 #include "tsdb/tombstones.h"
 
 namespace strata::tsdb {
@@ -43,8 +44,12 @@ Status SeriesWriter::AddSeries(const Labels& labels, const std::vector<EncodedCh
   for (const EncodedChunk& c : chunks) {
     STRATA_ASSIGN_OR_RETURN(uint64_t ref, chunks_->Write(c.encoding, c.data));
     metas_.push_back(ChunkMeta{ref, c.min_time, c.max_time});
-    // Every chunk encoding starts with its sample count as a big-endian uint16.
-    if (c.data.size() >= 2) stats_.num_samples += LoadBe16(c.data.data());
+    // Every chunk encoding starts with its sample count as a big-endian uint16; an aggregate
+    // chunk counts the samples of its count aggregate, as Thanos does.
+    if (c.encoding == kAggrChunkEncoding)
+      stats_.num_samples += AggrChunkSamples(c.data);
+    else if (c.data.size() >= 2)
+      stats_.num_samples += LoadBe16(c.data.data());
   }
   stats_.num_chunks += chunks.size();
   stats_.num_series++;

@@ -12,6 +12,8 @@ std::string_view ChunkEncodingName(uint8_t encoding) {
       return "histogram";
     case 3:
       return "floathistogram";
+    case 0xff:
+      return "aggregate";
     default:
       return "unknown";
   }
@@ -26,6 +28,9 @@ Status CheckChunkEncoding(uint8_t encoding) {
       return Status::Unsupported(std::string(ChunkEncodingName(encoding)) +
                                  " chunks (native histograms) are not supported yet");
     default:
+      if (encoding == 0xff)
+        return Status::Unsupported(
+            "aggregate chunks of downsampled blocks are served by the store gateway only");
       return Status::Corruption("unknown chunk encoding " + std::to_string(encoding));
   }
 }

@@ -10,7 +10,10 @@ Checks:
   compacted blocks counts every sample;
 - SIGKILL at random points over many runs: a visible block is always complete, and the final
   result is the same;
-- a block with a corrupt index is marked no-compact with the reason and the rest still compacts.
+- a block with a corrupt index is marked no-compact with the reason and the rest still compacts;
+- with downsampling on (the default), the same pass also writes a 5m copy of every raw block of
+  at least 40h and a 1h copy of the 5m block of at least 10 days (resolution, time range and
+  sources as Thanos writes them), the raw blocks are untouched, and a further pass adds nothing.
 Exit 77 (skipped) when promtool or prometheus is missing.
 """
 import argparse
@@ -29,6 +32,7 @@ from promserver import api, missing_prometheus_tools, prometheus
 BASE_MS = 1_700_006_400_000  # a 2h boundary
 DAYS = 22
 STEP_MS = 120_000
+STRATA = ''
 
 
 def gen_openmetrics(path):
@@ -74,11 +78,50 @@ def dump(dirpath):
     return r.stdout.splitlines()
 
 
-def compact(strata, bucket, data, *extra, timeout=600):
+def compact(strata, bucket, data, *extra, timeout=600, downsample=False):
     return subprocess.run([strata, 'compact', f'--objstore.config=type: FILESYSTEM\nconfig:\n  directory: {bucket}\n',
-                           f'--data-dir={data}', '--consistency-delay=0s', '--downsampling.disable',
+                           f'--data-dir={data}', '--consistency-delay=0s',
+                           *([] if downsample else ['--downsampling.disable']),
                            '--deduplication.replica-label=replica', *extra],
                           capture_output=True, text=True, timeout=timeout)
+
+
+def check_downsampled(bucket, data, want_lines, tmp):
+    """One pass with downsampling on: 5m and 1h copies where Thanos makes them, raw data intact."""
+    r = compact(STRATA, bucket, data, downsample=True)
+    if r.returncode != 0:
+        print(f'FAIL compact with downsampling exited {r.returncode}: {r.stderr[-2000:]}')
+        return False
+    metas = blocks(bucket)
+    by_res = {}
+    for b, m in metas.items():
+        by_res.setdefault(m['thanos']['downsample']['resolution'], []).append((b, m))
+    ok = True
+    raw, m5, h1 = by_res.get(0, []), by_res.get(300000, []), by_res.get(3600000, [])
+    key = lambda m: (m['minTime'], m['maxTime'], tuple(sorted(m['compaction']['sources'])))
+    want5 = {key(m) for _, m in raw if m['maxTime'] - m['minTime'] >= 40 * 3600_000}
+    want1h = {key(m) for _, m in m5 if m['maxTime'] - m['minTime'] >= 10 * 86400_000}
+    if {key(m) for _, m in m5} != want5 or {key(m) for _, m in h1} != want1h or not want1h:
+        ok = False
+        print(f'FAIL downsampling: raw {len(raw)}, 5m {len(m5)} (want {len(want5)}), 1h {len(h1)} (want {len(want1h)})')
+    # The raw blocks still hold exactly the sources' samples.
+    raw_dir = os.path.join(tmp, 'raw-only')
+    os.makedirs(raw_dir)
+    for b, _ in raw:
+        shutil.copytree(os.path.join(bucket, b), os.path.join(raw_dir, b))
+    if set(dump(raw_dir)) != want_lines:
+        ok = False
+        print('FAIL the raw blocks changed while downsampling')
+    before = set(metas)
+    r = compact(STRATA, bucket, data, downsample=True)
+    if r.returncode != 0 or set(blocks(bucket)) != before:
+        ok = False
+        print(f'FAIL a second pass changed the bucket: exit {r.returncode}, {len(blocks(bucket))} vs {len(before)} blocks')
+    if ok:
+        windows = sum(m['stats']['numSamples'] for _, m in m5)
+        print(f'ok   downsampling: {len(m5)} 5m block(s) ({windows} windows), {len(h1)} 1h block(s), '
+              f'raw blocks intact, a second pass adds nothing')
+    return ok
 
 
 def visible_blocks_complete(bucket):
@@ -126,6 +169,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--strata', required=True)
     args = ap.parse_args()
+    global STRATA
+    STRATA = args.strata
     if missing_prometheus_tools():
         return 77
     ok = True
@@ -159,10 +204,11 @@ def main():
             ok = False
             print(f'FAIL second pass: exit {r.returncode}, still marked {left_marked[:3]}, marked before {marked}')
         ok &= check_result(bucket, want, 'compacted + deduplicated')
+        ok &= check_downsampled(bucket, os.path.join(tmp, 'data'), want, tmp)
 
-        # 2. A real Prometheus serving the compacted blocks counts every sample.
+        # 2. A real Prometheus serving the compacted (raw) blocks counts every sample.
         served = os.path.join(tmp, 'served')
-        shutil.copytree(bucket, served)
+        shutil.copytree(os.path.join(tmp, 'raw-only'), served)
         with prometheus(served, tmp) as prom:
             t = (BASE_MS + DAYS * 86400_000) / 1000
             res = api(prom, '/api/v1/query', {'query': 'sum(count_over_time({__name__=~".+"}[30d]))', 'time': t})
