@@ -160,6 +160,31 @@ TEST_F(ApiTest, BadInputGetsPrometheusErrors) {
   EXPECT_EQ(Fetch("/nope").first, 404);
 }
 
+TEST_F(ApiTest, MaxSourceResolutionPicksDataAndLookback) {
+  // Ten minutes after the last sample nothing is within the 5m lookback...
+  auto none = Fetch("/api/v1/query?query=count(http_requests_total)&time=4200");
+  EXPECT_NE(none.second.find("\"result\":[]"), std::string::npos) << none.second;
+  auto m5 =
+      Fetch("/api/v1/query?query=count(http_requests_total)&time=4200&max_source_resolution=5m");
+  EXPECT_NE(m5.second.find("\"result\":[]"), std::string::npos) << m5.second;
+  // ...but a query reading 1h data looks back 1h (Thanos's dynamic lookback delta).
+  auto h =
+      Fetch("/api/v1/query?query=count(http_requests_total)&time=4200&max_source_resolution=1h");
+  EXPECT_NE(h.second.find("\"value\":[4200,\"4\"]"), std::string::npos) << h.second;
+  auto r = Fetch("/api/v1/query_range",
+                 "query=count(http_requests_total)&start=0&end=3600&step=60&"
+                 "max_source_resolution=auto");
+  EXPECT_EQ(r.first, 200) << r.second;
+  auto bad = Fetch("/api/v1/query?query=up&max_source_resolution=soon");
+  EXPECT_EQ(bad.first, 400);
+  EXPECT_NE(bad.second.find("invalid parameter \\\"max_source_resolution\\\""), std::string::npos)
+      << bad.second;
+  auto neg = Fetch("/api/v1/query?query=up&max_source_resolution=-300");
+  EXPECT_EQ(neg.first, 400);
+  EXPECT_NE(neg.second.find("negative 'max_source_resolution' is not accepted"), std::string::npos)
+      << neg.second;
+}
+
 TEST_F(ApiTest, DeadEndpointIsAPartialResponseWarning) {
   stores_[1]->Shutdown();
   auto [code, body] = Fetch("/api/v1/query?query=count(http_requests_total)&time=1000");
