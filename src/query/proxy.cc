@@ -1,7 +1,10 @@
 #include "query/proxy.h"
 
-#include <future>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <set>
+#include <thread>
 
 #include "base/timestamp.h"
 #include "dedup/dedup.h"
@@ -31,41 +34,135 @@ Result<std::vector<std::shared_ptr<storeapi::StoreClient>>> ProxyQuerier::Pick(i
   return sel.clients;
 }
 
+namespace {
+
+// One endpoint's Series call, read ahead by a thread of its own into a bounded queue while the
+// merge takes series from the front, so memory holds a window of each answer, not all of it.
+// --store.response-timeout bounds each wait for the endpoint's next message (as Thanos does),
+// not the whole call: an endpoint whose reader is held back by a full queue is not waiting on
+// the endpoint, so a healthy one is never given up because the merge waited on a slow one.
+// A failed or timed-out endpoint ends its stream early; with partial responses that is a
+// warning (what arrived is kept), else an error.
+class EndpointStream : public storage::SeriesSet {
+ public:
+  using WarnFn = std::function<void(const Status&)>;
+
+  EndpointStream(std::unique_ptr<storage::SeriesSet> in, std::string address,
+                 int64_t response_timeout_ms, bool partial, WarnFn warn)
+      : in_(std::move(in)),
+        address_(std::move(address)),
+        timeout_ms_(response_timeout_ms),
+        partial_(partial),
+        warn_(std::move(warn)),
+        reader_([this] { Read(); }) {}
+
+  ~EndpointStream() override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    in_->Cancel();
+    space_.notify_all();
+    reader_.join();
+  }
+
+  bool Next() override {
+    std::unique_lock<std::mutex> l(mu_);
+    while (queue_.empty() && !done_) {
+      if (timeout_ms_ > 0 && waiting_since_ > 0 && NowMs() - waiting_since_ > timeout_ms_ &&
+          !timed_out_) {
+        timed_out_ = true;
+        in_->Cancel();  // the reader's Next() returns; done_ follows
+      }
+      ready_.wait_for(l, std::chrono::milliseconds(50));
+    }
+    if (queue_.empty()) {
+      Finish();
+      return false;
+    }
+    cur_ = std::move(queue_.front());
+    queue_.pop_front();
+    space_.notify_one();
+    return true;
+  }
+  std::shared_ptr<const storage::Series> At() const override { return cur_; }
+  Status status() const override { return status_; }
+
+ private:
+  static constexpr size_t kReadAhead = 1024;  // series buffered per endpoint
+
+  void Read() {
+    while (true) {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        if (stop_) break;
+        waiting_since_ = NowMs();
+      }
+      const bool more = in_->Next();
+      std::unique_lock<std::mutex> l(mu_);
+      waiting_since_ = 0;
+      if (!more) break;
+      queue_.push_back(in_->At());
+      ready_.notify_one();
+      space_.wait(l, [&] { return stop_ || queue_.size() < kReadAhead; });
+    }
+    std::lock_guard<std::mutex> l(mu_);
+    in_status_ = in_->status();
+    in_warnings_ = in_->Warnings();
+    done_ = true;
+    ready_.notify_one();
+  }
+
+  // Called once the queue is drained and the reader done (mu_ held).
+  void Finish() {
+    if (finished_) return;
+    finished_ = true;
+    for (const auto& w : in_warnings_) warn_(Status(StatusCode::kIOError, w));
+    Status st = in_status_;
+    if (timed_out_)
+      st = Status(StatusCode::kDeadlineExceeded,
+                  "store " + address_ + ": no response within --store.response-timeout=" +
+                      std::to_string(timeout_ms_) + "ms");
+    if (st.ok()) return;
+    if (partial_)
+      warn_(st);
+    else
+      status_ = st;
+  }
+
+  std::unique_ptr<storage::SeriesSet> in_;
+  const std::string address_;
+  const int64_t timeout_ms_;
+  const bool partial_;
+  const WarnFn warn_;
+  std::shared_ptr<const storage::Series> cur_;
+  Status status_;
+
+  std::mutex mu_;
+  std::condition_variable ready_, space_;
+  std::deque<std::shared_ptr<const storage::Series>> queue_;
+  int64_t waiting_since_ = 0;  // when the reader started waiting for the endpoint; 0: not
+  bool stop_ = false, done_ = false, timed_out_ = false, finished_ = false;
+  Status in_status_;
+  std::vector<std::string> in_warnings_;
+  std::thread reader_;  // last: starts once everything above is constructed
+};
+
+}  // namespace
+
 std::unique_ptr<storage::SeriesSet> ProxyQuerier::Select(const storage::SelectHints& hints,
                                                          const Matchers& matchers) {
   auto picked = Pick(hints.start, hints.end, matchers);
   if (!picked.ok()) return storage::ErrorSeriesSet(picked.status());
-  // Every endpoint is asked concurrently; their sorted answers are merged.
   storage::SelectHints h = hints;
   h.max_resolution_ms = opts_.max_resolution_ms;
-  if (opts_.response_timeout_ms > 0) {
-    const int64_t give_up = NowMs() + opts_.response_timeout_ms;
-    h.deadline_ms = h.deadline_ms > 0 ? std::min(h.deadline_ms, give_up) : give_up;
-  }
-  // Each endpoint is read to its end by a thread of its own. Reading them lazily from the merge
-  // was tried: a call the merge is not reading (because it waits on a slow endpoint) is not
-  // finished before its --store.response-timeout deadline and fails although it had answered.
-  std::vector<std::future<std::unique_ptr<storage::SeriesSet>>> futures;
-  for (const auto& ep : *picked) {
-    futures.push_back(std::async(
-        std::launch::async, [ep, hints = h, matchers]() -> std::unique_ptr<storage::SeriesSet> {
-          auto set = ep->Select(hints, matchers);
-          std::vector<std::shared_ptr<const storage::Series>> all;
-          while (set->Next()) all.push_back(set->At());
-          if (!set->status().ok()) return storage::ErrorSeriesSet(set->status());
-          return storage::VectorSeriesSet(std::move(all), set->Warnings());
-        }));
-  }
+  // Every endpoint is asked at once and read ahead; their sorted answers are merged as they
+  // arrive.
   std::vector<std::unique_ptr<storage::SeriesSet>> sets;
-  for (auto& f : futures) {
-    auto set = f.get();
-    if (!set->status().ok()) {
-      if (!opts_.partial_response) return set;
-      Warn(set->status());
-      continue;
-    }
-    for (const auto& w : set->Warnings()) Warn(Status(StatusCode::kIOError, w));
-    sets.push_back(std::move(set));
+  for (const auto& ep : *picked) {
+    sets.push_back(std::make_unique<EndpointStream>(
+        ep->Select(h, matchers), ep->address(), opts_.response_timeout_ms, opts_.partial_response,
+        [this](const Status& st) { Warn(st); }));
   }
   auto merged = storage::MergeSeriesSets(std::move(sets));
   if (!opts_.dedup || opts_.replica_labels.empty()) return merged;

@@ -48,6 +48,9 @@ class SeriesSet {
   virtual Status status() const = 0;
   // Non-fatal problems the source reported (e.g. a store's block that could not be read).
   virtual std::vector<std::string> Warnings() const { return {}; }
+  // Asks a set that another thread is reading to stop soon (a remote call is cancelled, so a
+  // Next() blocked on it returns); the only method callable from another thread.
+  virtual void Cancel() {}
 };
 
 // What the caller will do with the data, so a source can prune or pick a resolution.

@@ -302,6 +302,7 @@ class StreamSeriesSet : public storage::SeriesSet {
   std::shared_ptr<const storage::Series> At() const override { return cur_; }
   Status status() const override { return status_; }
   std::vector<std::string> Warnings() const override { return warnings_; }
+  void Cancel() override { ctx_->TryCancel(); }
 
  private:
   bool Stop(Status st) {
@@ -415,6 +416,8 @@ class GrpcStoreClient : public StoreClient {
     }
     return FromGrpc(reader->Finish(), address_);
   }
+
+  const std::string& address() const override { return address_; }
 
   Result<SourceInfo> Info() override {
     grpc::ClientContext ctx;

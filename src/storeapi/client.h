@@ -21,6 +21,7 @@ class StoreClient : public storage::Querier {
   static std::unique_ptr<StoreClient> Connect(
       const std::string& address, std::chrono::milliseconds timeout = std::chrono::seconds(120),
       std::chrono::milliseconds info_timeout = std::chrono::seconds(5));
+  virtual const std::string& address() const = 0;
   virtual Result<SourceInfo> Info() = 0;
   // Streams the Series call as it arrives, chunks still encoded (for queriers that serve the
   // StoreAPI themselves); the chunks' data is valid during the callback only.
