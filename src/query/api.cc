@@ -213,6 +213,10 @@ class Api {
       if (!t.ok()) return BadData(t.status().message());
       start = end = *t;
     }
+    // Thanos's engine parameter picks its PromQL engine; Strata has one, used for both.
+    const std::string engine_param = req.Param("engine");
+    if (!engine_param.empty() && engine_param != "prometheus" && engine_param != "thanos")
+      return BadData("engine type is invalid");
     auto max_res = MaxSourceResolution(req, range, step);
     if (!max_res.ok()) return BadData(max_res.status().message());
     Status st;

@@ -179,6 +179,10 @@ TEST_F(ApiTest, MaxSourceResolutionPicksDataAndLookback) {
   EXPECT_EQ(bad.first, 400);
   EXPECT_NE(bad.second.find("invalid parameter \\\"max_source_resolution\\\""), std::string::npos)
       << bad.second;
+  EXPECT_EQ(Fetch("/api/v1/query?query=up&engine=thanos").first, 200);
+  auto engine = Fetch("/api/v1/query?query=up&engine=v8");
+  EXPECT_EQ(engine.second,
+            R"({"status":"error","errorType":"bad_data","error":"engine type is invalid"})");
   auto neg = Fetch("/api/v1/query?query=up&max_source_resolution=-300");
   EXPECT_EQ(neg.first, 400);
   EXPECT_NE(neg.second.find("negative 'max_source_resolution' is not accepted"), std::string::npos)
