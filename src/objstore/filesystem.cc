@@ -42,6 +42,18 @@ Status ValidateObjectName(std::string_view name) {
 
 namespace {
 
+// Objects are immutable (written to a temporary name, then renamed), and neither the files a
+// caller uploads nor those it downloads are modified in place, so on the same filesystem a hard
+// link stands in for a copy: compaction over a FILESYSTEM bucket does not copy every block twice.
+void LinkOrCopy(const std::string& from, const std::string& to, std::error_code& ec) {
+  ::unlink(to.c_str());
+  if (::link(from.c_str(), to.c_str()) == 0) {
+    ec.clear();
+    return;
+  }
+  fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+}
+
 class FilesystemBucket : public Bucket {
  public:
   explicit FilesystemBucket(std::string dir) : dir_(std::move(dir)) {}
@@ -126,7 +138,7 @@ class FilesystemBucket : public Bucket {
     STRATA_RETURN_IF_ERROR(MakeParent(p));
     std::string tmp = TempName(p);
     std::error_code ec;
-    fs::copy_file(path, tmp, fs::copy_options::overwrite_existing, ec);
+    LinkOrCopy(path, tmp, ec);
     Status st =
         ec ? Status::IOError("copy " + path + " to " + tmp + ": " + ec.message()) : Status::OK();
     if (st.ok()) st = SyncFile(tmp);
@@ -139,7 +151,7 @@ class FilesystemBucket : public Bucket {
     STRATA_ASSIGN_OR_RETURN(std::string p, PathOf(name));
     std::error_code ec;
     std::string tmp = path + ".tmp";
-    fs::copy_file(p, tmp, fs::copy_options::overwrite_existing, ec);
+    LinkOrCopy(p, tmp, ec);
     if (ec) {
       if (ec == std::errc::no_such_file_or_directory) {
         return Status::NotFound("object " + std::string(name) + " not found");
