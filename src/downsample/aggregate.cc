@@ -122,18 +122,6 @@ AggrChunk DownsampleRawBatch(std::span<const Sample> batch, int64_t resolution) 
   return b.Encode();
 }
 
-// Appends the samples of an XOR chunk to out; stale markers and samples going back in time are
-// left out.
-Status Expand(storage::SampleIterator& it, std::vector<Sample>* out) {
-  int64_t last = std::numeric_limits<int64_t>::min();
-  while (it.Next()) {
-    if (std::isnan(it.v()) || it.t() < last) continue;
-    out->push_back({it.t(), it.v()});
-    last = it.t();
-  }
-  return it.status();
-}
-
 Result<AggrChunk> DownsampleAggrBatch(std::span<const tsdb::AggrChunkView> part, int64_t resolution,
                                       std::vector<Sample>* buf) {
   ChunkBuilder b;
@@ -155,7 +143,7 @@ Result<AggrChunk> DownsampleAggrBatch(std::span<const tsdb::AggrChunkView> part,
       if (d.encoding == 0) continue;
       auto it = NewXorSampleIterator(d.data);
       STRATA_RETURN_IF_ERROR(
-          Expand(*it, buf).WithContext(std::string(tsdb::AggrTypeName(rule.type))));
+          AppendSamples(*it, buf).WithContext(std::string(tsdb::AggrTypeName(rule.type))));
     }
     if (buf->empty()) continue;
     AggregateWindows(*buf, resolution, [&](int64_t t, const Aggregator& a) {
@@ -172,7 +160,7 @@ Result<AggrChunk> DownsampleAggrBatch(std::span<const tsdb::AggrChunkView> part,
   }
   CounterResetsIterator it(std::move(counters));
   buf->clear();
-  STRATA_RETURN_IF_ERROR(Expand(it, buf).WithContext("counter"));
+  STRATA_RETURN_IF_ERROR(AppendSamples(it, buf).WithContext("counter"));
   if (!buf->empty()) {
     tsdb::XorAppender& app = b.app(AggrType::kCounter);
     app.Append(buf->front().t, buf->front().v);
@@ -187,6 +175,16 @@ Result<AggrChunk> DownsampleAggrBatch(std::span<const tsdb::AggrChunkView> part,
 }
 
 }  // namespace
+
+Status AppendSamples(storage::SampleIterator& it, std::vector<Sample>* out) {
+  int64_t last = std::numeric_limits<int64_t>::min();
+  while (it.Next()) {
+    if (std::isnan(it.v()) || it.t() < last) continue;
+    out->push_back({it.t(), it.v()});
+    last = it.t();
+  }
+  return it.status();
+}
 
 std::vector<AggrChunk> DownsampleRaw(std::span<const Sample> data, int64_t resolution) {
   std::vector<AggrChunk> out;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "storage/series.h"
 
 namespace strata::downsample {
 
@@ -32,6 +33,10 @@ struct AggrChunk {
   int64_t max_time = 0;
   std::string data;
 };
+
+// Appends an iterator's samples to out, leaving out NaNs (stale markers) and samples that go
+// back in time.
+Status AppendSamples(storage::SampleIterator& it, std::vector<Sample>* out);
 
 // Raw samples of one series in time order (NaNs, i.e. stale markers, are left out).
 std::vector<AggrChunk> DownsampleRaw(std::span<const Sample> samples, int64_t resolution);

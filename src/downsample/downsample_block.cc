@@ -1,32 +1,15 @@
 #include "downsample/downsample_block.h"
 
-#include <cmath>
 #include <deque>
-#include <limits>
 
 #include "base/timestamp.h"
 #include "downsample/aggregate.h"
+#include "downsample/iterators.h"
 #include "tsdb/aggr_chunk.h"
 #include "tsdb/block.h"
 #include "tsdb/series_writer.h"
 
 namespace strata::downsample {
-namespace {
-
-// Raw samples of XOR chunks, stale markers left out and samples going back in time skipped.
-Status ExpandXor(std::string_view data, std::vector<Sample>* out) {
-  tsdb::XorIterator it(data);
-  int64_t last = std::numeric_limits<int64_t>::min();
-  while (it.Next()) {
-    if (std::isnan(it.v()) || it.t() < last) continue;
-    out->push_back({it.t(), it.v()});
-    last = it.t();
-  }
-  return it.status();
-}
-
-}  // namespace
-
 Result<tsdb::BlockMeta> DownsampleBlock(const std::string& block_dir, const std::string& out_parent,
                                         int64_t resolution) {
   STRATA_ASSIGN_OR_RETURN(auto block, tsdb::Block::Open(block_dir));
@@ -72,7 +55,8 @@ Result<tsdb::BlockMeta> DownsampleBlock(const std::string& block_dir, const std:
         continue;
       }
       if (Status st = tsdb::CheckChunkEncoding(c->encoding); !st.ok()) return fail(labels, st);
-      if (Status st = ExpandXor(c->data, &samples); !st.ok()) return fail(labels, st);
+      auto it = NewXorSampleIterator(c->data);
+      if (Status st = AppendSamples(*it, &samples); !st.ok()) return fail(labels, st);
       if (in_res > 0 && !samples.empty()) {
         // A raw chunk in a downsampled block (Thanos wrote some by mistake): made 5m first.
         for (auto& a : DownsampleRaw(samples, kRes5m)) {

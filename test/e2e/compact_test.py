@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 
-from promserver import api, missing_prometheus_tools, prometheus
+from promserver import api, blocks_to_bucket, missing_prometheus_tools, prometheus
 
 BASE_MS = 1_700_006_400_000  # a 2h boundary
 DAYS = 22
@@ -48,18 +48,6 @@ def gen_openmetrics(path):
             for t in range(BASE_MS, BASE_MS + DAYS * 86400_000, STEP_MS):
                 f.write(f'temperature{{sensor="s{i}"}} {((t // STEP_MS) * 37 + i) % 1000 / 10} {t / 1000:.3f}\n')
         f.write('# EOF\n')
-
-
-def to_bucket(src, bucket, replica):
-    for b in os.listdir(src):
-        meta_path = os.path.join(src, b, 'meta.json')
-        if not os.path.exists(meta_path):
-            continue
-        meta = json.load(open(meta_path))
-        meta['thanos'] = {'labels': {'cluster': 'e2e', 'replica': replica}, 'downsample': {'resolution': 0},
-                          'source': 'sidecar'}
-        shutil.copytree(os.path.join(src, b), os.path.join(bucket, b))
-        json.dump(meta, open(os.path.join(bucket, b, 'meta.json'), 'w'))
 
 
 def blocks(bucket):
@@ -183,7 +171,7 @@ def main():
             src = os.path.join(tmp, f'src-{r}')
             subprocess.run(['promtool', 'tsdb', 'create-blocks-from', 'openmetrics', om, src],
                            check=True, capture_output=True)
-            to_bucket(src, pristine, r)
+            blocks_to_bucket(src, pristine, {'cluster': 'e2e', 'replica': r})
         want = set(dump(os.path.join(tmp, 'src-a')))
         n_sources = len(blocks(pristine))
 

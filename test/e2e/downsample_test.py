@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 
-from promserver import api, free_port, missing_prometheus_tools, wait_ready
+from promserver import api, blocks_to_bucket, free_port, missing_prometheus_tools, stop, wait_ready
 
 BASE_MS = 1_700_006_400_000  # a multiple of 2d
 HOURS = 72
@@ -46,18 +46,6 @@ def gen_openmetrics(path):
         f.write('# EOF\n')
 
 
-def to_bucket(src, bucket, replica):
-    for b in os.listdir(src):
-        meta_path = os.path.join(src, b, 'meta.json')
-        if not os.path.exists(meta_path):
-            continue
-        meta = json.load(open(meta_path))
-        meta['thanos'] = {'labels': {'cluster': 'e2e', 'replica': replica}, 'downsample': {'resolution': 0},
-                          'source': 'sidecar'}
-        os.rename(os.path.join(src, b), os.path.join(bucket, f'{b}'))
-        json.dump(meta, open(os.path.join(bucket, b, 'meta.json'), 'w'))
-
-
 def series_values(res):
     """{labels: [(t, value)]} of a range query answer."""
     return {json.dumps(s['metric'], sort_keys=True): [(t, float(v)) for t, v in s['values']]
@@ -81,7 +69,7 @@ def main():
                 src = os.path.join(tmp, f'src-{r}')
                 subprocess.run(['promtool', 'tsdb', 'create-blocks-from', 'openmetrics', om, src],
                                check=True, capture_output=True)
-                to_bucket(src, bucket, r)
+                blocks_to_bucket(src, bucket, {'cluster': 'e2e', 'replica': r})
             objstore = f'type: FILESYSTEM\nconfig:\n  directory: {bucket}\n'
             # The second pass deletes the sources, which the store would otherwise still serve
             # (--ignore-deletion-marks-delay).
@@ -118,10 +106,12 @@ def main():
                                            f'--grpc-address=127.0.0.1:{free_port()}'],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             query, stacked = f'http://127.0.0.1:{qh}', f'http://127.0.0.1:{q2h}'
+            probe = {'query': 'count(temperature)', 'time': (BASE_MS + 3600_000) / 1000}
             for url, proc in ((query, procs[1]), (stacked, procs[2])):
                 wait_ready(url + '/-/ready', proc, 'query')
-                for _ in range(100):
-                    if api(url, '/api/v1/stores', {}).get('data'):
+                for _ in range(200):  # until its endpoints are known and answer
+                    res = api(url, '/api/v1/query', probe)
+                    if res.get('data', {}).get('result') and not res.get('warnings'):
                         break
                     time.sleep(0.1)
 
@@ -171,12 +161,7 @@ def main():
                 print(f'ok   a plain selector at 5m reads the window averages ({len(got)} series)')
             print(f'{compared} values compared')
         finally:
-            for p in reversed(procs):
-                p.terminate()
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            stop(procs)
     for f in failures[:20]:
         print('FAIL', f)
     return 1 if failures else 0

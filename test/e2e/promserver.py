@@ -94,3 +94,26 @@ def api(base, path, params):
             return json.load(r)
     except urllib.error.HTTPError as e:
         return json.load(e)
+
+
+def blocks_to_bucket(src, bucket, labels):
+    """Copies the blocks promtool wrote into src to a FILESYSTEM bucket as a sidecar uploads
+    them: a Thanos section with the external labels in each meta.json."""
+    for b in os.listdir(src):
+        meta_path = os.path.join(src, b, 'meta.json')
+        if not os.path.exists(meta_path):
+            continue
+        meta = json.load(open(meta_path))
+        meta['thanos'] = {'labels': labels, 'downsample': {'resolution': 0}, 'source': 'sidecar'}
+        shutil.copytree(os.path.join(src, b), os.path.join(bucket, b))
+        json.dump(meta, open(os.path.join(bucket, b, 'meta.json'), 'w'))
+
+
+def stop(procs):
+    """Terminates processes, newest first; kills those that do not exit within 20 s."""
+    for p in reversed(procs):
+        p.terminate()
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()

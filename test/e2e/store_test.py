@@ -21,7 +21,7 @@ import time
 import urllib.request
 import uuid
 
-from promserver import api, free_port, missing_prometheus_tools, prometheus, read_s3_env, wait_ready
+from promserver import api, free_port, missing_prometheus_tools, prometheus, read_s3_env, stop, wait_ready
 from promql_diff_test import (BASE, HAND_WRITTEN, KNOWN, compare, explained_by_extrapolation_change,
                               gen_data, generated_queries)
 
@@ -182,12 +182,7 @@ def main():
                 print('FAIL', f)
             return 1 if failures else 0
         finally:
-            for p in reversed(procs):
-                p.terminate()
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            stop(procs)
 
 
 if __name__ == '__main__':
