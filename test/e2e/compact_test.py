@@ -8,8 +8,8 @@ Checks:
 - `promtool tsdb dump` of the compacted bucket prints exactly the samples of one replica's
   source blocks (nothing lost, nothing duplicated), and a real Prometheus 2.42 serving the
   compacted blocks counts every sample;
-- SIGKILL at random points over many runs: a visible block is always complete, and the final
-  result is the same;
+- SIGKILL at random points over many runs (downsampling on): a visible block is always complete,
+  and the final result is the same, each downsampled copy made exactly once;
 - a block with a corrupt index is marked no-compact with the reason and the rest still compacts;
 - with downsampling on (the default), the same pass also writes a 5m copy of every raw block of
   at least 40h and a 1h copy of the 5m block of at least 10 days (resolution, time range and
@@ -74,39 +74,58 @@ def compact(strata, bucket, data, *extra, timeout=600, downsample=False):
                           capture_output=True, text=True, timeout=timeout)
 
 
-def check_downsampled(bucket, data, want_lines, tmp):
-    """One pass with downsampling on: 5m and 1h copies where Thanos makes them, raw data intact."""
+def raw_blocks(bucket):
+    return {b: m for b, m in blocks(bucket).items() if m['thanos']['downsample']['resolution'] == 0}
+
+
+def dump_raw(bucket):
+    """promtool's dump of the bucket's raw blocks (it cannot read aggregate chunks)."""
+    with tempfile.TemporaryDirectory(prefix='strata-e2e-raw-') as d:
+        for b in raw_blocks(bucket):
+            shutil.copytree(os.path.join(bucket, b), os.path.join(d, b))
+        return dump(d)
+
+
+def downsampling_problem(bucket):
+    """'' when every raw block of 40h or more has exactly one 5m copy and every 5m block of 10
+    days or more one 1h copy (same time range and sources, as Thanos writes them)."""
+    by_res = {}
+    for m in blocks(bucket).values():
+        by_res.setdefault(m['thanos']['downsample']['resolution'], []).append(m)
+    raw, m5, h1 = by_res.get(0, []), by_res.get(300000, []), by_res.get(3600000, [])
+    key = lambda m: (m['minTime'], m['maxTime'], tuple(sorted(m['compaction']['sources'])))
+    want5 = sorted(key(m) for m in raw if m['maxTime'] - m['minTime'] >= 40 * 3600_000)
+    want1h = sorted(key(m) for m in m5 if m['maxTime'] - m['minTime'] >= 10 * 86400_000)
+    if sorted(key(m) for m in m5) != want5 or sorted(key(m) for m in h1) != want1h or not want1h:
+        return f'raw {len(raw)}, 5m {len(m5)} (want {len(want5)}), 1h {len(h1)} (want {len(want1h)})'
+    return ''
+
+
+def check_downsampled(bucket, data, want_lines):
+    """One pass with downsampling on: 5m and 1h copies where Thanos makes them, raw data intact,
+    and a further pass adds nothing."""
     r = compact(STRATA, bucket, data, downsample=True)
     if r.returncode != 0:
         print(f'FAIL compact with downsampling exited {r.returncode}: {r.stderr[-2000:]}')
         return False
-    metas = blocks(bucket)
-    by_res = {}
-    for b, m in metas.items():
-        by_res.setdefault(m['thanos']['downsample']['resolution'], []).append((b, m))
     ok = True
-    raw, m5, h1 = by_res.get(0, []), by_res.get(300000, []), by_res.get(3600000, [])
-    key = lambda m: (m['minTime'], m['maxTime'], tuple(sorted(m['compaction']['sources'])))
-    want5 = {key(m) for _, m in raw if m['maxTime'] - m['minTime'] >= 40 * 3600_000}
-    want1h = {key(m) for _, m in m5 if m['maxTime'] - m['minTime'] >= 10 * 86400_000}
-    if {key(m) for _, m in m5} != want5 or {key(m) for _, m in h1} != want1h or not want1h:
+    problem = downsampling_problem(bucket)
+    if problem:
         ok = False
-        print(f'FAIL downsampling: raw {len(raw)}, 5m {len(m5)} (want {len(want5)}), 1h {len(h1)} (want {len(want1h)})')
-    # The raw blocks still hold exactly the sources' samples.
-    raw_dir = os.path.join(tmp, 'raw-only')
-    os.makedirs(raw_dir)
-    for b, _ in raw:
-        shutil.copytree(os.path.join(bucket, b), os.path.join(raw_dir, b))
-    if set(dump(raw_dir)) != want_lines:
+        print(f'FAIL downsampling: {problem}')
+    if set(dump_raw(bucket)) != want_lines:
         ok = False
         print('FAIL the raw blocks changed while downsampling')
-    before = set(metas)
+    before = set(blocks(bucket))
     r = compact(STRATA, bucket, data, downsample=True)
     if r.returncode != 0 or set(blocks(bucket)) != before:
         ok = False
         print(f'FAIL a second pass changed the bucket: exit {r.returncode}, {len(blocks(bucket))} vs {len(before)} blocks')
     if ok:
-        windows = sum(m['stats']['numSamples'] for _, m in m5)
+        metas = blocks(bucket).values()
+        m5 = [m for m in metas if m['thanos']['downsample']['resolution'] == 300000]
+        h1 = [m for m in metas if m['thanos']['downsample']['resolution'] == 3600000]
+        windows = sum(m['stats']['numSamples'] for m in m5)
         print(f'ok   downsampling: {len(m5)} 5m block(s) ({windows} windows), {len(h1)} 1h block(s), '
               f'raw blocks intact, a second pass adds nothing')
     return ok
@@ -128,7 +147,7 @@ def visible_blocks_complete(bucket):
 def check_result(bucket, want_lines, tag):
     """The compacted bucket holds exactly want_lines' samples; returns failures printed."""
     ok = True
-    metas = blocks(bucket)
+    metas = raw_blocks(bucket)
     spans = sorted((m['minTime'], m['maxTime'], b) for b, m in metas.items())
     overlaps = [(a[2], b[2]) for a, b in zip(spans, spans[1:]) if b[0] < a[1]]
     labels = {json.dumps(m['thanos']['labels'], sort_keys=True) for m in metas.values()}
@@ -136,7 +155,7 @@ def check_result(bucket, want_lines, tag):
     if overlaps or labels != {'{"cluster": "e2e"}'} or len(metas) > 20 or levels[-1] < 4:
         ok = False
         print(f'FAIL {tag}: {len(metas)} blocks, levels {levels}, labels {labels}, overlaps {overlaps[:3]}')
-    got = dump(bucket)
+    got = dump_raw(bucket)
     if len(got) != len(want_lines) or set(got) != want_lines:
         ok = False
         missing = list(want_lines - set(got))[:3]
@@ -192,11 +211,13 @@ def main():
             ok = False
             print(f'FAIL second pass: exit {r.returncode}, still marked {left_marked[:3]}, marked before {marked}')
         ok &= check_result(bucket, want, 'compacted + deduplicated')
-        ok &= check_downsampled(bucket, os.path.join(tmp, 'data'), want, tmp)
+        ok &= check_downsampled(bucket, os.path.join(tmp, 'data'), want)
 
         # 2. A real Prometheus serving the compacted (raw) blocks counts every sample.
         served = os.path.join(tmp, 'served')
-        shutil.copytree(os.path.join(tmp, 'raw-only'), served)
+        os.makedirs(served)
+        for b in raw_blocks(bucket):
+            shutil.copytree(os.path.join(bucket, b), os.path.join(served, b))
         with prometheus(served, tmp) as prom:
             t = (BASE_MS + DAYS * 86400_000) / 1000
             res = api(prom, '/api/v1/query', {'query': 'sum(count_over_time({__name__=~".+"}[30d]))', 'time': t})
@@ -215,7 +236,7 @@ def main():
         kills = 0
         for _ in range(12):
             p = subprocess.Popen([args.strata, 'compact', f'--objstore.config=type: FILESYSTEM\nconfig:\n  directory: {crash}\n',
-                                  f'--data-dir={data}', '--consistency-delay=0s', '--downsampling.disable',
+                                  f'--data-dir={data}', '--consistency-delay=0s',
                                   '--deduplication.replica-label=replica', '--delete-delay=0s'],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(rng.uniform(0.05, max(0.2, took / 4)))
@@ -229,11 +250,17 @@ def main():
                 print(f'FAIL after SIGKILL a visible block is incomplete: {broken}')
                 break
         for extra in ((), ('--delete-delay=0s',)):
-            r = compact(args.strata, crash, data, *extra)
+            r = compact(args.strata, crash, data, *extra, downsample=True)
             if r.returncode != 0:
                 ok = False
                 print(f'FAIL compact after the kills exited {r.returncode}: {r.stderr[-1500:]}')
         ok &= check_result(crash, want, f'after {kills} SIGKILLs')
+        problem = downsampling_problem(crash)
+        if problem:
+            ok = False
+            print(f'FAIL downsampling after the SIGKILLs (a copy missing or made twice): {problem}')
+        else:
+            print('ok   after the SIGKILLs every downsampled copy exists exactly once')
 
         # 4. A corrupt block is set aside; the others compact.
         corrupt = os.path.join(tmp, 'corrupt')
