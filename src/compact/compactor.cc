@@ -244,6 +244,7 @@ Status BucketCompactor::CompactGroup(Group& g, const std::string& work_dir) {
     thanos.source = "compactor";
     log::Info("compacting blocks",
               {{"group", g.labels.String()}, {"blocks", std::to_string(dirs.size())}});
+    const int64_t merge_start = NowMs();
     auto out = CompactBlocks(dirs, (work / "out").string(), thanos,
                              DedupOptions{opts_.replica_labels, opts_.penalty_dedup});
     if (!out.ok()) {
@@ -264,6 +265,7 @@ Status BucketCompactor::CompactGroup(Group& g, const std::string& work_dir) {
       if (!set_aside) return out.status();
       continue;
     }
+    const int64_t merge_ms = NowMs() - merge_start;
     const std::string new_id = out->ulid.String();
     STRATA_RETURN_IF_ERROR(block::UploadBlock(*bucket_, (work / "out" / new_id).string())
                                .WithContext("upload " + new_id));
@@ -287,7 +289,8 @@ Status BucketCompactor::CompactGroup(Group& g, const std::string& work_dir) {
     log::Info("compacted blocks", {{"new", new_id},
                                    {"level", std::to_string(out->compaction.level)},
                                    {"series", std::to_string(out->stats.num_series)},
-                                   {"samples", std::to_string(out->stats.num_samples)}});
+                                   {"samples", std::to_string(out->stats.num_samples)},
+                                   {"merge_ms", std::to_string(merge_ms)}});
   }
   fs::remove_all(work, ec);
   m_->runs_completed.WithLabelValues({res}).Inc();

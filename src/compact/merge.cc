@@ -203,7 +203,7 @@ Result<tsdb::BlockMeta> CompactBlocks(const std::vector<std::string>& block_dirs
         if (!data.ok())
           return Status::Corruption("block " + b.dir() + ": series " + labels.String() + ": " +
                                     data.status().ToString());
-        in.push_back(SourceChunk{{cm.min_time, cm.max_time, data->encoding, data->data},
+        in.push_back(SourceChunk{{cm.min_time, cm.max_time, data->encoding, data->data, data->crc},
                                  b.tombstones().Get(ref),
                                  i,
                                  replica_of[i]});

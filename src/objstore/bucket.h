@@ -38,7 +38,8 @@ class Bucket {
   virtual Status Upload(std::string_view name, std::string_view data) = 0;
   // Streams a local file into the object (multipart for large files where the store has it).
   virtual Status UploadFile(std::string_view name, const std::string& path) = 0;
-  // Streams the object into a local file (written to path.tmp and renamed when complete).
+  // Streams the object into a local file (written to path.tmp and renamed when complete). The
+  // file is a read-only working copy: the FILESYSTEM bucket may hard-link it to the object.
   virtual Status Download(std::string_view name, const std::string& path) = 0;
   virtual Status Delete(std::string_view name) = 0;
   // The bucket's name for metrics and messages.

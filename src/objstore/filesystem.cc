@@ -42,9 +42,10 @@ Status ValidateObjectName(std::string_view name) {
 
 namespace {
 
-// Objects are immutable (written to a temporary name, then renamed), and neither the files a
-// caller uploads nor those it downloads are modified in place, so on the same filesystem a hard
-// link stands in for a copy: compaction over a FILESYSTEM bucket does not copy every block twice.
+// Downloads: objects are never changed in place (they are written to a temporary name, then
+// renamed) and a downloaded file is the caller's read-only working copy, so on the same
+// filesystem a hard link stands in for a copy (the compactor reads every block it compacts).
+// Uploads are copied: the caller may still change its file, and the object must not follow.
 void LinkOrCopy(const std::string& from, const std::string& to, std::error_code& ec) {
   ::unlink(to.c_str());
   if (::link(from.c_str(), to.c_str()) == 0) {
@@ -138,7 +139,7 @@ class FilesystemBucket : public Bucket {
     STRATA_RETURN_IF_ERROR(MakeParent(p));
     std::string tmp = TempName(p);
     std::error_code ec;
-    LinkOrCopy(path, tmp, ec);
+    fs::copy_file(path, tmp, fs::copy_options::overwrite_existing, ec);
     Status st =
         ec ? Status::IOError("copy " + path + " to " + tmp + ": " + ec.message()) : Status::OK();
     if (st.ok()) st = SyncFile(tmp);

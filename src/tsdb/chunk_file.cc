@@ -33,20 +33,24 @@ Status ChunkWriter::Cut() {
   return file_.Write(e.buf());
 }
 
-Result<uint64_t> ChunkWriter::Write(uint8_t encoding, std::string_view data) {
-  Encoder e;
-  e.PutUvarint(data.size());
-  size_t len = e.size() + 1 + data.size() + 4;
+Result<uint64_t> ChunkWriter::Write(uint8_t encoding, std::string_view data,
+                                    std::optional<uint32_t> crc) {
+  // The header goes through a reused buffer: compaction writes millions of small chunks.
+  head_.Reset();
+  head_.PutUvarint(data.size());
+  head_.PutByte(encoding);
+  const size_t len = head_.size() + data.size() + 4;
   if (!open_ || file_.pos() + len > segment_size_) STRATA_RETURN_IF_ERROR(Cut());
   if (file_.pos() > UINT32_MAX) return Status::OutOfRange("chunk segment offset exceeds 32 bits");
   uint64_t ref =
       ChunkRef::Make(static_cast<uint32_t>(names_.size() - 1), static_cast<uint32_t>(file_.pos()));
-  const char enc = static_cast<char>(encoding);
-  uint32_t crc = Crc32c(data, Crc32c(std::string_view(&enc, 1)));
-  e.PutByte(encoding);
-  e.PutBytes(data);
-  e.PutBe32(crc);
-  STRATA_RETURN_IF_ERROR(file_.Write(e.buf()));
+  const uint32_t sum =
+      crc ? *crc : Crc32c(data, Crc32c(std::string_view(head_.buf()).substr(head_.size() - 1)));
+  STRATA_RETURN_IF_ERROR(file_.Write(head_.buf()));
+  STRATA_RETURN_IF_ERROR(file_.Write(data));
+  head_.Reset();
+  head_.PutBe32(sum);
+  STRATA_RETURN_IF_ERROR(file_.Write(head_.buf()));
   return ref;
 }
 
@@ -140,6 +144,7 @@ Result<ChunkData> DecodeChunk(std::string_view b, const std::string& where, size
     std::snprintf(buf, sizeof(buf), "checksum mismatch: stored %08x, computed %08x", want, got);
     return Status::Corruption(where + buf);
   }
+  c.crc = got;
   return c;
 }
 

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/encoding.h"
 #include "base/file.h"
 #include "base/status.h"
 
@@ -34,8 +36,10 @@ class ChunkWriter {
   ChunkWriter(const ChunkWriter&) = delete;
   ChunkWriter& operator=(const ChunkWriter&) = delete;
 
-  // Writes one chunk and returns its reference.
-  Result<uint64_t> Write(uint8_t encoding, std::string_view data);
+  // Writes one chunk and returns its reference. crc, when given, is the chunk's checksum as
+  // verified on reading it (a chunk copied unchanged needs no second computation).
+  Result<uint64_t> Write(uint8_t encoding, std::string_view data,
+                         std::optional<uint32_t> crc = std::nullopt);
   // Flushes, fsyncs and closes the current segment.
   Status Close();
   // Names of the segment files written so far ("000001", ...).
@@ -47,6 +51,7 @@ class ChunkWriter {
   std::string dir_;
   uint64_t segment_size_;
   BufferedFile file_;
+  Encoder head_;  // scratch for a chunk's length and encoding
   bool open_ = false;
   std::vector<std::string> names_;
 };
@@ -55,6 +60,7 @@ class ChunkWriter {
 struct ChunkData {
   uint8_t encoding = 0;
   std::string_view data;
+  uint32_t crc = 0;  // CRC32C of encoding + data, verified (set by DecodeChunk)
 };
 
 // Decodes the chunk at the start of b; `where` prefixes errors (file and offset). When b ends

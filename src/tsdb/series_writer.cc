@@ -42,7 +42,7 @@ Result<std::unique_ptr<SeriesWriter>> SeriesWriter::Create(
 Status SeriesWriter::AddSeries(const Labels& labels, const std::vector<EncodedChunk>& chunks) {
   metas_.clear();
   for (const EncodedChunk& c : chunks) {
-    STRATA_ASSIGN_OR_RETURN(uint64_t ref, chunks_->Write(c.encoding, c.data));
+    STRATA_ASSIGN_OR_RETURN(uint64_t ref, chunks_->Write(c.encoding, c.data, c.crc));
     metas_.push_back(ChunkMeta{ref, c.min_time, c.max_time});
     // Every chunk encoding starts with its sample count as a big-endian uint16; an aggregate
     // chunk counts the samples of its count aggregate, as Thanos does.

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,7 @@ struct EncodedChunk {
   int64_t max_time = 0;  // inclusive
   uint8_t encoding = 1;  // ChunkEncoding::kXor
   std::string_view data;
+  std::optional<uint32_t> crc;  // known CRC32C of encoding + data (a chunk copied as read)
 };
 
 class SeriesWriter {
