@@ -52,13 +52,18 @@ class DownsampledStoreTest : public ::testing::Test {
     auto m5 = downsample::DownsampleBlock(raw, tmp_.path() + "/local", downsample::kRes5m);
     ASSERT_TRUE(m5.ok()) << m5.status().ToString();
     ASSERT_TRUE(block::UploadBlock(*bucket_, tmp_.path() + "/local/" + m5->ulid.String()).ok());
+    // Its 1h copy (the compactor makes one only from 10 days; DownsampleBlock has no minimum).
+    auto m1h = downsample::DownsampleBlock(tmp_.path() + "/local/" + m5->ulid.String(),
+                                           tmp_.path() + "/local", downsample::kRes1h);
+    ASSERT_TRUE(m1h.ok()) << m1h.status().ToString();
+    ASSERT_TRUE(block::UploadBlock(*bucket_, tmp_.path() + "/local/" + m1h->ulid.String()).ok());
     Write(48 * kH, 50 * kH);
 
     BucketStoreOptions o;
     o.data_dir = tmp_.path() + "/data";
     store_ = std::make_shared<BucketStore>(bucket_, o, nullptr, &metrics_);
     ASSERT_TRUE(store_->Sync().ok());
-    ASSERT_EQ(store_->NumBlocks(), 3u);
+    ASSERT_EQ(store_->NumBlocks(), 4u);
     storeapi::ServerOptions so;
     so.address = "127.0.0.1:0";
     auto server = storeapi::StoreServer::Start(so, store_);
@@ -109,11 +114,34 @@ class DownsampledStoreTest : public ::testing::Test {
   promql::QueryResult Range(const std::string& q, int64_t res) {
     ResolutionQuerier rq(client_.get(), res);
     promql::Engine engine;
-    // Evaluated on the hour: a 1h range then covers whole 5m windows (they end 1ms before a
-    // multiple of 5m).
-    auto r = engine.RangeQuery(rq, q, 2 * kH, 47 * kH, kH);
+    // Evaluated on the hour: a range of whole hours then covers whole 5m and 1h windows (they
+    // end 1ms before a multiple of their resolution).
+    auto r = engine.RangeQuery(rq, q, 6 * kH, 47 * kH, kH);
     EXPECT_TRUE(r.ok()) << q << ": " << r.status().ToString();
     return r.ok() ? *r : promql::QueryResult{};
+  }
+
+  struct Case {
+    std::string query;
+    double rel_tolerance;
+  };
+  // Each query at resolution res against the same query over raw data.
+  void ExpectAgreement(const std::vector<Case>& cases, int64_t res) {
+    for (const Case& c : cases) {
+      SCOPED_TRACE(c.query);
+      auto raw = Range(c.query, 0);
+      auto down = Range(c.query, res);
+      ASSERT_EQ(raw.matrix.size(), 1u);
+      ASSERT_EQ(down.matrix.size(), 1u);
+      const auto& rp = raw.matrix[0].points;
+      const auto& dp = down.matrix[0].points;
+      ASSERT_EQ(rp.size(), 42u);
+      ASSERT_EQ(dp.size(), rp.size());
+      for (size_t i = 0; i < rp.size(); i++) {
+        EXPECT_EQ(dp[i].t, rp[i].t);
+        EXPECT_NEAR(dp[i].v, rp[i].v, c.rel_tolerance * std::abs(rp[i].v)) << "at " << rp[i].t;
+      }
+    }
   }
 
   tsdb::TempDir tmp_;
@@ -141,34 +169,27 @@ TEST_F(DownsampledStoreTest, PicksTheCoarsestResolutionAndFillsGapsWithRaw) {
 }
 
 // Tolerances: on whole windows, count, sum, min and max are exact and avg equal up to rounding
-// (every window holds 20 samples); rate() sees one counter value per 5m instead of per 15s and
-// is within 3%.
+// (every window holds the same number of samples); rate() sees one counter value per window
+// instead of per 15s: within 3% over 1h at 5m, within 5% over 6h at 1h.
 TEST_F(DownsampledStoreTest, QueriesOnFiveMinuteDataAgreeWithRawData) {
-  struct Case {
-    std::string query;
-    double rel_tolerance;
-  };
-  const Case cases[] = {
-      {"count_over_time(temperature[1h])", 0},   {"sum_over_time(temperature[1h])", 1e-12},
-      {"min_over_time(temperature[1h])", 0},     {"max_over_time(temperature[1h])", 0},
-      {"avg_over_time(temperature[1h])", 1e-12}, {"rate(requests_total[1h])", 0.03},
-      {"increase(requests_total[1h])", 0.03},
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.query);
-    auto raw = Range(c.query, 0);
-    auto down = Range(c.query, downsample::kRes5m);
-    ASSERT_EQ(raw.matrix.size(), 1u);
-    ASSERT_EQ(down.matrix.size(), 1u);
-    const auto& rp = raw.matrix[0].points;
-    const auto& dp = down.matrix[0].points;
-    ASSERT_EQ(rp.size(), 46u);
-    ASSERT_EQ(dp.size(), rp.size());
-    for (size_t i = 0; i < rp.size(); i++) {
-      EXPECT_EQ(dp[i].t, rp[i].t);
-      EXPECT_NEAR(dp[i].v, rp[i].v, c.rel_tolerance * std::abs(rp[i].v)) << "at " << rp[i].t;
-    }
-  }
+  ExpectAgreement({{"count_over_time(temperature[1h])", 0},
+                   {"sum_over_time(temperature[1h])", 1e-12},
+                   {"min_over_time(temperature[1h])", 0},
+                   {"max_over_time(temperature[1h])", 0},
+                   {"avg_over_time(temperature[1h])", 1e-12},
+                   {"rate(requests_total[1h])", 0.03},
+                   {"increase(requests_total[1h])", 0.03}},
+                  downsample::kRes5m);
+}
+
+TEST_F(DownsampledStoreTest, QueriesOnOneHourDataAgreeWithRawData) {
+  ExpectAgreement({{"count_over_time(temperature[2h])", 0},
+                   {"sum_over_time(temperature[2h])", 1e-12},
+                   {"min_over_time(temperature[2h])", 0},
+                   {"max_over_time(temperature[2h])", 0},
+                   {"avg_over_time(temperature[2h])", 1e-12},
+                   {"rate(requests_total[6h])", 0.05}},
+                  downsample::kRes1h);
 }
 
 }  // namespace
