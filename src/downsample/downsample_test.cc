@@ -173,8 +173,9 @@ TEST(DownsampleTest, CounterResetsIteratorFindsResetsBetweenChunks) {
 }
 
 TEST(DownsampleTest, AverageIteratorDividesSumByCount) {
-  AverageIterator it(NewXorSampleIterator(Xor({{10, 2}, {20, 4}})),
-                     NewXorSampleIterator(Xor({{10, 3}, {20, 10}})));
+  // The iterators read the chunk bytes in place: they must outlive them.
+  const std::string counts = Xor({{10, 2}, {20, 4}}), sums = Xor({{10, 3}, {20, 10}});
+  AverageIterator it(NewXorSampleIterator(counts), NewXorSampleIterator(sums));
   ASSERT_TRUE(it.Seek(15));
   EXPECT_EQ(it.t(), 20);
   EXPECT_EQ(it.v(), 2.5);

@@ -108,6 +108,22 @@ class FailedIterator : public storage::SampleIterator {
   Status st_;
 };
 
+// Keeps a series' received chunks alive for an iterator that reads them in place.
+class KeepAlive : public storage::SampleIterator {
+ public:
+  KeepAlive(std::shared_ptr<const void> keep, std::unique_ptr<storage::SampleIterator> in)
+      : keep_(std::move(keep)), in_(std::move(in)) {}
+  bool Next() override { return in_->Next(); }
+  bool Seek(int64_t t) override { return in_->Seek(t); }
+  int64_t t() const override { return in_->t(); }
+  double v() const override { return in_->v(); }
+  Status status() const override { return in_->status(); }
+
+ private:
+  std::shared_ptr<const void> keep_;
+  std::unique_ptr<storage::SampleIterator> in_;
+};
+
 // Raw samples as the count aggregate sees them: each stands for one sample.
 class OnesIterator : public storage::SampleIterator {
  public:
@@ -245,8 +261,9 @@ class RemoteSeries : public storage::Series {
     }
     // Counter chunks carry their raw first and last values: resets are found across chunks.
     if (want_ == Want::kCounter)
-      return std::make_unique<downsample::CounterResetsIterator>(std::move(its));
-    return storage::ChainSampleIterators(std::move(its));
+      return std::make_unique<KeepAlive>(
+          chunks_, std::make_unique<downsample::CounterResetsIterator>(std::move(its)));
+    return std::make_unique<KeepAlive>(chunks_, storage::ChainSampleIterators(std::move(its)));
   }
 
   Labels labels_;
