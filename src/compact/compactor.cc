@@ -359,9 +359,10 @@ Status BucketCompactor::DownsampleOne(const tsdb::BlockMeta& meta, int64_t resol
   log::Info("downsampling block", {{"id", id}, {"resolution", std::to_string(resolution)}});
   const int64_t start = NowMs();
   Status st = block::DownloadBlock(*bucket_, id, work.string());
-  Result<tsdb::BlockMeta> out = st;
-  if (st.ok())
-    out = downsample::DownsampleBlock((work / id).string(), (work / "out").string(), resolution);
+  Result<tsdb::BlockMeta> out =
+      st.ok()
+          ? downsample::DownsampleBlock((work / id).string(), (work / "out").string(), resolution)
+          : Result<tsdb::BlockMeta>(st);
   if (!out.ok()) {
     m_->downsample_failures.WithLabelValues({from}).Inc();
     fs::remove_all(work, ec);

@@ -20,6 +20,15 @@ class XorSampleIterator : public storage::SampleIterator {
   tsdb::XorIterator it_;
 };
 
+// Seeks by calling Next(), so no sample on the way (a counter reset) is skipped; positioned:
+// the iterator is at a sample already.
+bool StepTo(storage::SampleIterator& it, bool positioned, int64_t t) {
+  if (positioned && it.t() >= t) return true;
+  while (it.Next())
+    if (it.t() >= t) return true;
+  return false;
+}
+
 }  // namespace
 
 std::unique_ptr<storage::SampleIterator> NewXorSampleIterator(std::string_view data) {
@@ -62,13 +71,7 @@ bool CounterResetsIterator::Next() {
   return false;
 }
 
-bool CounterResetsIterator::Seek(int64_t t) {
-  if (done_) return false;
-  if (started_ && t_ >= t) return true;
-  while (Next())
-    if (t_ >= t) return true;
-  return false;
-}
+bool CounterResetsIterator::Seek(int64_t t) { return !done_ && StepTo(*this, started_, t); }
 
 bool AverageIterator::Next() {
   if (done_) return false;
@@ -89,13 +92,7 @@ bool AverageIterator::Next() {
   return false;
 }
 
-bool AverageIterator::Seek(int64_t t) {
-  if (done_) return false;
-  if (started_ && t_ >= t) return true;
-  while (Next())
-    if (t_ >= t) return true;
-  return false;
-}
+bool AverageIterator::Seek(int64_t t) { return !done_ && StepTo(*this, started_, t); }
 
 Status AverageIterator::status() const {
   if (Status st = count_->status(); !st.ok()) return st;
