@@ -74,7 +74,7 @@ int Read(const std::string& prom_url, const std::string& sidecar, int iters) {
     direct.push_back(Seconds(t0));
     Totals s;
     t0 = std::chrono::steady_clock::now();
-    Check(store->SeriesRaw(all, 0, INT64_MAX / 2, 0, false,
+    Check(store->SeriesRaw({all, 0, INT64_MAX / 2},
                            [&](const Labels&, const std::vector<storeapi::RawChunk>& chunks) {
                              s.series++;
                              s.chunks += chunks.size();

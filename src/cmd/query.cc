@@ -30,6 +30,7 @@ struct QueryFlags {
   std::string response_timeout = "0ms";
   std::vector<std::string> replica_labels;
   std::string dedup_func = "penalty";
+  std::string proxy_strategy = "lazy";
   bool auto_downsampling = false;
   bool dynamic_lookback_delta = true;
   std::string instant_max_source_resolution = "0s";
@@ -55,6 +56,10 @@ Status RunQuery(const QueryFlags& f) {
                           ParseDuration(f.instant_max_source_resolution));
   opts.proxy.replica_labels = f.replica_labels;
   STRATA_ASSIGN_OR_RETURN(opts.proxy.dedup_algorithm, dedup::ParseAlgorithm(f.dedup_func));
+  if (f.proxy_strategy != "lazy" && f.proxy_strategy != "eager")
+    return Status::InvalidArgument("--grpc.proxy-strategy: \"" + f.proxy_strategy +
+                                   "\" is not a strategy (lazy or eager)");
+  opts.proxy.eager = f.proxy_strategy == "eager";
   opts.proxy.partial_response = f.partial_response;
   STRATA_ASSIGN_OR_RETURN(opts.proxy.response_timeout_ms, ParseDuration(f.response_timeout));
   opts.version = Version();
@@ -68,6 +73,7 @@ Status RunQuery(const QueryFlags& f) {
                 {"query.partial-response", f.partial_response ? "true" : "false"}};
   for (const auto& r : f.replica_labels) opts.flags.push_back({"query.replica-label", r});
   opts.flags.push_back({"deduplication.func", f.dedup_func});
+  opts.flags.push_back({"grpc.proxy-strategy", f.proxy_strategy});
 
   std::vector<std::string> specs = f.endpoints;
   specs.insert(specs.end(), f.stores.begin(), f.stores.end());
@@ -151,7 +157,7 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   q->add_option(
        "--grpc-address", f->grpc_address,
-       "Listen ip:port address for gRPC endpoints (StoreAPI of the querier: not served yet).")
+       "Listen ip:port address for gRPC endpoints (the querier's own StoreAPI, for stacking).")
       ->capture_default_str();
   AddGrpcTlsFlags(*q, f->grpc_tls);
   q->add_option("--endpoint", f->endpoints, "Address of an API to query (host:port). Repeatable.");
@@ -173,6 +179,10 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
   q->add_option("--deduplication.func", f->dedup_func,
                 "How replicas are merged: penalty (one replica at a time, switching after a gap) "
                 "or chain (every sample of every replica, one per timestamp).")
+      ->capture_default_str();
+  q->add_option("--grpc.proxy-strategy", f->proxy_strategy,
+                "How endpoints' answers are read: lazy (merged and deduplicated as they stream) "
+                "or eager (each read whole and sorted first, Thanos's default).")
       ->capture_default_str();
   q->add_option("--query.timeout", f->timeout, "Maximum time to process a query.")
       ->capture_default_str();

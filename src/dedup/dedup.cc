@@ -168,6 +168,74 @@ class DedupSeries : public storage::Series {
   Algorithm algorithm_;
 };
 
+// A series under other labels (a replica with its replica labels removed).
+class Relabeled : public storage::Series {
+ public:
+  Relabeled(Labels l, std::shared_ptr<const storage::Series> in)
+      : labels_(std::move(l)), in_(std::move(in)) {}
+  const Labels& labels() const override { return labels_; }
+  std::unique_ptr<storage::SampleIterator> Iterator() const override { return in_->Iterator(); }
+  bool counts_samples() const override { return in_->counts_samples(); }
+
+ private:
+  Labels labels_;
+  std::shared_ptr<const storage::Series> in_;
+};
+
+// Reads series sorted by labels already without replica labels, one replica after another, and
+// makes each run of equal labels one deduplicated series; only one run is held at a time.
+class GroupingSet : public storage::SeriesSet {
+ public:
+  GroupingSet(std::unique_ptr<storage::SeriesSet> in, bool counter, Algorithm algorithm)
+      : in_(std::move(in)), counter_(counter), algorithm_(algorithm) {}
+
+  bool Next() override {
+    if (!started_) {
+      started_ = true;
+      Advance();
+    }
+    if (next_ == nullptr) return false;
+    std::vector<std::shared_ptr<const storage::Series>> replicas{std::move(next_)};
+    while (Advance()) {
+      const int c = CompareLabels(next_->labels(), replicas[0]->labels());
+      if (c > 0) break;
+      if (c < 0) {
+        status_ = Status::Internal(
+            "deduplication: series " + next_->labels().String() + " came after " +
+            replicas[0]->labels().String() +
+            ": an endpoint did not sort its series without the replica labels as asked");
+        next_ = nullptr;
+        return false;
+      }
+      replicas.push_back(std::move(next_));
+    }
+    if (replicas.size() == 1) {
+      cur_ = std::move(replicas[0]);
+    } else {
+      Labels l = replicas[0]->labels();
+      cur_ = std::make_shared<DedupSeries>(std::move(l), std::move(replicas), counter_, algorithm_);
+    }
+    return true;
+  }
+  std::shared_ptr<const storage::Series> At() const override { return cur_; }
+  Status status() const override { return status_.ok() ? in_->status() : status_; }
+  std::vector<std::string> Warnings() const override { return in_->Warnings(); }
+  void Cancel() override { in_->Cancel(); }
+
+ private:
+  bool Advance() {
+    next_ = in_->Next() ? in_->At() : nullptr;
+    return next_ != nullptr;
+  }
+
+  std::unique_ptr<storage::SeriesSet> in_;
+  const bool counter_;
+  const Algorithm algorithm_;
+  bool started_ = false;
+  std::shared_ptr<const storage::Series> next_, cur_;
+  Status status_;
+};
+
 class DedupQuerier : public storage::Querier {
  public:
   DedupQuerier(std::shared_ptr<storage::Querier> inner, std::vector<std::string> replica_labels,
@@ -198,33 +266,25 @@ Result<Algorithm> ParseAlgorithm(std::string_view name) {
 std::unique_ptr<storage::SeriesSet> DedupSeriesSet(std::unique_ptr<storage::SeriesSet> in,
                                                    const std::vector<std::string>& replica_labels,
                                                    std::string_view func, Algorithm algorithm) {
-  struct Entry {
-    Labels key;  // labels without the replica labels
-    std::shared_ptr<const storage::Series> series;
-  };
-  std::vector<Entry> entries;
+  std::vector<std::shared_ptr<const storage::Series>> all;
   while (in->Next()) {
     auto s = in->At();
     Labels key = s->labels();
     for (const auto& r : replica_labels) key = key.Without(r);
-    entries.push_back({std::move(key), std::move(s)});
+    all.push_back(std::make_shared<Relabeled>(std::move(key), std::move(s)));
   }
   if (!in->status().ok()) return storage::ErrorSeriesSet(in->status());
   // Stable: replicas keep their input (label) order inside a group.
-  std::stable_sort(entries.begin(), entries.end(),
-                   [](const Entry& a, const Entry& b) { return a.key < b.key; });
-  const bool counter = IsCounterFunction(func);
-  std::vector<std::shared_ptr<const storage::Series>> out;
-  for (size_t i = 0; i < entries.size();) {
-    size_t j = i;
-    std::vector<std::shared_ptr<const storage::Series>> replicas;
-    for (; j < entries.size() && entries[j].key == entries[i].key; j++)
-      replicas.push_back(entries[j].series);
-    out.push_back(
-        std::make_shared<DedupSeries>(entries[i].key, std::move(replicas), counter, algorithm));
-    i = j;
-  }
-  return storage::VectorSeriesSet(std::move(out));
+  std::stable_sort(all.begin(), all.end(),
+                   [](const auto& a, const auto& b) { return a->labels() < b->labels(); });
+  return DedupSortedSeriesSet(storage::VectorSeriesSet(std::move(all), in->Warnings()), func,
+                              algorithm);
+}
+
+std::unique_ptr<storage::SeriesSet> DedupSortedSeriesSet(std::unique_ptr<storage::SeriesSet> in,
+                                                         std::string_view func,
+                                                         Algorithm algorithm) {
+  return std::make_unique<GroupingSet>(std::move(in), IsCounterFunction(func), algorithm);
 }
 
 std::unique_ptr<storage::Querier> NewDedupQuerier(std::shared_ptr<storage::Querier> inner,

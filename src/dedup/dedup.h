@@ -28,6 +28,13 @@ std::unique_ptr<storage::SeriesSet> DedupSeriesSet(std::unique_ptr<storage::Seri
                                                    std::string_view func,
                                                    Algorithm algorithm = Algorithm::kPenalty);
 
+// Deduplicates series that come sorted by their labels without replica labels, the replicas of
+// one series one after the other (a querier's endpoints asked with without_replica_labels):
+// streams, holding one series' replicas at a time. A series out of order is an error.
+std::unique_ptr<storage::SeriesSet> DedupSortedSeriesSet(std::unique_ptr<storage::SeriesSet> in,
+                                                         std::string_view func,
+                                                         Algorithm algorithm = Algorithm::kPenalty);
+
 // A Querier whose Select deduplicates `inner`'s series (the function hint decides counter mode).
 std::unique_ptr<storage::Querier> NewDedupQuerier(std::shared_ptr<storage::Querier> inner,
                                                   std::vector<std::string> replica_labels,

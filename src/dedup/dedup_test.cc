@@ -172,6 +172,68 @@ TEST(DedupTest, PenaltyKeepsOneReplicaUntilAGap) {
   EXPECT_EQ(got.back().second, 2);
 }
 
+// A series of fixed samples.
+class FixedSeries : public storage::Series {
+ public:
+  using Samples = std::vector<std::pair<int64_t, double>>;
+  FixedSeries(Labels l, Samples s) : l_(std::move(l)), s_(std::move(s)) {}
+  const Labels& labels() const override { return l_; }
+  std::unique_ptr<storage::SampleIterator> Iterator() const override {
+    return std::make_unique<It>(&s_);
+  }
+
+ private:
+  class It : public storage::SampleIterator {
+   public:
+    explicit It(const Samples* s) : s_(s) {}
+    bool Next() override { return ++i_ < s_->size(); }  // i_ starts before the first sample
+    bool Seek(int64_t t) override {
+      if (i_ == SIZE_MAX) i_ = 0;
+      while (i_ < s_->size() && (*s_)[i_].first < t) i_++;
+      return i_ < s_->size();
+    }
+    int64_t t() const override { return (*s_)[i_].first; }
+    double v() const override { return (*s_)[i_].second; }
+    Status status() const override { return Status::OK(); }
+
+   private:
+    const Samples* s_;
+    size_t i_ = SIZE_MAX;
+  };
+  Labels l_;
+  Samples s_;
+};
+
+TEST(DedupTest, SortedInputIsDeduplicatedRunByRunAndDisorderIsAnError) {
+  auto s = [](const char* name, std::vector<std::pair<int64_t, double>> samples) {
+    return std::make_shared<FixedSeries>(Labels{{"__name__", name}}, std::move(samples));
+  };
+  // Replicas of "a" (a gap in the first), a lone "b".
+  auto set = DedupSortedSeriesSet(
+      storage::VectorSeriesSet({s("a", {{0, 1}, {15000, 1}, {90000, 1}}),
+                                s("a", {{5000, 2}, {20000, 2}, {35000, 2}, {50000, 2}}),
+                                s("b", {{0, 3}})}),
+      "");
+  std::vector<std::string> got;
+  while (set->Next()) {
+    std::string line = std::string(set->At()->labels().Get("__name__")) + ":";
+    auto it = set->At()->Iterator();
+    while (it->Next())
+      line += " " + std::to_string(it->t() / 1000) + "=" + std::to_string(int(it->v()));
+    got.push_back(line);
+  }
+  EXPECT_TRUE(set->status().ok());
+  // a's first replica until its gap, then the second (after the penalty of twice the interval).
+  EXPECT_EQ(got, (std::vector<std::string>{"a: 0=1 15=1 50=2", "b: 0=3"}));
+
+  set = DedupSortedSeriesSet(storage::VectorSeriesSet({s("b", {{0, 1}}), s("a", {{0, 1}})}), "");
+  EXPECT_FALSE(set->Next());
+  EXPECT_EQ(set->status().code(), StatusCode::kInternal);
+  EXPECT_NE(set->status().message().find("{__name__=\"a\"} came after {__name__=\"b\"}"),
+            std::string::npos)
+      << set->status().ToString();
+}
+
 TEST(DedupTest, ChainKeepsEverySampleOncePerTimestamp) {
   auto store = std::make_shared<storage::MemoryStore>();
   Labels a{{"__name__", "m"}, {"replica", "a"}}, b{{"__name__", "m"}, {"replica", "b"}};

@@ -285,6 +285,31 @@ TEST_F(ApiTest, QuerierStoreApiCanBeStacked) {
   auto dd = engine.InstantQuery(*deduped, "count(http_requests_total)", 1000000);
   ASSERT_TRUE(dd.ok());
   EXPECT_EQ(dd->vector[0].v, 4);
+  // A querier above asks the middle one to leave the replica label out, and deduplicates as the
+  // series stream in: the same answer as deduplicating everything at once.
+  EXPECT_TRUE(top->supports_without_labels());
+  ProxyOptions po;
+  po.replica_labels = {"replica"};
+  ProxyQuerier above(
+      [top](int64_t, int64_t, const Matchers&) {
+        return EndpointSelection{{top}, {}};
+      },
+      po);
+  const std::string q = "sum by (instance) (rate(http_requests_total[2m]))";
+  auto streamed = engine.RangeQuery(above, q, 0, 3600000, 60000);
+  auto buffered = engine.RangeQuery(*deduped, q, 0, 3600000, 60000);
+  ASSERT_TRUE(streamed.ok()) << streamed.status().ToString();
+  ASSERT_TRUE(buffered.ok());
+  ASSERT_EQ(streamed->matrix.size(), 4u);
+  ASSERT_EQ(streamed->matrix.size(), buffered->matrix.size());
+  for (size_t i = 0; i < streamed->matrix.size(); i++) {
+    EXPECT_EQ(streamed->matrix[i].labels, buffered->matrix[i].labels);
+    ASSERT_EQ(streamed->matrix[i].points.size(), buffered->matrix[i].points.size());
+    for (size_t j = 0; j < streamed->matrix[i].points.size(); j++) {
+      EXPECT_EQ(streamed->matrix[i].points[j].t, buffered->matrix[i].points[j].t);
+      EXPECT_EQ(streamed->matrix[i].points[j].v, buffered->matrix[i].points[j].v);
+    }
+  }
   auto names = top->LabelValues("replica", {}, 0, 10000000);
   ASSERT_TRUE(names.ok());
   EXPECT_EQ(names->size(), 2u);

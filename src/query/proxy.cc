@@ -1,5 +1,6 @@
 #include "query/proxy.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -69,12 +70,17 @@ class EndpointStream : public storage::SeriesSet {
   bool Next() override {
     std::unique_lock<std::mutex> l(mu_);
     while (queue_.empty() && !done_) {
-      if (timeout_ms_ > 0 && waiting_since_ > 0 && NowMs() - waiting_since_ > timeout_ms_ &&
-          !timed_out_) {
+      // Wait for the reader, or until the endpoint has kept it waiting for the timeout.
+      const int64_t deadline =
+          timeout_ms_ > 0 && waiting_since_ > 0 && !timed_out_ ? waiting_since_ + timeout_ms_ : 0;
+      if (deadline == 0) {
+        ready_.wait(l);
+      } else if (const int64_t left = deadline - NowMs(); left > 0) {
+        ready_.wait_for(l, std::chrono::milliseconds(left));
+      } else {
         timed_out_ = true;
         in_->Cancel();  // the reader's Next() returns; done_ follows
       }
-      ready_.wait_for(l, std::chrono::milliseconds(50));
     }
     if (queue_.empty()) {
       Finish();
@@ -98,6 +104,7 @@ class EndpointStream : public storage::SeriesSet {
         if (stop_) break;
         waiting_since_ = NowMs();
       }
+      if (timeout_ms_ > 0) ready_.notify_one();  // a waiting Next() learns the deadline
       const bool more = in_->Next();
       std::unique_lock<std::mutex> l(mu_);
       waiting_since_ = 0;
@@ -148,6 +155,36 @@ class EndpointStream : public storage::SeriesSet {
   std::thread reader_;  // last: starts once everything above is constructed
 };
 
+// An endpoint's answer sorted by labels, read whole on the first Next(): for endpoints that
+// cannot leave out replica labels themselves (the client removes them, which can reorder
+// series), as Thanos's querier does for such endpoints, and for --grpc.proxy-strategy=eager.
+class SortedSet : public storage::SeriesSet {
+ public:
+  explicit SortedSet(std::unique_ptr<storage::SeriesSet> in) : in_(std::move(in)) {}
+  bool Next() override {
+    if (!read_) {
+      read_ = true;
+      while (in_->Next()) all_.push_back(in_->At());
+      std::stable_sort(all_.begin(), all_.end(),
+                       [](const auto& a, const auto& b) { return a->labels() < b->labels(); });
+    }
+    if (next_ >= all_.size()) return false;
+    cur_ = std::move(all_[next_++]);
+    return true;
+  }
+  std::shared_ptr<const storage::Series> At() const override { return cur_; }
+  Status status() const override { return in_->status(); }
+  std::vector<std::string> Warnings() const override { return in_->Warnings(); }
+  void Cancel() override { in_->Cancel(); }
+
+ private:
+  std::unique_ptr<storage::SeriesSet> in_;
+  bool read_ = false;
+  std::vector<std::shared_ptr<const storage::Series>> all_;
+  size_t next_ = 0;
+  std::shared_ptr<const storage::Series> cur_;
+};
+
 }  // namespace
 
 std::unique_ptr<storage::SeriesSet> ProxyQuerier::Select(const storage::SelectHints& hints,
@@ -156,18 +193,25 @@ std::unique_ptr<storage::SeriesSet> ProxyQuerier::Select(const storage::SelectHi
   if (!picked.ok()) return storage::ErrorSeriesSet(picked.status());
   storage::SelectHints h = hints;
   h.max_resolution_ms = opts_.max_resolution_ms;
+  // With deduplication, endpoints are asked to leave the replica labels out and sort by what
+  // remains (without_replica_labels), so the replicas of a series arrive together and are
+  // deduplicated as they stream.
+  const bool dedup = opts_.dedup && !opts_.replica_labels.empty();
+  if (dedup) h.without_labels = opts_.replica_labels;
   // Every endpoint is asked at once and read ahead; their sorted answers are merged as they
   // arrive.
   std::vector<std::unique_ptr<storage::SeriesSet>> sets;
   for (const auto& ep : *picked) {
-    sets.push_back(std::make_unique<EndpointStream>(
+    std::unique_ptr<storage::SeriesSet> set = std::make_unique<EndpointStream>(
         ep->Select(h, matchers), ep->address(), opts_.response_timeout_ms, opts_.partial_response,
-        [this](const Status& st) { Warn(st); }));
+        [this](const Status& st) { Warn(st); });
+    if (opts_.eager || (dedup && !ep->supports_without_labels()))
+      set = std::make_unique<SortedSet>(std::move(set));
+    sets.push_back(std::move(set));
   }
-  auto merged = storage::MergeSeriesSets(std::move(sets));
-  if (!opts_.dedup || opts_.replica_labels.empty()) return merged;
-  return dedup::DedupSeriesSet(std::move(merged), opts_.replica_labels, hints.func,
-                               opts_.dedup_algorithm);
+  if (!dedup) return storage::MergeSeriesSets(std::move(sets));
+  return dedup::DedupSortedSeriesSet(storage::InterleaveSeriesSets(std::move(sets)), hints.func,
+                                     opts_.dedup_algorithm);
 }
 
 Result<std::vector<std::string>> ProxyQuerier::LabelNames(const Matchers& matchers, int64_t mint,

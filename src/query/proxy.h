@@ -35,6 +35,10 @@ struct ProxyOptions {
   int64_t response_timeout_ms = 0;
   // max_source_resolution: the coarsest downsampled data the query reads (0: raw only).
   int64_t max_resolution_ms = 0;
+  // --grpc.proxy-strategy=eager: every endpoint's answer is read whole and sorted before the
+  // merge (as Thanos does by default); otherwise answers stream, and only those of endpoints
+  // that cannot leave replica labels out are read whole when deduplicating.
+  bool eager = false;
 };
 
 class ProxyQuerier : public storage::Querier {

@@ -6,6 +6,47 @@
 namespace strata::query {
 namespace {
 
+// An endpoint's answer read whole, its chunks copied, and sorted by labels.
+class SortedRawStream : public storeapi::RawSeriesStream {
+ public:
+  static std::unique_ptr<storeapi::RawSeriesStream> Read(
+      std::unique_ptr<storeapi::RawSeriesStream> in) {
+    auto out = std::make_unique<SortedRawStream>();
+    while (in->Next()) {
+      Entry e{in->labels(), in->chunks(), {}};
+      for (const auto& c : in->chunks()) e.data.emplace_back(c.data);
+      out->entries_.push_back(std::move(e));
+    }
+    out->status_ = in->status();
+    std::stable_sort(out->entries_.begin(), out->entries_.end(),
+                     [](const Entry& a, const Entry& b) { return a.labels < b.labels; });
+    return out;
+  }
+
+  bool Next() override {
+    if (next_ > 0) entries_[next_ - 1] = {};  // done with the previous one
+    if (next_ >= entries_.size()) return false;
+    Entry& e = entries_[next_++];
+    chunks_ = e.chunks;
+    for (size_t i = 0; i < chunks_.size(); i++) chunks_[i].data = e.data[i];
+    return true;
+  }
+  const Labels& labels() const override { return entries_[next_ - 1].labels; }
+  const std::vector<storeapi::RawChunk>& chunks() const override { return chunks_; }
+  Status status() const override { return status_; }
+
+ private:
+  struct Entry {
+    Labels labels;
+    std::vector<storeapi::RawChunk> chunks;  // their data is in `data` (views set by Next)
+    std::vector<std::string> data;
+  };
+  std::vector<Entry> entries_;
+  size_t next_ = 0;
+  std::vector<storeapi::RawChunk> chunks_;
+  Status status_;
+};
+
 class ProxySource : public storeapi::SeriesSource {
  public:
   explicit ProxySource(std::shared_ptr<EndpointSet> endpoints) : endpoints_(std::move(endpoints)) {}
@@ -29,51 +70,54 @@ class ProxySource : public storeapi::SeriesSource {
     return info;
   }
 
-  Status Series(const Matchers& m, int64_t mint, int64_t maxt, bool skip_chunks,
-                const storeapi::SeriesFn& fn, const storeapi::WarningFn& warn) override {
-    return SeriesDownsampled(m, mint, maxt, 0, skip_chunks, fn, warn);
-  }
-
-  Status SeriesDownsampled(const Matchers& m, int64_t mint, int64_t maxt, int64_t max_resolution_ms,
-                           bool skip_chunks, const storeapi::SeriesFn& fn,
-                           const storeapi::WarningFn& warn) override {
-    struct Entry {
-      Labels labels;
-      std::vector<storeapi::RawChunk> chunks;  // data points into `storage`
-    };
-    std::vector<Entry> entries;
-    std::vector<std::unique_ptr<std::string>> storage;  // chunk bytes, stable addresses
-    EndpointSelection sel = endpoints_->Select(mint, maxt, m);
+  // Merges the endpoints' streams as they arrive: per step the smallest label set, its chunks
+  // from every endpoint holding it, in time order. Only each endpoint's current series is held
+  // (gRPC flow control holds back the others), except for endpoints that cannot leave labels
+  // out: those answers are read whole and sorted.
+  Status Series(const storeapi::SeriesQuery& q, const storeapi::SeriesFn& fn,
+                const storeapi::WarningFn& warn) override {
+    EndpointSelection sel = endpoints_->Select(q.mint, q.maxt, q.matchers);
     if (!sel.unavailable.empty()) return Status::IOError("endpoint " + sel.unavailable.front());
+    std::vector<std::unique_ptr<storeapi::RawSeriesStream>> streams;
     for (const auto& client : sel.clients) {
-      STRATA_RETURN_IF_ERROR(client->SeriesRaw(
-          m, mint, maxt, max_resolution_ms, skip_chunks,
-          [&](const Labels& l, const std::vector<storeapi::RawChunk>& cs) {
-            Entry e{l, {}};
-            for (const auto& c : cs) {
-              storage.push_back(std::make_unique<std::string>(c.data));
-              e.chunks.push_back({c.min_time, c.max_time, c.encoding, *storage.back()});
-            }
-            entries.push_back(std::move(e));
-            return Status::OK();
-          },
-          warn));
+      auto stream = client->SeriesRawStream(q, warn);
+      if (!q.without_labels.empty() && !client->supports_without_labels())
+        stream = SortedRawStream::Read(std::move(stream));
+      streams.push_back(std::move(stream));
     }
-    std::stable_sort(entries.begin(), entries.end(),
-                     [](const Entry& a, const Entry& b) { return a.labels < b.labels; });
-    std::vector<storeapi::RawChunk> merged;
-    for (size_t i = 0; i < entries.size();) {
-      size_t j = i;
-      merged.clear();
-      for (; j < entries.size() && entries[j].labels == entries[i].labels; j++) {
-        merged.insert(merged.end(), entries[j].chunks.begin(), entries[j].chunks.end());
+    std::vector<size_t> live;  // streams positioned on a series
+    auto advance = [&](size_t i) -> Status {
+      if (streams[i]->Next()) return Status::OK();
+      live.erase(std::find(live.begin(), live.end(), i));
+      return streams[i]->status();
+    };
+    for (size_t i = 0; i < streams.size(); i++) {
+      live.push_back(i);
+      STRATA_RETURN_IF_ERROR(advance(i));
+    }
+    std::vector<size_t> group;
+    std::vector<storeapi::RawChunk> chunks;
+    while (!live.empty()) {
+      group.clear();
+      for (size_t i : live) {
+        const int c =
+            group.empty() ? -1 : CompareLabels(streams[i]->labels(), streams[group[0]]->labels());
+        if (c < 0) group.assign(1, i);
+        if (c == 0) group.push_back(i);
       }
-      std::stable_sort(merged.begin(), merged.end(),
-                       [](const storeapi::RawChunk& a, const storeapi::RawChunk& b) {
-                         return a.min_time < b.min_time;
-                       });
-      STRATA_RETURN_IF_ERROR(fn(entries[i].labels, merged));
-      i = j;
+      chunks.clear();
+      for (size_t i : group) {
+        const auto& cs = streams[i]->chunks();
+        chunks.insert(chunks.end(), cs.begin(), cs.end());
+      }
+      if (group.size() > 1) {
+        std::stable_sort(chunks.begin(), chunks.end(),
+                         [](const storeapi::RawChunk& a, const storeapi::RawChunk& b) {
+                           return a.min_time < b.min_time;
+                         });
+      }
+      STRATA_RETURN_IF_ERROR(fn(streams[group[0]]->labels(), chunks));
+      for (size_t i : group) STRATA_RETURN_IF_ERROR(advance(i));
     }
     return Status::OK();
   }

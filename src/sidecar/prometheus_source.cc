@@ -55,18 +55,20 @@ std::optional<Matchers> PrometheusSource::LocalMatchers(const Matchers& matchers
   return local;
 }
 
-Status PrometheusSource::Series(const Matchers& matchers, int64_t mint, int64_t maxt,
-                                bool skip_chunks, const storeapi::SeriesFn& fn,
+Status PrometheusSource::Series(const storeapi::SeriesQuery& q, const storeapi::SeriesFn& fn,
                                 const storeapi::WarningFn&) {
   const Labels ext = ExternalLabels();
-  std::optional<Matchers> local = LocalMatchers(matchers, ext);
+  std::optional<Matchers> local = LocalMatchers(q.matchers, ext);
   if (!local) return Status::OK();
   if (local->empty())
     return Status::InvalidArgument("no matchers specified (excluding external labels)");
+  auto final_labels = [&](const Labels& l) {
+    return storeapi::WithoutLabels(WithExternal(l, ext), q.without_labels);
+  };
 
-  if (skip_chunks) {
-    STRATA_ASSIGN_OR_RETURN(std::vector<Labels> series, client_->Series(*local, mint, maxt));
-    for (auto& s : series) s = WithExternal(s, ext);
+  if (q.skip_chunks) {
+    STRATA_ASSIGN_OR_RETURN(std::vector<Labels> series, client_->Series(*local, q.mint, q.maxt));
+    for (auto& s : series) s = final_labels(s);
     std::sort(series.begin(), series.end());
     for (const auto& s : series) STRATA_RETURN_IF_ERROR(fn(s, {}));
     return Status::OK();
@@ -75,10 +77,17 @@ Status PrometheusSource::Series(const Matchers& matchers, int64_t mint, int64_t 
   // Prometheus sorts the series it streams by their labels with the external labels merged in
   // (its own label winning a clash). Without a clash that is the final order, so series go out
   // as they arrive. A series label named like an external label gets the external value here, as
-  // in Thanos, which can reorder series: then everything is buffered and sorted first.
-  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, client_->LabelNames(*local, mint, maxt));
-  const bool clash =
-      std::any_of(names.begin(), names.end(), [&](const std::string& n) { return ext.Has(n); });
+  // in Thanos, and leaving labels out (without_replica_labels) changes the labels too; either
+  // can reorder series: then everything is buffered and sorted first, as Thanos's sidecar does.
+  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                          client_->LabelNames(*local, q.mint, q.maxt));
+  auto left_out = [&](const std::string& n) {
+    return std::find(q.without_labels.begin(), q.without_labels.end(), n) != q.without_labels.end();
+  };
+  const bool resort =
+      std::any_of(names.begin(), names.end(),
+                  [&](const std::string& n) { return ext.Has(n) || left_out(n); }) ||
+      std::any_of(ext.begin(), ext.end(), [&](const Label& l) { return left_out(l.name); });
   std::vector<storeapi::RawChunk> raw;
   auto send = [&](const BufferedSeries& s) {
     raw.clear();
@@ -88,15 +97,15 @@ Status PrometheusSource::Series(const Matchers& matchers, int64_t mint, int64_t 
   std::vector<BufferedSeries> all;
   Labels last_sent;
   STRATA_RETURN_IF_ERROR(client_->RemoteRead(
-      *local, mint, maxt, [&](Labels labels, std::vector<RemoteChunk> chunks) -> Status {
-        labels = WithExternal(labels, ext);
+      *local, q.mint, q.maxt, [&](Labels labels, std::vector<RemoteChunk> chunks) -> Status {
+        labels = final_labels(labels);
         if (!all.empty() && all.back().labels == labels) {  // continued from the previous frame
           auto& dst = all.back().chunks;
           dst.insert(dst.end(), std::make_move_iterator(chunks.begin()),
                      std::make_move_iterator(chunks.end()));
           return Status::OK();
         }
-        if (!clash && !all.empty()) {
+        if (!resort && !all.empty()) {
           if (!last_sent.empty() && !(last_sent < all.back().labels))
             return Status::Internal("Prometheus streamed series out of order: " +
                                     all.back().labels.String() + " after " + last_sent.String());
@@ -107,7 +116,7 @@ Status PrometheusSource::Series(const Matchers& matchers, int64_t mint, int64_t 
         all.push_back(BufferedSeries{std::move(labels), std::move(chunks)});
         return Status::OK();
       }));
-  if (clash) {
+  if (resort) {
     std::stable_sort(all.begin(), all.end(), [](const BufferedSeries& a, const BufferedSeries& b) {
       return a.labels < b.labels;
     });

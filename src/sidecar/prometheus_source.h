@@ -24,8 +24,8 @@ class PrometheusSource : public storeapi::SeriesSource {
   void SetTimeRange(int64_t mint, int64_t maxt);
 
   storeapi::SourceInfo Info() const override;
-  Status Series(const Matchers& matchers, int64_t mint, int64_t maxt, bool skip_chunks,
-                const storeapi::SeriesFn& fn, const storeapi::WarningFn& warn) override;
+  Status Series(const storeapi::SeriesQuery& q, const storeapi::SeriesFn& fn,
+                const storeapi::WarningFn& warn) override;
   Result<std::vector<std::string>> LabelNames(const Matchers& matchers, int64_t mint,
                                               int64_t maxt) override;
   Result<std::vector<std::string>> LabelValues(const std::string& name, const Matchers& matchers,

@@ -207,7 +207,7 @@ class FakePrometheus {
 // Collects what a source sends: labels and chunk count per series.
 std::vector<std::pair<Labels, size_t>> Collect(PrometheusSource& src) {
   std::vector<std::pair<Labels, size_t>> got;
-  Status st = src.Series({M(MatchType::kEqual, "a", "1")}, 0, 1000, false,
+  Status st = src.Series({{M(MatchType::kEqual, "a", "1")}, 0, 1000},
                          [&](const Labels& l, const std::vector<storeapi::RawChunk>& c) {
                            got.emplace_back(l, c.size());
                            return Status::OK();
@@ -246,6 +246,24 @@ TEST(PrometheusSourceTest, SeriesLabelsClashingWithExternalOnesAreOverriddenAndR
   EXPECT_EQ(got[1].first, Labels({{"a", "1"}, {"c", "eu"}, {"d", "2"}}));
 }
 
+TEST(PrometheusSourceTest, WithoutReplicaLabelsLeavesThemOutAndResorts) {
+  // In Prometheus's order {a, b, replica} < {a, replica}; without "replica" the order flips.
+  const std::string body = Frame(SeriesFrame({{"a", "1"}, {"b", "2"}, {"replica", "x"}}, {"y"})) +
+                           Frame(SeriesFrame({{"a", "1"}, {"replica", "x"}}, {"x"}));
+  FakePrometheus prom(body, R"(["a","b"])");
+  PrometheusSource src(std::make_shared<PrometheusClient>(prom.url()));
+  src.SetExternalLabels(Labels({{"replica", "x"}}));
+  std::vector<Labels> got;
+  Status st = src.Series({{M(MatchType::kEqual, "a", "1")}, 0, 1000, 0, false, {"replica"}},
+                         [&](const Labels& l, const std::vector<storeapi::RawChunk>&) {
+                           got.push_back(l);
+                           return Status::OK();
+                         },
+                         {});
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(got, (std::vector<Labels>{Labels({{"a", "1"}}), Labels({{"a", "1"}, {"b", "2"}})}));
+}
+
 TEST(PrometheusSourceTest, UnsortedStreamIsAnErrorNotAWrongAnswer) {
   const std::string body = Frame(SeriesFrame({{"a", "1"}, {"b", "9"}}, {"x"})) +
                            Frame(SeriesFrame({{"a", "1"}, {"b", "1"}}, {"y"})) +
@@ -254,7 +272,7 @@ TEST(PrometheusSourceTest, UnsortedStreamIsAnErrorNotAWrongAnswer) {
   PrometheusSource src(std::make_shared<PrometheusClient>(prom.url()));
   src.SetExternalLabels(Labels({{"c", "eu"}}));
   Status st = src.Series(
-      {M(MatchType::kEqual, "a", "1")}, 0, 1000, false,
+      {{M(MatchType::kEqual, "a", "1")}, 0, 1000},
       [](const Labels&, const std::vector<storeapi::RawChunk>&) { return Status::OK(); }, {});
   EXPECT_EQ(st.code(), StatusCode::kInternal) << st.ToString();
   EXPECT_NE(st.message().find("out of order"), std::string::npos);
@@ -269,15 +287,17 @@ TEST(PrometheusSourceTest, MatchersOnExternalLabelsSelectTheWholeSource) {
     n++;
     return Status::OK();
   };
-  ASSERT_TRUE(src.Series({M(MatchType::kEqual, "cluster", "us"), M(MatchType::kEqual, "a", "1")}, 0,
-                         1000, false, count, {})
-                  .ok());
+  ASSERT_TRUE(
+      src.Series({{M(MatchType::kEqual, "cluster", "us"), M(MatchType::kEqual, "a", "1")}, 0, 1000},
+                 count, {})
+          .ok());
   EXPECT_EQ(n, 0);
   EXPECT_TRUE(prom.last_read_body.empty());  // Prometheus was not even asked
 
-  ASSERT_TRUE(src.Series({M(MatchType::kEqual, "cluster", "eu"), M(MatchType::kEqual, "a", "1")}, 0,
-                         1000, false, count, {})
-                  .ok());
+  ASSERT_TRUE(
+      src.Series({{M(MatchType::kEqual, "cluster", "eu"), M(MatchType::kEqual, "a", "1")}, 0, 1000},
+                 count, {})
+          .ok());
   EXPECT_EQ(n, 1);
   std::string raw;
   ASSERT_TRUE(snappy::Uncompress(prom.last_read_body.data(), prom.last_read_body.size(), &raw));
@@ -286,7 +306,7 @@ TEST(PrometheusSourceTest, MatchersOnExternalLabelsSelectTheWholeSource) {
   ASSERT_EQ(req.queries(0).matchers_size(), 1);  // the cluster matcher stays here
   EXPECT_EQ(req.queries(0).matchers(0).name(), "a");
 
-  Status st = src.Series({M(MatchType::kEqual, "cluster", "eu")}, 0, 1000, false, count, {});
+  Status st = src.Series({{M(MatchType::kEqual, "cluster", "eu")}, 0, 1000}, count, {});
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
 
   auto names = src.LabelNames({}, 0, 1000);
@@ -300,7 +320,7 @@ TEST(PrometheusSourceTest, MatchersOnExternalLabelsSelectTheWholeSource) {
 TEST(PrometheusSourceTest, UnreachablePrometheusIsAClearError) {
   PrometheusSource src(std::make_shared<PrometheusClient>("http://127.0.0.1:1", 2000));
   Status st = src.Series(
-      {M(MatchType::kEqual, "a", "1")}, 0, 1000, false,
+      {{M(MatchType::kEqual, "a", "1")}, 0, 1000},
       [](const Labels&, const std::vector<storeapi::RawChunk>&) { return Status::OK(); }, {});
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("127.0.0.1:1/api/v1/"), std::string::npos) << st.ToString();

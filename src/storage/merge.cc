@@ -99,10 +99,12 @@ class MergedSeries : public Series {
   std::vector<std::shared_ptr<const Series>> parts_;
 };
 
+// With combine, equal label sets from several inputs become one MergedSeries; without, they
+// come out one after the other, in input order.
 class MergeSet : public SeriesSet {
  public:
-  explicit MergeSet(std::vector<std::unique_ptr<SeriesSet>> sets)
-      : sets_(std::move(sets)), valid_(sets_.size(), false) {}
+  MergeSet(std::vector<std::unique_ptr<SeriesSet>> sets, bool combine)
+      : sets_(std::move(sets)), valid_(sets_.size(), false), combine_(combine) {}
 
   bool Next() override {
     if (!started_) {
@@ -122,7 +124,7 @@ class MergeSet : public SeriesSet {
       if (c < 0) {
         min = &l;
         current_.assign(1, i);
-      } else if (c == 0) {
+      } else if (c == 0 && combine_) {
         current_.push_back(i);
       }
     }
@@ -149,6 +151,7 @@ class MergeSet : public SeriesSet {
   std::vector<std::unique_ptr<SeriesSet>> sets_;
   std::vector<bool> valid_;
   std::vector<size_t> current_;
+  const bool combine_;
   bool started_ = false;
   std::shared_ptr<const Series> cur_;
 };
@@ -163,7 +166,12 @@ std::unique_ptr<SampleIterator> ChainSampleIterators(
 
 std::unique_ptr<SeriesSet> MergeSeriesSets(std::vector<std::unique_ptr<SeriesSet>> sets) {
   if (sets.size() == 1) return std::move(sets[0]);
-  return std::make_unique<MergeSet>(std::move(sets));
+  return std::make_unique<MergeSet>(std::move(sets), true);
+}
+
+std::unique_ptr<SeriesSet> InterleaveSeriesSets(std::vector<std::unique_ptr<SeriesSet>> sets) {
+  if (sets.size() == 1) return std::move(sets[0]);
+  return std::make_unique<MergeSet>(std::move(sets), false);
 }
 
 }  // namespace strata::storage

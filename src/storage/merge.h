@@ -11,6 +11,9 @@
 namespace strata::storage {
 
 std::unique_ptr<SeriesSet> MergeSeriesSets(std::vector<std::unique_ptr<SeriesSet>> sets);
+// Merges sorted SeriesSets into one sorted set, keeping series with equal labels apart: they
+// follow each other, in input order (for deduplication, which reads each replica on its own).
+std::unique_ptr<SeriesSet> InterleaveSeriesSets(std::vector<std::unique_ptr<SeriesSet>> sets);
 // Chains several iterators of one series into one, in time order, without duplicates.
 std::unique_ptr<SampleIterator> ChainSampleIterators(
     std::vector<std::unique_ptr<SampleIterator>> its);

@@ -63,6 +63,22 @@ TEST(MergeTest, MergesSortedSetsAndChainsSharedSeries) {
   EXPECT_EQ(first, (Samples{{1, 1}, {2, 2}, {3, 3}, {4, 4}}));  // t=3 once, from the first set
 }
 
+TEST(MergeTest, InterleaveKeepsEqualSeriesApartInInputOrder) {
+  std::vector<std::unique_ptr<SeriesSet>> sets;
+  sets.push_back(VectorSeriesSet({S("1", {{1, 1}}), S("3", {{1, 1}})}));
+  sets.push_back(VectorSeriesSet({S("1", {{2, 2}}), S("1", {{3, 3}}), S("2", {{5, 5}})}));
+  auto m = InterleaveSeriesSets(std::move(sets));
+  std::vector<std::string> got;
+  while (m->Next()) {
+    auto it = m->At()->Iterator();
+    ASSERT_TRUE(it->Next());
+    got.push_back(std::string(m->At()->labels().Get("a")) + "@" + std::to_string(it->t()));
+    EXPECT_FALSE(it->Next());
+  }
+  EXPECT_TRUE(m->status().ok());
+  EXPECT_EQ(got, (std::vector<std::string>{"1@1", "1@2", "1@3", "2@5", "3@1"}));
+}
+
 TEST(MergeTest, ChainSeek) {
   std::vector<std::unique_ptr<SampleIterator>> its;
   its.push_back(std::make_unique<VecIterator>(Samples{{1, 1}, {5, 5}}));

@@ -65,6 +65,11 @@ struct SelectHints {
   int64_t max_resolution_ms = 0;
   // Unix ms after which remote calls for this query give up (the query's timeout); 0: none.
   int64_t deadline_ms = 0;
+  // Labels to leave out of every series, which then comes in the order of what remains (Thanos's
+  // without_replica_labels, for streaming deduplication). Sources that merge replicas into one
+  // series return each non-overlapping run of its chunks as a series of its own, one after the
+  // other, so every replica reaches the deduplication separately.
+  std::vector<std::string> without_labels;
 };
 
 class Querier {

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "base/timestamp.h"
+#include "storeapi/source.h"
 #include "tsdb/chunk_file.h"
 #include "tsdb/index_decode.h"
 
@@ -256,7 +257,9 @@ Result<std::vector<std::string>> BucketBlock::FetchSeries(const std::vector<uint
 }
 
 Result<std::vector<BlockSeries>> BucketBlock::Select(const Matchers& matchers, int64_t mint,
-                                                     int64_t maxt, FetchStats* stats) {
+                                                     int64_t maxt,
+                                                     const std::vector<std::string>& without,
+                                                     FetchStats* stats) {
   STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const tsdb::IndexHeader> h, Header());
   // Resolve matchers to label pairs, then fetch all their postings in one pass.
   std::vector<std::pair<std::string, std::string>> keys;
@@ -318,12 +321,14 @@ Result<std::vector<BlockSeries>> BucketBlock::Select(const Matchers& matchers, i
     if (bs.metas.empty()) continue;
     bs.labels = std::move(s->labels);
     for (const auto& e : ext_) bs.labels = bs.labels.With(e.name, e.value);
+    if (!without.empty()) bs.labels = storeapi::WithoutLabels(bs.labels, without);
     out.push_back(std::move(bs));
   }
-  // External labels keep the index's order unless a series label clashes with one.
-  if (!ext_.empty() && !std::is_sorted(out.begin(), out.end(), [](const auto& a, const auto& b) {
-        return a.labels < b.labels;
-      })) {
+  // External labels keep the index's order unless a series label clashes with one; leaving
+  // labels out can reorder series too.
+  if ((!ext_.empty() || !without.empty()) &&
+      !std::is_sorted(out.begin(), out.end(),
+                      [](const auto& a, const auto& b) { return a.labels < b.labels; })) {
     std::stable_sort(out.begin(), out.end(),
                      [](const auto& a, const auto& b) { return a.labels < b.labels; });
   }

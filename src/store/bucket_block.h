@@ -71,8 +71,10 @@ class BucketBlock {
   const std::string& dir() const { return dir_; }
 
   // Series matching all matchers (none on external labels) with chunks in [mint, maxt], in
-  // label order, external labels added; chunk bytes are not loaded yet.
+  // label order, external labels added and labels named in `without` left out; chunk bytes are
+  // not loaded yet.
   Result<std::vector<BlockSeries>> Select(const Matchers& matchers, int64_t mint, int64_t maxt,
+                                          const std::vector<std::string>& without,
                                           FetchStats* stats);
   // Loads the chunk bytes of series[from, to) into their `chunks`, keeping the bytes in *buffers.
   Status LoadChunks(std::vector<BlockSeries>& series, size_t from, size_t to, ChunkBuffers* buffers,

@@ -313,21 +313,14 @@ storeapi::SourceInfo BucketStore::Info() const {
   return info;
 }
 
-Status BucketStore::Series(const Matchers& matchers, int64_t mint, int64_t maxt, bool skip_chunks,
-                           const storeapi::SeriesFn& fn, const storeapi::WarningFn& warn) {
-  return SeriesDownsampled(matchers, mint, maxt, 0, skip_chunks, fn, warn);
-}
-
-Status BucketStore::SeriesDownsampled(const Matchers& matchers, int64_t mint, int64_t maxt,
-                                      int64_t max_resolution_ms, bool skip_chunks,
-                                      const storeapi::SeriesFn& fn,
-                                      const storeapi::WarningFn& warn) {
+Status BucketStore::Series(const storeapi::SeriesQuery& q, const storeapi::SeriesFn& fn,
+                           const storeapi::WarningFn& warn) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::shared_ptr<BucketBlock>> blocks;
   std::vector<Matchers> rests;
-  for (auto& b : BlocksFor(mint, maxt, max_resolution_ms)) {
+  for (auto& b : BlocksFor(q.mint, q.maxt, q.max_resolution_ms)) {
     Matchers rest;
-    if (!storeapi::MatchExternalLabels(b->external_labels(), matchers, &rest)) continue;
+    if (!storeapi::MatchExternalLabels(b->external_labels(), q.matchers, &rest)) continue;
     blocks.push_back(std::move(b));
     rests.push_back(std::move(rest));
   }
@@ -337,8 +330,9 @@ Status BucketStore::SeriesDownsampled(const Matchers& matchers, int64_t mint, in
   FetchStats stats;
   std::vector<Result<std::vector<BlockSeries>>> selected(blocks.size(),
                                                          Status::Internal("not selected"));
-  ParallelFor(blocks.size(), 16,
-              [&](size_t i) { selected[i] = blocks[i]->Select(rests[i], mint, maxt, &stats); });
+  ParallelFor(blocks.size(), 16, [&](size_t i) {
+    selected[i] = blocks[i]->Select(rests[i], q.mint, q.maxt, q.without_labels, &stats);
+  });
   std::vector<std::vector<BlockSeries>> series(blocks.size());
   std::vector<bool> failed(blocks.size(), false);
   uint64_t total = 0;
@@ -404,7 +398,7 @@ Status BucketStore::SeriesDownsampled(const Matchers& matchers, int64_t mint, in
     }
     std::vector<ChunkBuffers> buffers(blocks.size());
     uint64_t batch_bytes = 0;
-    if (!skip_chunks) {
+    if (!q.skip_chunks) {
       std::vector<size_t> involved;
       for (size_t i = 0; i < blocks.size(); i++) {
         if (ranges[i].first != SIZE_MAX && !failed[i]) involved.push_back(i);
@@ -481,13 +475,12 @@ Result<std::vector<std::string>> BucketStore::LabelNames(const Matchers& matcher
       for (const auto& e : b->external_labels()) names.insert(e.name);
     }
   } else {
-    STRATA_RETURN_IF_ERROR(
-        SeriesDownsampled(matchers, mint, maxt, kAnyResolution, true,
-                          [&](const Labels& l, const std::vector<storeapi::RawChunk>&) {
-                            for (const auto& x : l) names.insert(x.name);
-                            return Status::OK();
-                          },
-                          {}));
+    STRATA_RETURN_IF_ERROR(Series({matchers, mint, maxt, kAnyResolution, true, {}},
+                                  [&](const Labels& l, const std::vector<storeapi::RawChunk>&) {
+                                    for (const auto& x : l) names.insert(x.name);
+                                    return Status::OK();
+                                  },
+                                  {}));
   }
   return std::vector<std::string>(names.begin(), names.end());
 }
@@ -506,13 +499,12 @@ Result<std::vector<std::string>> BucketStore::LabelValues(const std::string& nam
       values.insert(vs.begin(), vs.end());
     }
   } else {
-    STRATA_RETURN_IF_ERROR(
-        SeriesDownsampled(matchers, mint, maxt, kAnyResolution, true,
-                          [&](const Labels& l, const std::vector<storeapi::RawChunk>&) {
-                            if (l.Has(name)) values.emplace(l.Get(name));
-                            return Status::OK();
-                          },
-                          {}));
+    STRATA_RETURN_IF_ERROR(Series({matchers, mint, maxt, kAnyResolution, true, {}},
+                                  [&](const Labels& l, const std::vector<storeapi::RawChunk>&) {
+                                    if (l.Has(name)) values.emplace(l.Get(name));
+                                    return Status::OK();
+                                  },
+                                  {}));
   }
   return std::vector<std::string>(values.begin(), values.end());
 }

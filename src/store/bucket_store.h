@@ -64,11 +64,8 @@ class BucketStore : public storeapi::SeriesSource {
   std::vector<std::shared_ptr<BucketBlock>> Blocks() const;
 
   storeapi::SourceInfo Info() const override;
-  Status Series(const Matchers& m, int64_t mint, int64_t maxt, bool skip_chunks,
-                const storeapi::SeriesFn& fn, const storeapi::WarningFn& warn) override;
-  Status SeriesDownsampled(const Matchers& m, int64_t mint, int64_t maxt, int64_t max_resolution_ms,
-                           bool skip_chunks, const storeapi::SeriesFn& fn,
-                           const storeapi::WarningFn& warn) override;
+  Status Series(const storeapi::SeriesQuery& q, const storeapi::SeriesFn& fn,
+                const storeapi::WarningFn& warn) override;
   Result<std::vector<std::string>> LabelNames(const Matchers& m, int64_t mint,
                                               int64_t maxt) override;
   Result<std::vector<std::string>> LabelValues(const std::string& name, const Matchers& m,

@@ -99,14 +99,15 @@ class DownsampledStoreTest : public ::testing::Test {
   // Encodings of the chunks the store sends for one series at max_resolution.
   std::vector<uint8_t> Encodings(int64_t max_resolution) {
     std::vector<uint8_t> out;
-    Status st =
-        store_->SeriesDownsampled({*Matcher::Make(MatchType::kEqual, "__name__", "temperature")}, 0,
-                                  50 * kH, max_resolution, false,
-                                  [&](const Labels&, const std::vector<storeapi::RawChunk>& cs) {
-                                    for (const auto& c : cs) out.push_back(c.encoding);
-                                    return Status::OK();
-                                  },
-                                  {});
+    Status st = store_->Series({{*Matcher::Make(MatchType::kEqual, "__name__", "temperature")},
+                                0,
+                                50 * kH,
+                                max_resolution},
+                               [&](const Labels&, const std::vector<storeapi::RawChunk>& cs) {
+                                 for (const auto& c : cs) out.push_back(c.encoding);
+                                 return Status::OK();
+                               },
+                               {});
     EXPECT_TRUE(st.ok()) << st.ToString();
     return out;
   }

@@ -67,11 +67,11 @@ class CountingBucket : public objstore::Bucket {
 // A series as the StoreAPI sends it: labels and the raw chunks.
 using Answer = std::vector<std::pair<std::string, std::vector<std::string>>>;
 
-Answer Collect(storeapi::SeriesSource& src, const Matchers& m, int64_t mint, int64_t maxt,
+Answer Collect(storeapi::SeriesSource& src, const storeapi::SeriesQuery& q,
                std::vector<std::string>* warnings = nullptr, Status* status = nullptr) {
   Answer out;
   Status st = src.Series(
-      m, mint, maxt, false,
+      q,
       [&](const Labels& l, const std::vector<storeapi::RawChunk>& cs) {
         std::vector<std::string> chunks;
         for (const auto& c : cs) {
@@ -90,6 +90,11 @@ Answer Collect(storeapi::SeriesSource& src, const Matchers& m, int64_t mint, int
     EXPECT_TRUE(st.ok()) << st.ToString();
   }
   return out;
+}
+
+Answer Collect(storeapi::SeriesSource& src, const Matchers& m, int64_t mint, int64_t maxt,
+               std::vector<std::string>* warnings = nullptr, Status* status = nullptr) {
+  return Collect(src, {m, mint, maxt}, warnings, status);
 }
 
 double MetricValue(const Registry& r, const std::string& series) {
@@ -181,6 +186,39 @@ const std::vector<Matchers>& Queries() {
       {M(MatchType::kRegexNoMatch, "__name__", "up|http_requests_total")},
   };
   return q;
+}
+
+TEST_F(StoreTest, LeavesLabelsOutLikeTheLocalBlocks) {
+  // without_replica_labels: external ("cluster") and series labels ("env", "job") are left out;
+  // series then equal across blocks (clusters a and b) become one, chunks of both in time order.
+  auto store = NewStore();
+  auto ref = Reference();
+  for (const std::vector<std::string>& without :
+       {std::vector<std::string>{"cluster"}, {"env"}, {"cluster", "job"}}) {
+    for (const auto& m : Queries()) {
+      storeapi::SeriesQuery q{m, 0, 4 * kH, 0, false, without};
+      auto want = Collect(*ref, q);
+      auto got = Collect(*store, q);
+      EXPECT_EQ(got, want) << "matchers " << m.size() << " first " << m[0].name() << " without "
+                           << without[0];
+      for (size_t i = 0; i < got.size(); i++) {
+        for (const auto& name : without) {
+          EXPECT_EQ(got[i].first.find(name + "="), std::string::npos) << got[i].first;
+        }
+      }
+    }
+  }
+  // Series i-0 and i-1 of cluster b equal those of cluster a (two blocks) and of the plain block
+  // once "cluster" is left out: one series each, with the chunks of all four blocks.
+  auto merged = Collect(
+      *store,
+      {{M(MatchType::kRegexMatch, "instance", "i-(0|1)")}, 0, 4 * kH, 0, false, {"cluster"}});
+  ASSERT_EQ(merged.size(), 2u);
+  EXPECT_EQ(merged[0].second.size(), 4u * Collect(*store,
+                                                  {M(MatchType::kEqual, "instance", "i-0"),
+                                                   M(MatchType::kEqual, "cluster", "b")},
+                                                  0, 4 * kH)[0]
+                                              .second.size());
 }
 
 TEST_F(StoreTest, AnswersExactlyLikeTheLocalBlocks) {

@@ -30,8 +30,7 @@ class BlocksSource : public SeriesSource {
     return info;
   }
 
-  Status Series(const Matchers& matchers, int64_t mint, int64_t maxt, bool skip_chunks,
-                const SeriesFn& fn, const WarningFn&) override {
+  Status Series(const SeriesQuery& q, const SeriesFn& fn, const WarningFn&) override {
     struct Entry {
       Labels labels;
       const tsdb::Block* block;
@@ -39,16 +38,16 @@ class BlocksSource : public SeriesSource {
     };
     std::vector<Entry> entries;
     for (const auto& b : blocks_) {
-      if (b->meta().max_time <= mint || b->meta().min_time > maxt) continue;
+      if (b->meta().max_time <= q.mint || b->meta().min_time > q.maxt) continue;
       const Labels ext = ExternalLabels(*b);
       Matchers rest;
-      if (!MatchExternalLabels(ext, matchers, &rest)) continue;
-      auto sel = b->Select(rest, mint, maxt);
+      if (!MatchExternalLabels(ext, q.matchers, &rest)) continue;
+      auto sel = b->Select(rest, q.mint, q.maxt);
       if (!sel.ok()) return sel.status().WithContext("block " + b->dir());
       for (auto& s : *sel) {
         Labels l = s.labels;
         for (const auto& e : ext) l = l.With(e.name, e.value);
-        entries.push_back({std::move(l), b.get(), std::move(s)});
+        entries.push_back({WithoutLabels(l, q.without_labels), b.get(), std::move(s)});
       }
     }
     std::stable_sort(entries.begin(), entries.end(),
@@ -58,7 +57,7 @@ class BlocksSource : public SeriesSource {
       size_t j = i;
       chunks.clear();
       for (; j < entries.size() && entries[j].labels == entries[i].labels; j++) {
-        if (skip_chunks) continue;
+        if (q.skip_chunks) continue;
         for (const auto& cm : entries[j].series.chunks) {
           auto data = entries[j].block->chunks().Chunk(cm.ref);
           if (!data.ok()) return data.status().WithContext("block " + entries[j].block->dir());
@@ -84,7 +83,7 @@ class BlocksSource : public SeriesSource {
         for (const auto& e : ExternalLabels(*b)) names.insert(e.name);
       }
     } else {
-      STRATA_RETURN_IF_ERROR(Series(matchers, mint, maxt, true,
+      STRATA_RETURN_IF_ERROR(Series({matchers, mint, maxt, 0, true, {}},
                                     [&](const Labels& l, const std::vector<RawChunk>&) {
                                       for (const auto& x : l) names.insert(x.name);
                                       return Status::OK();
@@ -108,7 +107,7 @@ class BlocksSource : public SeriesSource {
         for (auto v : b->index().LabelValues(name)) values.emplace(v);
       }
     } else {
-      STRATA_RETURN_IF_ERROR(Series(matchers, mint, maxt, true,
+      STRATA_RETURN_IF_ERROR(Series({matchers, mint, maxt, 0, true, {}},
                                     [&](const Labels& l, const std::vector<RawChunk>&) {
                                       if (l.Has(name)) values.emplace(l.Get(name));
                                       return Status::OK();
@@ -133,6 +132,12 @@ bool MatchExternalLabels(const Labels& ext, const Matchers& matchers, Matchers* 
     }
   }
   return true;
+}
+
+Labels WithoutLabels(const Labels& l, const std::vector<std::string>& names) {
+  Labels out = l;
+  for (const auto& n : names) out = out.Without(n);
+  return out;
 }
 
 std::unique_ptr<SeriesSource> NewBlocksSource(

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <optional>
 
 #include "downsample/iterators.h"
+#include "info/infopb/rpc.grpc.pb.h"
 #include "storage/merge.h"
 #include "store/storepb/rpc.grpc.pb.h"
 #include "storeapi/convert.h"
@@ -271,27 +273,83 @@ class RemoteSeries : public storage::Series {
   Want want_;
 };
 
-// A Series call read as it arrives: one response per Next(), decoded once (the querier's
-// proxy drains it from a thread per endpoint). Warnings are collected for Warnings(); a call
-// not read to its end is cancelled.
-class StreamSeriesSet : public storage::SeriesSet {
+// Thanos's overlapSplit: the chunks, in time order, each go to the first run whose last chunk
+// ends before it starts (a new run when none does). A series whose replicas a store merged
+// becomes one run per replica, each read on its own by the deduplication.
+std::vector<std::vector<Chunk>> SplitOverlaps(std::vector<Chunk> chunks) {
+  auto earlier = [](const Chunk& a, const Chunk& b) {
+    return a.min_time != b.min_time ? a.min_time < b.min_time : a.max_time < b.max_time;
+  };
+  if (!std::is_sorted(chunks.begin(), chunks.end(), earlier))
+    std::stable_sort(chunks.begin(), chunks.end(), earlier);
+  std::vector<std::vector<Chunk>> runs;
+  for (auto& c : chunks) {
+    auto run = std::find_if(runs.begin(), runs.end(), [&](const std::vector<Chunk>& r) {
+      return r.back().max_time < c.min_time;
+    });
+    if (run == runs.end()) run = runs.emplace(runs.end());
+    run->push_back(std::move(c));
+  }
+  if (runs.empty()) runs.emplace_back();  // a series without chunks (skip_chunks)
+  return runs;
+}
+
+// A Series call's response stream. A call not read to its end is cancelled.
+class SeriesCall {
  public:
-  StreamSeriesSet(std::string address, std::unique_ptr<grpc::ClientContext> ctx,
-                  thanos::Store::Stub* stub, const thanos::SeriesRequest& req, Want want)
-      : want_(want),
-        address_(std::move(address)),
+  SeriesCall(std::string address, std::unique_ptr<grpc::ClientContext> ctx,
+             thanos::Store::Stub* stub, const thanos::SeriesRequest& req)
+      : address_(std::move(address)),
         ctx_(std::move(ctx)),
         reader_(stub->Series(ctx_.get(), req)) {}
-  ~StreamSeriesSet() override {
-    if (!done_) {
-      ctx_->TryCancel();
-      reader_->Finish();
-    }
+  ~SeriesCall() {
+    if (!done_) Stop(Status::OK());
   }
+  // The next response; false at the end of the call (status() says how it ended).
+  bool Read(thanos::SeriesResponse* resp) {
+    if (done_) return false;
+    if (reader_->Read(resp)) return true;
+    done_ = true;
+    status_ = FromGrpc(reader_->Finish(), address_);
+    return false;
+  }
+  // Ends the call early with st.
+  void Stop(Status st) {
+    ctx_->TryCancel();
+    reader_->Finish();
+    done_ = true;
+    status_ = std::move(st);
+  }
+  // Makes a Read blocked in another thread return.
+  void Cancel() { ctx_->TryCancel(); }
+  const std::string& address() const { return address_; }
+  const Status& status() const { return status_; }
+
+ private:
+  std::string address_;
+  std::unique_ptr<grpc::ClientContext> ctx_;
+  std::unique_ptr<grpc::ClientReader<thanos::SeriesResponse>> reader_;
+  bool done_ = false;
+  Status status_;
+};
+
+// A Series call read as it arrives: one response per Next(), decoded once (the querier's
+// proxy drains it from a thread per endpoint). Warnings are collected for Warnings(); a call
+// not read to its end is cancelled. With labels to leave out, a series whose chunks overlap
+// comes out as several series (SplitOverlaps).
+class StreamSeriesSet : public storage::SeriesSet {
+ public:
+  StreamSeriesSet(std::unique_ptr<SeriesCall> call, Want want, std::vector<std::string> without)
+      : call_(std::move(call)), want_(want), without_(std::move(without)) {}
 
   bool Next() override {
-    while (!done_ && reader_->Read(&resp_)) {
-      if (resp_.has_warning()) warnings_.push_back(address_ + ": " + resp_.warning());
+    if (!pending_.empty()) {
+      cur_ = std::move(pending_.back());
+      pending_.pop_back();
+      return true;
+    }
+    while (call_->Read(&resp_)) {
+      if (resp_.has_warning()) warnings_.push_back(call_->address() + ": " + resp_.warning());
       if (!resp_.has_series()) continue;  // hints
       std::vector<Chunk> chunks;
       for (const auto& ac : resp_.series().chunks()) {
@@ -300,45 +358,90 @@ class StreamSeriesSet : public storage::SeriesSet {
           continue;
         }
         Chunk c{ac.min_time(), ac.max_time(), thanos::Chunk::XOR, {}};
-        if (!ReadAggregates(ac, &c))
-          return Stop(Status::Corruption("store " + address_ + " sent a chunk of series " +
+        if (!ReadAggregates(ac, &c)) {
+          call_->Stop(Status::Corruption("store " + call_->address() + " sent a chunk of series " +
                                          FromProto(resp_.series().labels()).String() +
                                          " with neither raw data nor aggregates"));
+          return false;
+        }
         chunks.push_back(std::move(c));
       }
-      cur_ = std::make_shared<RemoteSeries>(FromProto(resp_.series().labels()), std::move(chunks),
-                                            want_);
+      Labels labels = FromProto(resp_.series().labels());
+      if (without_.empty()) {
+        cur_ = std::make_shared<RemoteSeries>(std::move(labels), std::move(chunks), want_);
+        return true;
+      }
+      // Labels the endpoint did not leave out go here; the order is the proxy's concern.
+      labels = WithoutLabels(labels, without_);
+      auto runs = SplitOverlaps(std::move(chunks));
+      for (size_t i = runs.size(); i-- > 1;)
+        pending_.push_back(std::make_shared<RemoteSeries>(labels, std::move(runs[i]), want_));
+      cur_ = std::make_shared<RemoteSeries>(std::move(labels), std::move(runs[0]), want_);
       return true;
-    }
-    if (!done_) {
-      done_ = true;
-      status_ = FromGrpc(reader_->Finish(), address_);
     }
     return false;
   }
   std::shared_ptr<const storage::Series> At() const override { return cur_; }
-  Status status() const override { return status_; }
+  Status status() const override { return call_->status(); }
   std::vector<std::string> Warnings() const override { return warnings_; }
-  void Cancel() override { ctx_->TryCancel(); }
+  void Cancel() override { call_->Cancel(); }
 
  private:
-  bool Stop(Status st) {
-    ctx_->TryCancel();
-    reader_->Finish();
-    done_ = true;
-    status_ = std::move(st);
-    return false;
-  }
-
+  std::unique_ptr<SeriesCall> call_;
   Want want_;
-  std::string address_;
-  std::unique_ptr<grpc::ClientContext> ctx_;
-  std::unique_ptr<grpc::ClientReader<thanos::SeriesResponse>> reader_;
+  std::vector<std::string> without_;
+  std::vector<std::shared_ptr<const storage::Series>> pending_;  // runs still to return, last first
   thanos::SeriesResponse resp_;
   std::shared_ptr<const storage::Series> cur_;
   std::vector<std::string> warnings_;
-  Status status_;
-  bool done_ = false;
+};
+
+// A Series call as RawSeriesStream: one response per Next(), chunks pointing into it; aggregate
+// chunks re-encoded whole. Labels asked to be left out are removed here too (for endpoints that
+// do not); a call not read to its end is cancelled.
+class RawStream : public RawSeriesStream {
+ public:
+  RawStream(std::unique_ptr<SeriesCall> call, std::vector<std::string> without, WarningFn warn)
+      : call_(std::move(call)), without_(std::move(without)), warn_(std::move(warn)) {}
+
+  bool Next() override {
+    while (call_->Read(&resp_)) {
+      if (resp_.has_warning() && warn_) warn_(call_->address() + ": " + resp_.warning());
+      if (!resp_.has_series()) continue;
+      chunks_.clear();
+      aggr_chunks_.clear();
+      aggr_chunks_.reserve(resp_.series().chunks_size());  // chunks_ points into it
+      for (const auto& ac : resp_.series().chunks()) {
+        if (!ac.has_raw()) {
+          Chunk c{ac.min_time(), ac.max_time(), thanos::Chunk::XOR, {}};
+          if (!ReadAggregates(ac, &c)) continue;
+          aggr_chunks_.push_back(tsdb::EncodeAggrChunk(c.aggr));
+          chunks_.push_back(
+              {ac.min_time(), ac.max_time(), tsdb::kAggrChunkEncoding, aggr_chunks_.back()});
+          continue;
+        }
+        const uint8_t enc = ac.raw().type() == thanos::Chunk::XOR         ? 1
+                            : ac.raw().type() == thanos::Chunk::HISTOGRAM ? 2
+                                                                          : 3;
+        chunks_.push_back({ac.min_time(), ac.max_time(), enc, ac.raw().data()});
+      }
+      labels_ = WithoutLabels(FromProto(resp_.series().labels()), without_);
+      return true;
+    }
+    return false;
+  }
+  const Labels& labels() const override { return labels_; }
+  const std::vector<RawChunk>& chunks() const override { return chunks_; }
+  Status status() const override { return call_->status(); }
+
+ private:
+  std::unique_ptr<SeriesCall> call_;
+  std::vector<std::string> without_;
+  WarningFn warn_;
+  thanos::SeriesResponse resp_;
+  Labels labels_;
+  std::vector<RawChunk> chunks_;
+  std::vector<std::string> aggr_chunks_;  // re-encoded aggregate chunks of this series
 };
 
 // Reconnects quickly after an endpoint was down (gRPC's default backoff grows to two minutes),
@@ -359,7 +462,9 @@ class GrpcStoreClient : public StoreClient {
       : address_(std::move(address)),
         timeout_(timeout),
         info_timeout_(info_timeout),
-        stub_(thanos::Store::NewStub(NewChannel(address_))) {}
+        channel_(NewChannel(address_)),
+        stub_(thanos::Store::NewStub(channel_)),
+        info_stub_(thanos::info::Info::NewStub(channel_)) {}
 
   std::unique_ptr<storage::SeriesSet> Select(const storage::SelectHints& hints,
                                              const Matchers& matchers) override {
@@ -381,89 +486,53 @@ class GrpcStoreClient : public StoreClient {
       deadline = std::min(deadline, std::chrono::system_clock::time_point(
                                         std::chrono::milliseconds(hints.deadline_ms)));
     ctx->set_deadline(deadline);
-    return std::make_unique<StreamSeriesSet>(address_, std::move(ctx), stub_.get(), req, want);
+    for (const auto& l : hints.without_labels) req.add_without_replica_labels(l);
+    return std::make_unique<StreamSeriesSet>(
+        std::make_unique<SeriesCall>(address_, std::move(ctx), stub_.get(), req), want,
+        hints.without_labels);
   }
 
-  Status SeriesRaw(const Matchers& matchers, int64_t mint, int64_t maxt, int64_t max_resolution_ms,
-                   bool skip_chunks, const SeriesFn& fn, const WarningFn& warn) override {
+  std::unique_ptr<RawSeriesStream> SeriesRawStream(const SeriesQuery& q,
+                                                   const WarningFn& warn) override {
     thanos::SeriesRequest req;
-    req.set_min_time(mint);
-    req.set_max_time(maxt);
-    req.set_skip_chunks(skip_chunks);
-    ToProto(matchers, req.mutable_matchers());
-    req.set_max_resolution_window(max_resolution_ms);
+    req.set_min_time(q.mint);
+    req.set_max_time(q.maxt);
+    req.set_skip_chunks(q.skip_chunks);
+    ToProto(q.matchers, req.mutable_matchers());
+    req.set_max_resolution_window(q.max_resolution_ms);
+    for (const auto& l : q.without_labels) req.add_without_replica_labels(l);
     // Every aggregate, so the whole aggregate chunk can be passed on.
     for (auto a :
          {thanos::RAW, thanos::COUNT, thanos::SUM, thanos::MIN, thanos::MAX, thanos::COUNTER})
       req.add_aggregates(a);
     req.set_partial_response_strategy(thanos::ABORT);
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + timeout_);
-    auto reader = stub_->Series(&ctx, req);
-    thanos::SeriesResponse resp;
-    std::vector<RawChunk> chunks;
-    std::vector<std::string> aggr_chunks;  // re-encoded aggregate chunks of this series
-    Status st;
-    while (st.ok() && reader->Read(&resp)) {
-      if (resp.has_warning() && warn) warn(address_ + ": " + resp.warning());
-      if (!resp.has_series()) continue;
-      chunks.clear();
-      aggr_chunks.clear();
-      aggr_chunks.reserve(resp.series().chunks_size());
-      for (const auto& ac : resp.series().chunks()) {
-        if (!ac.has_raw()) {
-          Chunk c{ac.min_time(), ac.max_time(), thanos::Chunk::XOR, {}};
-          if (!ReadAggregates(ac, &c)) continue;
-          aggr_chunks.push_back(tsdb::EncodeAggrChunk(c.aggr));
-          chunks.push_back(
-              {ac.min_time(), ac.max_time(), tsdb::kAggrChunkEncoding, aggr_chunks.back()});
-          continue;
-        }
-        const uint8_t enc = ac.raw().type() == thanos::Chunk::XOR         ? 1
-                            : ac.raw().type() == thanos::Chunk::HISTOGRAM ? 2
-                                                                          : 3;
-        chunks.push_back({ac.min_time(), ac.max_time(), enc, ac.raw().data()});
-      }
-      st = fn(FromProto(resp.series().labels()), chunks);
-    }
-    if (!st.ok()) {
-      ctx.TryCancel();
-      reader->Finish();
-      return st;
-    }
-    return FromGrpc(reader->Finish(), address_);
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->set_deadline(std::chrono::system_clock::now() + timeout_);
+    return std::make_unique<RawStream>(
+        std::make_unique<SeriesCall>(address_, std::move(ctx), stub_.get(), req), q.without_labels,
+        warn);
   }
 
   const std::string& address() const override { return address_; }
+  bool supports_without_labels() const override { return supports_without_labels_; }
 
+  // thanos.info.Info first (it tells whether without_replica_labels is honoured), the older
+  // Store.Info for endpoints without it, as Thanos's querier does.
   Result<SourceInfo> Info() override {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + info_timeout_);
-    thanos::InfoResponse resp;
-    STRATA_RETURN_IF_ERROR(FromGrpc(stub_->Info(&ctx, thanos::InfoRequest(), &resp), address_));
+    thanos::info::InfoResponse resp;
+    grpc::Status st = info_stub_->Info(&ctx, thanos::info::InfoRequest(), &resp);
+    if (st.error_code() == grpc::StatusCode::UNIMPLEMENTED || (st.ok() && !resp.has_store()))
+      return StoreInfo();
+    STRATA_RETURN_IF_ERROR(FromGrpc(st, address_));
     SourceInfo info;
-    info.min_time = resp.min_time();
-    info.max_time = resp.max_time();
+    info.min_time = resp.store().min_time();
+    info.max_time = resp.store().max_time();
+    info.supports_without_labels = resp.store().supports_without_replica_labels();
+    supports_without_labels_ = info.supports_without_labels;
     for (const auto& ls : resp.label_sets()) info.label_sets.push_back(FromProto(ls.labels()));
-    switch (resp.storetype()) {
-      case thanos::QUERY:
-        info.component_type = "query";
-        break;
-      case thanos::RULE:
-        info.component_type = "rule";
-        break;
-      case thanos::SIDECAR:
-        info.component_type = "sidecar";
-        break;
-      case thanos::RECEIVE:
-        info.component_type = "receive";
-        break;
-      case thanos::DEBUG:
-        info.component_type = "debug";
-        break;
-      default:
-        info.component_type = "store";
-    }
+    info.component_type = resp.componenttype();
     return info;
   }
 
@@ -495,13 +564,43 @@ class GrpcStoreClient : public StoreClient {
   }
 
  private:
+  Result<SourceInfo> StoreInfo() {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + info_timeout_);
+    thanos::InfoResponse resp;
+    STRATA_RETURN_IF_ERROR(FromGrpc(stub_->Info(&ctx, thanos::InfoRequest(), &resp), address_));
+    SourceInfo info;
+    info.min_time = resp.min_time();
+    info.max_time = resp.max_time();
+    info.supports_without_labels = false;
+    supports_without_labels_ = false;
+    for (const auto& ls : resp.label_sets()) info.label_sets.push_back(FromProto(ls.labels()));
+    static constexpr std::pair<thanos::StoreType, const char*> kTypes[] = {
+        {thanos::QUERY, "query"},     {thanos::RULE, "rule"},   {thanos::SIDECAR, "sidecar"},
+        {thanos::RECEIVE, "receive"}, {thanos::DEBUG, "debug"}, {thanos::STORE, "store"}};
+    info.component_type = "store";
+    for (auto [type, name] : kTypes) {
+      if (resp.storetype() == type) info.component_type = name;
+    }
+    return info;
+  }
+
   std::string address_;
   std::chrono::milliseconds timeout_;
   std::chrono::milliseconds info_timeout_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<thanos::Store::Stub> stub_;
+  std::unique_ptr<thanos::info::Info::Stub> info_stub_;
+  std::atomic<bool> supports_without_labels_{false};
 };
 
 }  // namespace
+
+Status StoreClient::SeriesRaw(const SeriesQuery& q, const SeriesFn& fn, const WarningFn& warn) {
+  auto stream = SeriesRawStream(q, warn);
+  while (stream->Next()) STRATA_RETURN_IF_ERROR(fn(stream->labels(), stream->chunks()));
+  return stream->status();
+}
 
 std::unique_ptr<StoreClient> StoreClient::Connect(const std::string& address,
                                                   std::chrono::milliseconds timeout,

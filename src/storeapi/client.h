@@ -13,6 +13,18 @@
 
 namespace strata::storeapi {
 
+// The series of a Series call, one at a time, chunks as sent.
+class RawSeriesStream {
+ public:
+  virtual ~RawSeriesStream() = default;
+  // False at the end or on an error (status()).
+  virtual bool Next() = 0;
+  // Valid until the following Next().
+  virtual const Labels& labels() const = 0;
+  virtual const std::vector<RawChunk>& chunks() const = 0;
+  virtual Status status() const = 0;
+};
+
 class StoreClient : public storage::Querier {
  public:
   // address: host:port. Connection happens lazily; errors surface on the first call. timeout
@@ -23,13 +35,15 @@ class StoreClient : public storage::Querier {
       std::chrono::milliseconds info_timeout = std::chrono::seconds(5));
   virtual const std::string& address() const = 0;
   virtual Result<SourceInfo> Info() = 0;
-  // Streams the Series call as it arrives, chunks still encoded (for queriers that serve the
-  // StoreAPI themselves); the chunks' data is valid during the callback only.
-  // max_resolution_ms: as SeriesSource::SeriesDownsampled; downsampled chunks come back whole,
-  // as aggregate chunks (encoding 0xff).
-  virtual Status SeriesRaw(const Matchers& matchers, int64_t mint, int64_t maxt,
-                           int64_t max_resolution_ms, bool skip_chunks, const SeriesFn& fn,
-                           const WarningFn& warn) = 0;
+  // What the last successful Info said of without_replica_labels (false before one).
+  virtual bool supports_without_labels() const = 0;
+  // A Series call read as it arrives, chunks still encoded (for queriers that serve the
+  // StoreAPI themselves); downsampled chunks come back whole, as aggregate chunks (encoding
+  // 0xff). Warnings the endpoint sends go to warn.
+  virtual std::unique_ptr<RawSeriesStream> SeriesRawStream(const SeriesQuery& q,
+                                                           const WarningFn& warn) = 0;
+  // The same through a callback; the chunks' data is valid during the callback only.
+  Status SeriesRaw(const SeriesQuery& q, const SeriesFn& fn, const WarningFn& warn);
   virtual Result<std::vector<std::string>> LabelNames(const Matchers& matchers, int64_t mint,
                                                       int64_t maxt) = 0;
   virtual Result<std::vector<std::string>> LabelValues(const std::string& name,

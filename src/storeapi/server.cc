@@ -145,11 +145,17 @@ class StoreService final : public thanos::Store::Service {
     if (req->min_time() > req->max_time()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "min_time is after max_time");
     }
+    SeriesQuery q{std::move(*matchers),
+                  req->min_time(),
+                  req->max_time(),
+                  req->max_resolution_window(),
+                  req->skip_chunks(),
+                  std::vector<std::string>(req->without_replica_labels().begin(),
+                                           req->without_replica_labels().end())};
     gate_.Enter();
     thanos::SeriesResponse resp;
-    Status st = src_->SeriesDownsampled(
-        *matchers, req->min_time(), req->max_time(), req->max_resolution_window(),
-        req->skip_chunks(),
+    Status st = src_->Series(
+        q,
         [&](const Labels& labels, const std::vector<RawChunk>& chunks) -> Status {
           if (ctx->IsCancelled()) return Status(StatusCode::kCancelled, "series call canceled");
           resp.Clear();
@@ -220,6 +226,7 @@ class InfoService final : public thanos::info::Info::Service {
     auto* store = resp->mutable_store();
     store->set_min_time(info.min_time);
     store->set_max_time(info.max_time);
+    store->set_supports_without_replica_labels(true);  // every SeriesSource honours it
     return grpc::Status::OK;
   }
 

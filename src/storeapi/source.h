@@ -34,6 +34,9 @@ struct SourceInfo {
   // What kind of component answered Info (query, rule, sidecar, store, receive, debug); set by
   // StoreClient from the response, empty from local sources.
   std::string component_type;
+  // Whether the endpoint honours SeriesQuery::without_labels (Info's
+  // supports_without_replica_labels); every Strata source does.
+  bool supports_without_labels = true;
 };
 
 using SeriesFn = std::function<Status(const Labels& labels, const std::vector<RawChunk>& chunks)>;
@@ -41,23 +44,28 @@ using SeriesFn = std::function<Status(const Labels& labels, const std::vector<Ra
 // others were served); the server sends each as a SeriesResponse warning.
 using WarningFn = std::function<void(const std::string& warning)>;
 
+// Which series a Series call wants, and how.
+struct SeriesQuery {
+  Matchers matchers;
+  int64_t mint = 0;  // ms, inclusive
+  int64_t maxt = 0;
+  // Thanos's max_resolution_window: per time range the coarsest downsampled data up to this
+  // resolution, finer blocks filling its gaps (0: raw data only).
+  int64_t max_resolution_ms = 0;
+  bool skip_chunks = false;
+  // Thanos's without_replica_labels: labels of these names (external or not) are left out of
+  // every series, and the series are ordered by what remains. Replicas of one series then come
+  // out as one series whose chunks overlap in time, for the querier to deduplicate as it reads.
+  std::vector<std::string> without_labels;
+};
+
 class SeriesSource {
  public:
   virtual ~SeriesSource() = default;
   virtual SourceInfo Info() const = 0;
   // Calls fn for every series matching all matchers with data in [mint, maxt], in label order,
   // with its chunks overlapping the range in time order (none when skip_chunks).
-  virtual Status Series(const Matchers& matchers, int64_t mint, int64_t maxt, bool skip_chunks,
-                        const SeriesFn& fn, const WarningFn& warn) = 0;
-  // Series from blocks of at most max_resolution_ms (Thanos's max_resolution_window): per time
-  // range the coarsest resolution available, finer blocks filling its gaps, as Thanos's store
-  // gateway picks them. Sources without downsampled data serve their raw series.
-  virtual Status SeriesDownsampled(const Matchers& matchers, int64_t mint, int64_t maxt,
-                                   int64_t max_resolution_ms, bool skip_chunks, const SeriesFn& fn,
-                                   const WarningFn& warn) {
-    (void)max_resolution_ms;
-    return Series(matchers, mint, maxt, skip_chunks, fn, warn);
-  }
+  virtual Status Series(const SeriesQuery& q, const SeriesFn& fn, const WarningFn& warn) = 0;
   virtual Result<std::vector<std::string>> LabelNames(const Matchers& matchers, int64_t mint,
                                                       int64_t maxt) = 0;
   virtual Result<std::vector<std::string>> LabelValues(const std::string& name,
@@ -68,6 +76,9 @@ class SeriesSource {
 // Decides a block's external-label matchers: false when one excludes the block (ext is its
 // external label set); otherwise the matchers on other labels, for the block's index, go to rest.
 bool MatchExternalLabels(const Labels& ext, const Matchers& matchers, Matchers* rest);
+
+// `l` without the labels named in `names`.
+Labels WithoutLabels(const Labels& l, const std::vector<std::string>& names);
 
 // Serves local blocks. Each block's Thanos external labels (meta.json thanos.labels) are added to
 // its series, and matchers on those labels select blocks, as Thanos's store gateway does.

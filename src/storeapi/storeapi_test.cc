@@ -1,9 +1,11 @@
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "promql/engine.h"
 #include "storage/block_querier.h"
+#include "store/storepb/rpc.grpc.pb.h"
 #include "storeapi/client.h"
 #include "storeapi/server.h"
 #include "tsdb/block_writer.h"
@@ -108,6 +110,117 @@ TEST_F(StoreApiTest, PromqlOverTheWireEqualsLocalBlocks) {
       EXPECT_EQ(r.points[i].v, local->matrix[0].points[i].v);
     }
   }
+}
+
+// What a SeriesSet holds: each series' labels and sample count, in order.
+std::vector<std::pair<std::string, int>> Drain(storage::SeriesSet& set) {
+  std::vector<std::pair<std::string, int>> out;
+  while (set.Next()) {
+    auto it = set.At()->Iterator();
+    int n = 0;
+    while (it->Next()) n++;
+    EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+    out.emplace_back(set.At()->labels().String(), n);
+  }
+  EXPECT_TRUE(set.status().ok()) << set.status().ToString();
+  return out;
+}
+
+TEST_F(StoreApiTest, WithoutReplicaLabelsEachReplicaComesAsARunOfItsOwn) {
+  auto info = client_->Info();
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_TRUE(info->supports_without_labels);
+  EXPECT_TRUE(client_->supports_without_labels());
+
+  // One store holds both replicas: without the replica label they are one series whose chunks
+  // overlap; the client hands it on as one series per non-overlapping run of chunks.
+  storage::SelectHints h{0, 720 * 15000, 0, 0, ""};
+  h.without_labels = {"replica"};
+  auto set = client_->Select(h, {*Matcher::Make(MatchType::kEqual, "__name__", "up")});
+  auto got = Drain(*set);
+  ASSERT_EQ(got.size(), 30u);
+  for (size_t i = 0; i < got.size(); i += 2) {
+    EXPECT_EQ(got[i].first, got[i + 1].first);
+    EXPECT_EQ(got[i].first.find("replica"), std::string::npos) << got[i].first;
+    EXPECT_EQ(got[i].second + got[i + 1].second, 720 + 621) << got[i].first;
+    if (i > 0) {
+      EXPECT_LT(got[i - 1].first, got[i].first);
+    }
+  }
+}
+
+// A block with external label replica="0" and two series whose order flips once the replica
+// label is left out: {a="1", b="1", replica="0"} < {a="1", replica="0"}, but {a="1"} < {a="1",
+// b="1"}.
+std::shared_ptr<const tsdb::Block> FlippingBlock(const fs::path& dir) {
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  tsdb::BlockWriter w(dir.string());
+  for (const Labels& l :
+       {Labels{{"__name__", "m"}, {"a", "1"}}, Labels{{"__name__", "m"}, {"a", "1"}, {"b", "1"}}}) {
+    EXPECT_TRUE(w.Append(l, 1000, 1).ok());
+  }
+  tsdb::ThanosMeta thanos;
+  thanos.labels = Labels{{"replica", "0"}};
+  EXPECT_TRUE(w.Flush(thanos).ok());
+  return std::move(*tsdb::Block::Open(tsdb::ListBlockDirs(dir.string())->at(0)));
+}
+
+TEST(StoreApiWithoutLabelsTest, SeriesAreSortedByWhatRemains) {
+  const fs::path dir = fs::temp_directory_path() / ("strata-flip-" + std::to_string(getpid()));
+  ServerOptions opts;
+  opts.address = "127.0.0.1:0";
+  auto server = StoreServer::Start(opts, NewBlocksSource({FlippingBlock(dir)}));
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  auto client = StoreClient::Connect("127.0.0.1:" + std::to_string((*server)->port()));
+  storage::SelectHints h{0, 2000, 0, 0, ""};
+  const Matchers m{*Matcher::Make(MatchType::kEqual, "__name__", "m")};
+  auto full = client->Select(h, m);
+  EXPECT_EQ(Drain(*full), (std::vector<std::pair<std::string, int>>{
+                              {"{__name__=\"m\", a=\"1\", b=\"1\", replica=\"0\"}", 1},
+                              {"{__name__=\"m\", a=\"1\", replica=\"0\"}", 1}}));
+  h.without_labels = {"replica"};
+  auto without = client->Select(h, m);
+  EXPECT_EQ(Drain(*without),
+            (std::vector<std::pair<std::string, int>>{{"{__name__=\"m\", a=\"1\"}", 1},
+                                                      {"{__name__=\"m\", a=\"1\", b=\"1\"}", 1}}));
+  (*server)->Shutdown();
+  fs::remove_all(dir);
+}
+
+// An endpoint of a Thanos older than the thanos.info.Info service: only Store.Info.
+class StoreInfoOnly final : public thanos::Store::Service {
+  grpc::Status Info(grpc::ServerContext*, const thanos::InfoRequest*,
+                    thanos::InfoResponse* resp) override {
+    resp->set_min_time(5);
+    resp->set_max_time(10);
+    resp->set_storetype(thanos::SIDECAR);
+    auto* l = resp->add_label_sets()->add_labels();
+    l->set_name("replica");
+    l->set_value("a");
+    return grpc::Status::OK;
+  }
+};
+
+TEST(StoreApiWithoutLabelsTest, EndpointsWithoutTheInfoServiceAreAskedTheOldWay) {
+  StoreInfoOnly service;
+  grpc::ServerBuilder b;
+  int port = 0;
+  b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  b.RegisterService(&service);
+  auto server = b.BuildAndStart();
+  ASSERT_NE(port, 0);
+  auto client = StoreClient::Connect("127.0.0.1:" + std::to_string(port));
+  auto info = client->Info();
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->min_time, 5);
+  EXPECT_EQ(info->max_time, 10);
+  EXPECT_EQ(info->component_type, "sidecar");
+  ASSERT_EQ(info->label_sets.size(), 1u);
+  EXPECT_EQ(info->label_sets[0].String(), "{replica=\"a\"}");
+  EXPECT_FALSE(info->supports_without_labels);
+  EXPECT_FALSE(client->supports_without_labels());
+  server->Shutdown();
 }
 
 std::string Joined(const Result<std::vector<std::string>>& r) {
