@@ -5,7 +5,7 @@ holding the same data for reference. A second cluster's pair is served by a seco
 global querier stacked on the first querier's StoreAPI and the second store aggregates both.
 
 Checks: deduplicated answers equal Prometheus's (after dropping the `cluster` external label),
-`promtool query instant|range|labels` print the same against both, raw replicas are visible
+`promtool query instant|range|labels|series` print the same against both, raw replicas are visible
 with dedup=false, and killing the store turns answers into partial-response warnings.
 Exit 77 (skipped) when promtool or prometheus is missing.
 """
@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -67,8 +68,10 @@ def first_difference(a, b, path=''):
 
 
 def same_promtool_output(a, b):
-    """promtool prints `labels => value @[time]` lines: compare them with close() on the values."""
-    la, lb = a.splitlines(), b.splitlines()
+    """promtool prints `labels => value @[time]` lines (or label sets): compare them with close()
+    on the values, b's external label `cluster` dropped."""
+    b = re.sub(r'cluster="[^"]*", |, cluster="[^"]*"', '', b)
+    la, lb = sorted(a.splitlines()), sorted(b.splitlines())
     return len(la) == len(lb) and all(close(x.split(), y.split()) for x, y in zip(la, lb))
 
 
@@ -169,7 +172,8 @@ def main():
                       '(external label dropped)')
                 for cmd in (['instant', '--time', str(t), 'sum by (job) (rate(http_requests_total[5m]))'],
                             ['range', '--start', str(t - 600), '--end', str(t), '--step', '60s', 'count(node_temperature_celsius)'],
-                            ['labels', '--start', str(t - 3600), '--end', str(t), 'job']):
+                            ['labels', '--start', str(t - 3600), '--end', str(t), 'job'],
+                            ['series', '--start', str(t - 3600), '--end', str(t), '--match=node_temperature_celsius']):
                     flags, rest = cmd[1:-1], cmd[-1:]
                     a = subprocess.run(['promtool', 'query', cmd[0], *flags, prom, *rest], capture_output=True, text=True)
                     b = subprocess.run(['promtool', 'query', cmd[0], *flags, strata, *rest], capture_output=True, text=True)
