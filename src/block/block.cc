@@ -14,7 +14,24 @@
 namespace strata::block {
 namespace fs = std::filesystem;
 
-Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket, int concurrency) {
+std::optional<tsdb::BlockMeta> MetaCache::Get(const std::string& id) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = metas_.find(id);
+  if (it == metas_.end()) return std::nullopt;
+  return it->second;
+}
+
+void MetaCache::Put(const std::string& id, const tsdb::BlockMeta& meta) {
+  std::lock_guard<std::mutex> l(mu_);
+  metas_[id] = meta;
+}
+
+void MetaCache::Retain(const std::set<std::string>& ids) {
+  std::lock_guard<std::mutex> l(mu_);
+  std::erase_if(metas_, [&](const auto& e) { return !ids.contains(e.first); });
+}
+
+Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket, const FetchOptions& opts) {
   std::vector<BucketBlock> blocks;
   STRATA_RETURN_IF_ERROR(bucket.Iter(
       "",
@@ -32,11 +49,14 @@ Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket, int concu
   auto work = [&] {
     for (size_t i = next++; i < blocks.size(); i = next++) {
       BucketBlock& b = blocks[i];
+      bool has_meta = false;
       Status st = bucket.Iter(
           b.id,
           [&](const std::string& name) {
-            auto attrs = bucket.Attributes(name);
-            if (attrs.ok()) b.size_bytes += attrs->size;
+            if (opts.sizes) {
+              auto attrs = bucket.Attributes(name);
+              if (attrs.ok()) b.size_bytes += attrs->size;
+            }
             std::string_view file = std::string_view(name).substr(b.id.size() + 1);
             if (file == "deletion-mark.json") {
               b.marked_for_deletion = true;
@@ -47,11 +67,19 @@ Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket, int concu
                   b.deletion_time = j["deletion_time"].get<int64_t>();
               }
             }
+            if (file == "meta.json") has_meta = true;
             if (file == "no-compact-mark.json") b.marked_no_compact = true;
             if (file == "no-downsample-mark.json") b.marked_no_downsample = true;
             return Status::OK();
           },
           true);
+      // A cached meta.json counts only while the listing still shows it (a block being deleted
+      // loses it first).
+      if (auto known = opts.cache && has_meta ? opts.cache->Get(b.id) : std::nullopt;
+          known && st.ok()) {
+        b.meta = std::move(*known);
+        continue;
+      }
       auto meta = bucket.Get(b.id + "/meta.json");
       if (!meta.ok()) {
         if (meta.status().IsNotFound()) {
@@ -63,6 +91,7 @@ Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket, int concu
         auto parsed = tsdb::ParseBlockMeta(*meta, b.id + "/meta.json");
         if (parsed.ok()) {
           b.meta = std::move(*parsed);
+          if (opts.cache) opts.cache->Put(b.id, b.meta);
         } else {
           b.error = parsed.status().message();
         }
@@ -74,10 +103,15 @@ Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket, int concu
     }
   };
   std::vector<std::thread> threads;
-  int n = std::max(1, std::min<int>(concurrency, static_cast<int>(blocks.size())));
+  int n = std::max(1, std::min<int>(opts.concurrency, static_cast<int>(blocks.size())));
   for (int i = 0; i < n; i++) threads.emplace_back(work);
   for (auto& t : threads) t.join();
   if (!first_error.ok()) return first_error;
+  if (opts.cache) {
+    std::set<std::string> ids;
+    for (const auto& b : blocks) ids.insert(b.id);
+    opts.cache->Retain(ids);
+  }
   return blocks;
 }
 

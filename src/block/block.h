@@ -5,6 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,16 +23,39 @@ struct BucketBlock {
   bool partial = false;    // no meta.json
   std::string error;       // meta.json present but unreadable (corrupt), else empty
   tsdb::BlockMeta meta;    // valid when !partial && error.empty()
-  int64_t size_bytes = 0;  // sum of the block's objects
+  int64_t size_bytes = 0;  // sum of the block's objects (with FetchOptions::sizes)
   bool marked_for_deletion = false;
   int64_t deletion_time = 0;  // unix seconds, from deletion-mark.json
   bool marked_no_compact = false;
   bool marked_no_downsample = false;
 };
 
-// Lists every block directory and reads its meta.json, `concurrency` blocks at a time. Problems
-// with one block are recorded in that block, never fatal; listing errors are.
-Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket, int concurrency = 16);
+// The meta.json of blocks read before: it never changes once uploaded, so a component that
+// lists the bucket again and again (store gateway, compactor) reads only new blocks' meta.json.
+// Thread-safe.
+class MetaCache {
+ public:
+  std::optional<tsdb::BlockMeta> Get(const std::string& id) const;
+  void Put(const std::string& id, const tsdb::BlockMeta& meta);
+  // Forgets every block not in `ids` (gone from the bucket).
+  void Retain(const std::set<std::string>& ids);
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, tsdb::BlockMeta> metas_;
+};
+
+struct FetchOptions {
+  int concurrency = 16;        // blocks read at once
+  MetaCache* cache = nullptr;  // metas known already; new ones are added
+  // Fills size_bytes: one Attributes call per object (for tools that show sizes).
+  bool sizes = false;
+};
+
+// Lists every block directory with its marks and reads its meta.json. Problems with one block
+// are recorded in that block, never fatal; listing errors are.
+Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket,
+                                             const FetchOptions& opts = {});
 
 // Uploads a local block directory: chunks, index and tombstones first, then meta.json with the
 // thanos section's files list filled in (and `thanos` replaced when given).

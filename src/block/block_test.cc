@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include "objstore/filesystem.h"
+#include "objstore/wrappers.h"
 #include "tsdb/block_writer.h"
 
 namespace strata::block {
@@ -49,7 +51,7 @@ TEST_F(BlockUploadTest, UploadThenFetch) {
   ASSERT_TRUE(bucket_->Upload(b.ulid.String() + "/deletion-mark.json", "{}").ok());
   ASSERT_TRUE(bucket_->Upload("debug/not-a-block", "x").ok());
 
-  auto blocks = FetchBlocks(*bucket_, 2);
+  auto blocks = FetchBlocks(*bucket_, {.concurrency = 2, .sizes = true});
   ASSERT_TRUE(blocks.ok()) << blocks.status().ToString();
   ASSERT_EQ(blocks->size(), 4u);
   std::map<std::string, BucketBlock> by_id;
@@ -70,6 +72,50 @@ TEST_F(BlockUploadTest, UploadThenFetch) {
   EXPECT_TRUE(by_id.at(b.ulid.String()).marked_for_deletion);
   EXPECT_TRUE(by_id.at(partial).partial);
   EXPECT_NE(by_id.at(corrupt).error.find("invalid JSON"), std::string::npos);
+}
+
+// thanos_objstore_bucket_operations_total for one operation.
+double Operations(const Registry& r, const std::string& op) {
+  std::istringstream in(r.Expose());
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("thanos_objstore_bucket_operations_total{") &&
+        line.find("operation=\"" + op + "\"") != std::string::npos)
+      return std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return 0;
+}
+
+TEST_F(BlockUploadTest, MetaCacheReadsEachMetaOnceAndNoSizesUnlessAsked) {
+  tsdb::BlockMeta a = WriteBlock(3), b = WriteBlock(5);
+  ASSERT_TRUE(UploadBlock(*bucket_, (root_ / "local" / a.ulid.String()).string()).ok());
+  ASSERT_TRUE(UploadBlock(*bucket_, (root_ / "local" / b.ulid.String()).string()).ok());
+  Registry r;
+  auto counted = objstore::WithMetrics(std::move(bucket_), &r);
+  MetaCache cache;
+  for (int pass = 0; pass < 3; pass++) {
+    auto blocks = FetchBlocks(*counted, {.cache = &cache});
+    ASSERT_TRUE(blocks.ok()) << blocks.status().ToString();
+    ASSERT_EQ(blocks->size(), 2u);
+    for (const auto& blk : *blocks) {
+      EXPECT_FALSE(blk.partial);
+      EXPECT_EQ(blk.meta.ulid.String(), blk.id);
+      EXPECT_EQ(blk.size_bytes, 0);
+    }
+  }
+  EXPECT_EQ(Operations(r, "get"), 2);  // one meta.json per block, in three passes
+  EXPECT_EQ(Operations(r, "attributes"), 0);
+  // A block losing its meta.json (being deleted) is partial again, cache or not.
+  ASSERT_TRUE(counted->Delete(a.ulid.String() + "/meta.json").ok());
+  auto blocks = FetchBlocks(*counted, {.cache = &cache});
+  ASSERT_TRUE(blocks.ok());
+  for (const auto& blk : *blocks) EXPECT_EQ(blk.partial, blk.id == a.ulid.String()) << blk.id;
+  EXPECT_FALSE(cache.Get(b.ulid.String()) == std::nullopt);
+  // Blocks gone from the bucket are forgotten.
+  ASSERT_TRUE(counted->Delete(b.ulid.String() + "/meta.json").ok());
+  for (const char* f : {"index", "chunks/000001", "tombstones"})
+    ASSERT_TRUE(counted->Delete(b.ulid.String() + "/" + f).ok());
+  ASSERT_TRUE(FetchBlocks(*counted, {.cache = &cache}).ok());
+  EXPECT_TRUE(cache.Get(b.ulid.String()) == std::nullopt);
 }
 
 TEST_F(BlockUploadTest, RejectsDirectoryNotNamedAfterItsUlid) {

@@ -17,7 +17,7 @@ namespace {
 
 Result<std::vector<block::BucketBlock>> ListBlocks(const ObjstoreFlags& f) {
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket, OpenBucket(f, nullptr));
-  return block::FetchBlocks(*bucket);
+  return block::FetchBlocks(*bucket, {.sizes = true});
 }
 
 void RegisterLs(CLI::App& bucket, int* exit_code) {

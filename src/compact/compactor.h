@@ -15,6 +15,7 @@
 
 #include "base/metrics.h"
 #include "base/status.h"
+#include "block/block.h"
 #include "objstore/bucket.h"
 #include "tsdb/meta.h"
 
@@ -57,6 +58,7 @@ class BucketCompactor {
   Status DownsampleOne(const tsdb::BlockMeta& meta, int64_t resolution);
 
   std::shared_ptr<objstore::Bucket> bucket_;
+  block::MetaCache meta_cache_;  // a pass lists the bucket three times; each meta.json is read once
   CompactorOptions opts_;
   std::unique_ptr<Metrics> m_;
 };

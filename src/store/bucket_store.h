@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "base/metrics.h"
+#include "block/block.h"
 #include "objstore/bucket.h"
 #include "relabel/relabel.h"
 #include "store/bucket_block.h"
@@ -81,6 +82,7 @@ class BucketStore : public storeapi::SeriesSource {
                                                       int64_t max_resolution) const;
 
   std::shared_ptr<objstore::Bucket> bucket_;
+  block::MetaCache meta_cache_;
   BucketStoreOptions opts_;
   std::shared_ptr<IndexCache> cache_;
   std::shared_ptr<Metrics> metrics_;
