@@ -54,7 +54,12 @@ class Replica : public Adjustable {
   double adjust_ = 0;
 };
 
-// Thanos's penalty-based dedup of two (possibly already merged) replicas.
+// Thanos's penalty-based dedup of two (possibly already merged) replicas. After each sample
+// both inputs are due to move past it plus their penalty; an input is only moved when its next
+// sample could come first, so the replica not in use is not decoded while the other keeps its
+// rhythm (its chunks are skipped whole when it is needed again). The samples are those of
+// Thanos's algorithm, which moves both inputs at every step: seeks only go forward, so moving
+// an input once to the latest target it was due lands where moving it every time would.
 class PenaltyIterator : public Adjustable {
  public:
   PenaltyIterator(std::unique_ptr<Adjustable> a, std::unique_ptr<Adjustable> b, bool counter)
@@ -83,6 +88,9 @@ class PenaltyIterator : public Adjustable {
   int64_t t() const override { return use_a_ ? a_->t() : b_->t(); }
   double v() const override { return use_a_ ? a_->v() : b_->v(); }
   void AdjustTo(double last) override {
+    // Adjusts each input at the position Thanos's algorithm would have it at.
+    if (aok_) aok_ = a_->Seek(due_a_);
+    if (bok_) bok_ = b_->Seek(due_b_);
     if (aok_) a_->AdjustTo(last);
     if (bok_) b_->AdjustTo(last);
   }
@@ -93,33 +101,45 @@ class PenaltyIterator : public Adjustable {
 
  private:
   bool Step() {
-    // Advance both inputs past the last returned sample plus their penalty.
-    if (aok_) aok_ = a_->Seek(SeekTarget(pen_a_));
-    if (bok_) bok_ = b_->Seek(SeekTarget(pen_b_));
-    if (!aok_ && !bok_) return false;
-    if (!aok_ || !bok_) {
-      use_a_ = aok_;
-      last_t_ = t();
-      (use_a_ ? pen_a_ : pen_b_) = 0;
-      return true;
+    if (last_t_ != kNoTime) {
+      due_a_ = std::max(due_a_, last_t_ + 1 + pen_a_);
+      due_b_ = std::max(due_b_, last_t_ + 1 + pen_b_);
     }
-    const int64_t ta = a_->t(), tb = b_->t();
-    use_a_ = ta <= tb;
-    const int64_t chosen = use_a_ ? ta : tb;
-    // The replica not chosen must skip twice the last interval, so no sample lands too close.
-    int64_t& other_pen = use_a_ ? pen_b_ : pen_a_;
-    other_pen = last_t_ != kNoTime ? 2 * (chosen - last_t_) : kInitialPenalty;
+    // Move the input due earlier; the other only if its next sample could come first (it is at
+    // or after its due time, and ties go to a).
+    const bool a_first = due_a_ <= due_b_;
+    bool& first_ok = a_first ? aok_ : bok_;
+    bool& other_ok = a_first ? bok_ : aok_;
+    Adjustable* first = a_first ? a_.get() : b_.get();
+    Adjustable* other = a_first ? b_.get() : a_.get();
+    const int64_t other_due = a_first ? due_b_ : due_a_;
+    if (first_ok) first_ok = first->Seek(a_first ? due_a_ : due_b_);
+    const bool settled = first_ok && (a_first ? first->t() <= other_due : first->t() < other_due);
+    if (!settled && other_ok) other_ok = other->Seek(other_due);
+    if (!aok_ && !bok_) return false;
+    if (settled || !other_ok) {
+      use_a_ = first_ok ? a_first : !a_first;
+    } else if (!first_ok) {
+      use_a_ = !a_first;
+    } else {
+      use_a_ = a_->t() <= b_->t();
+    }
+    const int64_t chosen = t();
+    if (aok_ && bok_) {
+      // The replica not chosen must skip twice the last interval, so no sample lands too close.
+      (use_a_ ? pen_b_ : pen_a_) = last_t_ != kNoTime ? 2 * (chosen - last_t_) : kInitialPenalty;
+    }
     (use_a_ ? pen_a_ : pen_b_) = 0;
     last_t_ = chosen;
     return true;
   }
-  int64_t SeekTarget(int64_t pen) const { return last_t_ == kNoTime ? kNoTime : last_t_ + 1 + pen; }
 
   std::unique_ptr<Adjustable> a_, b_;
   bool counter_;
   bool aok_ = false, bok_ = false, use_a_ = false;
   int64_t last_t_ = kNoTime;
   int64_t pen_a_ = 0, pen_b_ = 0;
+  int64_t due_a_ = kNoTime, due_b_ = kNoTime;  // where each input must be moved to, at least
 };
 
 // Presents an Adjustable as a SampleIterator.

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "base/file.h"
 #include "promql/engine.h"
@@ -232,6 +233,124 @@ TEST(DedupTest, SortedInputIsDeduplicatedRunByRunAndDisorderIsAnError) {
   EXPECT_NE(set->status().message().find("{__name__=\"a\"} came after {__name__=\"b\"}"),
             std::string::npos)
       << set->status().ToString();
+}
+
+// Thanos's penalty algorithm as it is written, moving both inputs at every step: the reference
+// for the iterator, which moves only the input whose sample could come next.
+class RefIterator {
+ public:
+  virtual ~RefIterator() = default;
+  virtual bool Seek(int64_t t) = 0;
+  virtual int64_t t() const = 0;
+  virtual double v() const = 0;
+  virtual void AdjustTo(double last) = 0;
+};
+
+class RefReplica : public RefIterator {
+ public:
+  explicit RefReplica(const FixedSeries::Samples* s) : s_(s) {}
+  bool Seek(int64_t t) override {
+    while (i_ < s_->size() && (*s_)[i_].first < t) i_++;
+    return i_ < s_->size();
+  }
+  int64_t t() const override { return (*s_)[i_].first; }
+  double v() const override { return (*s_)[i_].second + adjust_; }
+  void AdjustTo(double last) override {
+    if (last > v()) adjust_ += last - v();
+  }
+
+ private:
+  const FixedSeries::Samples* s_;
+  size_t i_ = 0;
+  double adjust_ = 0;
+};
+
+class RefPenalty : public RefIterator {
+ public:
+  RefPenalty(std::unique_ptr<RefIterator> a, std::unique_ptr<RefIterator> b, bool counter)
+      : a_(std::move(a)), b_(std::move(b)), counter_(counter) {
+    aok_ = a_->Seek(INT64_MIN);
+    bok_ = b_->Seek(INT64_MIN);
+  }
+  bool Next() {
+    const bool had = last_ != INT64_MIN;
+    const double last_v = had ? v() : 0;
+    const bool was_a = use_a_;
+    if (aok_) aok_ = a_->Seek(had ? last_ + 1 + pen_a_ : INT64_MIN);
+    if (bok_) bok_ = b_->Seek(had ? last_ + 1 + pen_b_ : INT64_MIN);
+    if (!aok_ && !bok_) return false;
+    if (!aok_ || !bok_) {
+      use_a_ = aok_;
+    } else {
+      use_a_ = a_->t() <= b_->t();
+      (use_a_ ? pen_b_ : pen_a_) = had ? 2 * (t() - last_) : 5000;
+    }
+    (use_a_ ? pen_a_ : pen_b_) = 0;
+    last_ = t();
+    if (had && counter_ && use_a_ != was_a) (use_a_ ? a_ : b_)->AdjustTo(last_v);
+    return true;
+  }
+  bool Seek(int64_t t) override {
+    if (last_ != INT64_MIN && last_ >= t) return true;
+    while (Next()) {
+      if (last_ >= t) return true;
+    }
+    return false;
+  }
+  int64_t t() const override { return use_a_ ? a_->t() : b_->t(); }
+  double v() const override { return use_a_ ? a_->v() : b_->v(); }
+  void AdjustTo(double last) override {
+    if (aok_) a_->AdjustTo(last);
+    if (bok_) b_->AdjustTo(last);
+  }
+
+ private:
+  std::unique_ptr<RefIterator> a_, b_;
+  bool counter_, aok_ = false, bok_ = false, use_a_ = false;
+  int64_t last_ = INT64_MIN, pen_a_ = 0, pen_b_ = 0;
+};
+
+TEST(DedupTest, PenaltyEqualsThanosAlgorithmOnRandomReplicas) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 300; round++) {
+    const int n = 2 + round % 3;  // replicas
+    const bool counter = round % 2;
+    std::vector<FixedSeries::Samples> replicas(n);
+    for (auto& r : replicas) {
+      // Scrapes every 15 s with an offset and jitter, some gaps, a counter with resets.
+      int64_t t = std::uniform_int_distribution<int64_t>(0, 15000)(rng);
+      double v = 0;
+      for (int i = 0; i < 200; i++) {
+        t += 15000 + std::uniform_int_distribution<int64_t>(-2000, 2000)(rng);
+        if (std::uniform_int_distribution<int>(0, 30)(rng) == 0)
+          t += std::uniform_int_distribution<int64_t>(30000, 600000)(rng);
+        v = std::uniform_int_distribution<int>(0, 50)(rng) == 0
+                ? 0
+                : v + std::uniform_int_distribution<int>(0, 10)(rng);
+        r.emplace_back(t, v);
+      }
+    }
+    std::vector<std::shared_ptr<const storage::Series>> in;
+    for (const auto& r : replicas)
+      in.push_back(std::make_shared<FixedSeries>(Labels{{"__name__", "m"}}, r));
+    auto set = DedupSortedSeriesSet(storage::VectorSeriesSet(std::move(in)), counter ? "rate" : "");
+    ASSERT_TRUE(set->Next());
+    auto it = set->At()->Iterator();
+    std::unique_ptr<RefIterator> ref = std::make_unique<RefReplica>(&replicas[0]);
+    for (int i = 1; i < n; i++) {
+      ref = std::make_unique<RefPenalty>(std::move(ref), std::make_unique<RefReplica>(&replicas[i]),
+                                         counter);
+    }
+    auto* top = static_cast<RefPenalty*>(ref.get());
+    size_t k = 0;
+    for (; top->Next(); k++) {
+      ASSERT_TRUE(it->Next()) << "round " << round << " sample " << k;
+      ASSERT_EQ(it->t(), top->t()) << "round " << round << " sample " << k;
+      ASSERT_EQ(it->v(), top->v()) << "round " << round << " sample " << k;
+    }
+    EXPECT_FALSE(it->Next()) << "round " << round;
+    EXPECT_GT(k, 150u);
+  }
 }
 
 TEST(DedupTest, ChainKeepsEverySampleOncePerTimestamp) {
