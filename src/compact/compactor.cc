@@ -102,7 +102,8 @@ BucketCompactor::BucketCompactor(std::shared_ptr<objstore::Bucket> bucket, Compa
 BucketCompactor::~BucketCompactor() = default;
 
 Status BucketCompactor::RunOnce() {
-  STRATA_ASSIGN_OR_RETURN(std::vector<block::BucketBlock> all, block::FetchBlocks(*bucket_, {.cache = &meta_cache_}));
+  STRATA_ASSIGN_OR_RETURN(std::vector<block::BucketBlock> all,
+                          block::FetchBlocks(*bucket_, {.cache = &meta_cache_}));
   const int64_t now = NowMs();
   Status first_failure;
   auto fail = [&](Status st) {
@@ -298,7 +299,8 @@ Status BucketCompactor::CompactGroup(Group& g, const std::string& work_dir) {
 }
 
 Status BucketCompactor::DownsamplePass() {
-  STRATA_ASSIGN_OR_RETURN(std::vector<block::BucketBlock> all, block::FetchBlocks(*bucket_, {.cache = &meta_cache_}));
+  STRATA_ASSIGN_OR_RETURN(std::vector<block::BucketBlock> all,
+                          block::FetchBlocks(*bucket_, {.cache = &meta_cache_}));
   const int64_t now = NowMs();
   // A block is downsampled already when a block of the next resolution covers its sources.
   std::set<Ulid> sources_5m, sources_1h;
