@@ -16,12 +16,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'test', 'e2e'))
-from fanout_bench import BASE, HOURS, QUERIES  # noqa: E402  (the same data and queries)
+from fanout_bench import HOURS, QUERIES, bench_args, median_query_ms, start_store  # noqa: E402  (same data)
 from promserver import free_port, peak_rss_kib, wait_ready  # noqa: E402
 
 
@@ -42,12 +40,7 @@ def replica_bucket(src, dst, replica):
 
 
 def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else 'build'
-    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
-    strata = os.path.join(build, 'src', 'cmd', 'strata')
-    bench = os.path.join(build, 'bench', 'promql_bench')
-    end_ms = BASE + HOURS * 3600 * 1000 - 60_000
-    start_ms = end_ms - 6 * 3600 * 1000
+    strata, bench, runs, start_ms, end_ms = bench_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix='strata-dedup-bench-') as tmp:
         raw = os.path.join(tmp, 'raw')
@@ -56,13 +49,9 @@ def main():
         for replica in ('a', 'b'):
             bucket = os.path.join(tmp, replica)
             replica_bucket(raw, bucket, replica)
-            g, h = free_port(), free_port()
-            stores.append(subprocess.Popen([strata, 'store', f'--objstore.config=type: FILESYSTEM\nconfig:\n  directory: {bucket}\n',
-                                            f'--data-dir={tmp}/store-{replica}', f'--grpc-address=127.0.0.1:{g}',
-                                            f'--http-address=127.0.0.1:{h}'],
-                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            wait_ready(f'http://127.0.0.1:{h}/-/ready')
-            endpoints[replica] = f'--endpoint=127.0.0.1:{g}'
+            p, addr = start_store(strata, bucket, f'{tmp}/store-{replica}')
+            stores.append(p)
+            endpoints[replica] = f'--endpoint={addr}'
         shutil.rmtree(raw)
         setups = [('one replica, no dedup', [endpoints['a']]),
                   ('HA pair, dedup, lazy (streamed)', [endpoints['a'], endpoints['b'], '--query.replica-label=replica']),
@@ -76,16 +65,7 @@ def main():
             wait_ready(f'http://127.0.0.1:{qp}/-/ready')
             time.sleep(6)  # one endpoint health round: Info tells what each endpoint supports
             for q in QUERIES:
-                params = urllib.parse.urlencode({'query': q, 'start': start_ms / 1000, 'end': end_ms / 1000, 'step': 60})
-                times = []
-                for _ in range(runs + 1):
-                    t0 = time.perf_counter()
-                    with urllib.request.urlopen(f'http://127.0.0.1:{qp}/api/v1/query_range?{params}', timeout=300) as r:
-                        body = json.load(r)
-                    if body.get('status') != 'success':
-                        sys.exit(f'FAILED: {name}: {q}: {body}')
-                    times.append((time.perf_counter() - t0) * 1000)
-                rows.append((name, f'`{q}`', sorted(times[1:])[runs // 2]))
+                rows.append((name, f'`{q}`', median_query_ms(qp, q, start_ms, end_ms, runs)))
             rows.append((name, 'querier peak RSS (MiB)', peak_rss_kib(query.pid) / 1024))
             query.send_signal(signal.SIGTERM)
             query.wait(timeout=30)

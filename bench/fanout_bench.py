@@ -7,6 +7,7 @@ for bench/RESULTS.md.
 
 Usage: bench/fanout_bench.py BUILD_DIR [RUNS]
 """
+import json
 import os
 import signal
 import subprocess
@@ -31,13 +32,42 @@ def rfc3339(ms):
     return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(ms / 1000))
 
 
-def main():
+def bench_args():
+    """From `BUILD_DIR [RUNS]`: the strata and promql_bench binaries, the runs per query and the
+    queries' 6h range (ms)."""
     build = sys.argv[1] if len(sys.argv) > 1 else 'build'
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
-    strata = os.path.join(build, 'src', 'cmd', 'strata')
-    bench = os.path.join(build, 'bench', 'promql_bench')
     end_ms = BASE + HOURS * 3600 * 1000 - 60_000
-    start_ms = end_ms - 6 * 3600 * 1000
+    return (os.path.join(build, 'src', 'cmd', 'strata'), os.path.join(build, 'bench', 'promql_bench'), runs,
+            end_ms - 6 * 3600 * 1000, end_ms)
+
+
+def start_store(strata, bucket, data_dir, *extra):
+    """A `strata store` on a FILESYSTEM bucket, ready; returns the process and its gRPC address."""
+    g, h = free_port(), free_port()
+    p = subprocess.Popen([strata, 'store', f'--objstore.config=type: FILESYSTEM\nconfig:\n  directory: {bucket}\n',
+                          f'--data-dir={data_dir}', f'--grpc-address=127.0.0.1:{g}', f'--http-address=127.0.0.1:{h}', *extra],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_ready(f'http://127.0.0.1:{h}/-/ready')
+    return p, f'127.0.0.1:{g}'
+
+
+def median_query_ms(port, q, start_ms, end_ms, runs):
+    """The median time of RUNS range queries (step 60s) after a warm-up; exits if one fails."""
+    params = urllib.parse.urlencode({'query': q, 'start': start_ms / 1000, 'end': end_ms / 1000, 'step': 60})
+    times = []
+    for _ in range(runs + 1):
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(f'http://127.0.0.1:{port}/api/v1/query_range?{params}', timeout=300) as r:
+            body = json.load(r)
+        if body.get('status') != 'success':
+            sys.exit(f'FAILED: {q}: {body}')
+        times.append((time.perf_counter() - t0) * 1000)
+    return sorted(times[1:])[runs // 2]
+
+
+def main():
+    strata, bench, runs, start_ms, end_ms = bench_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix='strata-fanout-') as tmp:
         bucket = os.path.join(tmp, 'bucket')
@@ -62,15 +92,11 @@ def main():
             procs, endpoints = [], []
             slice_ms = (HOURS * 3600 * 1000) // n
             for i in range(n):
-                g, h = free_port(), free_port()
                 lo, hi = BASE + i * slice_ms, BASE + (i + 1) * slice_ms - 1
-                procs.append(subprocess.Popen([strata, 'store', f'--objstore.config=type: FILESYSTEM\nconfig:\n  directory: {bucket}\n',
-                                               f'--data-dir={tmp}/store-{n}-{i}', f'--grpc-address=127.0.0.1:{g}',
-                                               f'--http-address=127.0.0.1:{h}', f'--min-time={rfc3339(lo)}',
-                                               f'--max-time={rfc3339(hi)}'], stdout=subprocess.DEVNULL,
-                                              stderr=subprocess.DEVNULL))
-                wait_ready(f'http://127.0.0.1:{h}/-/ready')
-                endpoints.append(f'--endpoint=127.0.0.1:{g}')
+                p, addr = start_store(strata, bucket, f'{tmp}/store-{n}-{i}', f'--min-time={rfc3339(lo)}',
+                                      f'--max-time={rfc3339(hi)}')
+                procs.append(p)
+                endpoints.append(f'--endpoint={addr}')
             qp = free_port()
             query = subprocess.Popen([strata, 'query', f'--http-address=127.0.0.1:{qp}',
                                       f'--grpc-address=127.0.0.1:{free_port()}', *endpoints],
@@ -79,14 +105,7 @@ def main():
             wait_ready(f'http://127.0.0.1:{qp}/-/ready')
             time.sleep(6)  # one endpoint health round
             for q in QUERIES:
-                params = urllib.parse.urlencode({'query': q, 'start': start_ms / 1000, 'end': end_ms / 1000, 'step': 60})
-                times = []
-                for _ in range(runs + 1):
-                    t0 = time.perf_counter()
-                    with urllib.request.urlopen(f'http://127.0.0.1:{qp}/api/v1/query_range?{params}', timeout=300) as r:
-                        r.read()
-                    times.append((time.perf_counter() - t0) * 1000)
-                rows.append((q, n, sorted(times[1:])[runs // 2]))
+                rows.append((q, n, median_query_ms(qp, q, start_ms, end_ms, runs)))
             rss = peak_rss_kib(query.pid)
             rows.append(('querier peak RSS (MiB)', n, rss / 1024))
             for p in procs:

@@ -50,7 +50,8 @@ struct SeriesQuery {
   int64_t mint = 0;  // ms, inclusive
   int64_t maxt = 0;
   // Thanos's max_resolution_window: per time range the coarsest downsampled data up to this
-  // resolution, finer blocks filling its gaps (0: raw data only).
+  // resolution, finer blocks filling its gaps (0: raw data only). Sources without downsampled
+  // data serve their raw series whatever it is.
   int64_t max_resolution_ms = 0;
   bool skip_chunks = false;
   // Thanos's without_replica_labels: labels of these names (external or not) are left out of
