@@ -75,54 +75,79 @@ Status PrometheusSource::Series(const storeapi::SeriesQuery& q, const storeapi::
   }
 
   // Prometheus sorts the series it streams by their labels with the external labels merged in
-  // (its own label winning a clash). Without a clash that is the final order, so series go out
-  // as they arrive. A series label named like an external label gets the external value here, as
-  // in Thanos, and leaving labels out (without_replica_labels) changes the labels too; either
-  // can reorder series: then everything is buffered and sorted first, as Thanos's sidecar does.
+  // (its own label winning a clash). How much must be held before sending:
+  // - nothing when that order is final: series go out as they arrive;
+  // - one group of series sharing their first label when external labels are left out
+  //   (without_replica_labels): being the same on every series, they reorder series only within
+  //   such a group, and the groups come in order (one metric at a time, typically);
+  // - everything when a series label named like an external label gets the external value (as
+  //   in Thanos) or a series label is left out: either can reorder series anywhere, so the whole
+  //   answer is sorted first, as Thanos's sidecar always does.
   STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names,
                           client_->LabelNames(*local, q.mint, q.maxt));
   auto left_out = [&](const std::string& n) {
     return std::find(q.without_labels.begin(), q.without_labels.end(), n) != q.without_labels.end();
   };
-  const bool resort =
-      std::any_of(names.begin(), names.end(),
-                  [&](const std::string& n) { return ext.Has(n) || left_out(n); }) ||
-      std::any_of(ext.begin(), ext.end(), [&](const Label& l) { return left_out(l.name); });
-  std::vector<storeapi::RawChunk> raw;
-  auto send = [&](const BufferedSeries& s) {
-    raw.clear();
-    for (const auto& c : s.chunks) raw.push_back({c.min_time, c.max_time, c.encoding, c.data});
-    return fn(s.labels, raw);
+  enum class Hold { kNothing, kGroup, kAll };
+  Hold hold = Hold::kNothing;
+  if (std::any_of(ext.begin(), ext.end(), [&](const Label& l) { return left_out(l.name); }))
+    hold = Hold::kGroup;
+  if (std::any_of(names.begin(), names.end(),
+                  [&](const std::string& n) { return ext.Has(n) || left_out(n); }))
+    hold = Hold::kAll;
+  auto same_group = [](const Labels& a, const Labels& b) {
+    return a.empty() || b.empty() ? a.empty() == b.empty() : a[0] == b[0];
   };
-  std::vector<BufferedSeries> all;
+  std::vector<storeapi::RawChunk> raw;
+  std::vector<BufferedSeries> held;
   Labels last_sent;
+  // Sends what is held, sorted, series left equal merged.
+  auto flush = [&]() -> Status {
+    if (hold != Hold::kNothing) {
+      std::stable_sort(
+          held.begin(), held.end(),
+          [](const BufferedSeries& a, const BufferedSeries& b) { return a.labels < b.labels; });
+    }
+    for (size_t i = 0; i < held.size();) {
+      BufferedSeries& s = held[i];
+      size_t j = i + 1;
+      for (; j < held.size() && held[j].labels == s.labels; j++) {
+        s.chunks.insert(s.chunks.end(), std::make_move_iterator(held[j].chunks.begin()),
+                        std::make_move_iterator(held[j].chunks.end()));
+      }
+      if (j > i + 1) {
+        std::stable_sort(
+            s.chunks.begin(), s.chunks.end(),
+            [](const RemoteChunk& a, const RemoteChunk& b) { return a.min_time < b.min_time; });
+      }
+      if (!last_sent.empty() && !(last_sent < s.labels))
+        return Status::Internal("Prometheus streamed series out of order: " + s.labels.String() +
+                                " after " + last_sent.String());
+      raw.clear();
+      for (const auto& c : s.chunks) raw.push_back({c.min_time, c.max_time, c.encoding, c.data});
+      STRATA_RETURN_IF_ERROR(fn(s.labels, raw));
+      last_sent = std::move(s.labels);
+      i = j;
+    }
+    held.clear();
+    return Status::OK();
+  };
   STRATA_RETURN_IF_ERROR(client_->RemoteRead(
       *local, q.mint, q.maxt, [&](Labels labels, std::vector<RemoteChunk> chunks) -> Status {
         labels = final_labels(labels);
-        if (!all.empty() && all.back().labels == labels) {  // continued from the previous frame
-          auto& dst = all.back().chunks;
+        if (!held.empty() && held.back().labels == labels) {  // continued from the previous frame
+          auto& dst = held.back().chunks;
           dst.insert(dst.end(), std::make_move_iterator(chunks.begin()),
                      std::make_move_iterator(chunks.end()));
           return Status::OK();
         }
-        if (!resort && !all.empty()) {
-          if (!last_sent.empty() && !(last_sent < all.back().labels))
-            return Status::Internal("Prometheus streamed series out of order: " +
-                                    all.back().labels.String() + " after " + last_sent.String());
-          STRATA_RETURN_IF_ERROR(send(all.back()));
-          last_sent = std::move(all.back().labels);
-          all.clear();
-        }
-        all.push_back(BufferedSeries{std::move(labels), std::move(chunks)});
+        if (hold == Hold::kNothing ||
+            (hold == Hold::kGroup && !held.empty() && !same_group(held.front().labels, labels)))
+          STRATA_RETURN_IF_ERROR(flush());
+        held.push_back(BufferedSeries{std::move(labels), std::move(chunks)});
         return Status::OK();
       }));
-  if (resort) {
-    std::stable_sort(all.begin(), all.end(), [](const BufferedSeries& a, const BufferedSeries& b) {
-      return a.labels < b.labels;
-    });
-  }
-  for (const auto& s : all) STRATA_RETURN_IF_ERROR(send(s));
-  return Status::OK();
+  return flush();
 }
 
 Result<std::vector<std::string>> PrometheusSource::LabelNames(const Matchers& matchers,

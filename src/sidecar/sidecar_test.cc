@@ -3,6 +3,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <random>
+#include <set>
 
 #include "base/crc32c.h"
 #include "base/encoding.h"
@@ -262,6 +264,70 @@ TEST(PrometheusSourceTest, WithoutReplicaLabelsLeavesThemOutAndResorts) {
                          {});
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(got, (std::vector<Labels>{Labels({{"a", "1"}}), Labels({{"a", "1"}, {"b", "2"}})}));
+}
+
+// What a source sends for {a="1"} without the given labels: labels and chunk count per series.
+std::vector<std::pair<Labels, size_t>> CollectWithout(PrometheusSource& src,
+                                                      std::vector<std::string> without,
+                                                      const Matchers& m = {
+                                                          M(MatchType::kEqual, "a", "1")}) {
+  std::vector<std::pair<Labels, size_t>> got;
+  Status st = src.Series({m, 0, 1000, 0, false, std::move(without)},
+                         [&](const Labels& l, const std::vector<storeapi::RawChunk>& c) {
+                           got.emplace_back(l, c.size());
+                           return Status::OK();
+                         },
+                         {});
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return got;
+}
+
+TEST(PrometheusSourceTest, LeavingExternalLabelsOutSortsGroupByGroupLikeSortingEverything) {
+  // Random series (labels around the external "replica" label in name order) as Prometheus
+  // streams them; leaving "replica" out, the answer must be what sorting everything gives.
+  std::mt19937 rng(11);
+  const std::vector<std::string> label_names = {"__name__", "b", "job", "pod", "zone"};
+  for (int round = 0; round < 50; round++) {
+    std::set<Labels> series;
+    while (series.size() < 60) {
+      Labels l{{"a", "1"}, {"replica", "x"}};
+      for (const auto& n : label_names) {
+        if (n == "__name__" || std::uniform_int_distribution<int>(0, 2)(rng) > 0)
+          l = l.With(n, std::to_string(std::uniform_int_distribution<int>(0, 2)(rng)));
+      }
+      series.insert(l);
+    }
+    std::string body;
+    std::vector<Labels> want;
+    for (const auto& l : series) {  // std::set: Prometheus's order
+      body += Frame(SeriesFrame(l, {"x"}));
+      want.push_back(l.Without("replica"));
+    }
+    std::sort(want.begin(), want.end());
+    FakePrometheus prom(body, R"(["__name__","a","b","job","pod","zone"])");
+    PrometheusSource src(std::make_shared<PrometheusClient>(prom.url()));
+    src.SetExternalLabels(Labels({{"replica", "x"}}));
+    auto got = CollectWithout(src, {"replica"});
+    ASSERT_EQ(got.size(), want.size()) << "round " << round;
+    for (size_t i = 0; i < got.size(); i++) {
+      ASSERT_EQ(got[i].first, want[i]) << "round " << round << " series " << i;
+      EXPECT_EQ(got[i].second, 1u);
+    }
+  }
+}
+
+TEST(PrometheusSourceTest, SeriesLeftEqualByLeavingASeriesLabelOutBecomeOne) {
+  const std::string body = Frame(SeriesFrame({{"a", "1"}, {"b", "2"}, {"c", "eu"}}, {"y"})) +
+                           Frame(SeriesFrame({{"a", "1"}, {"c", "eu"}, {"replica", "1"}}, {"x"})) +
+                           Frame(SeriesFrame({{"a", "1"}, {"c", "eu"}, {"replica", "2"}}, {"z"}));
+  FakePrometheus prom(body, R"(["a","b","replica"])");
+  PrometheusSource src(std::make_shared<PrometheusClient>(prom.url()));
+  src.SetExternalLabels(Labels({{"c", "eu"}}));
+  auto got = CollectWithout(src, {"replica"});
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].first, Labels({{"a", "1"}, {"b", "2"}, {"c", "eu"}}));
+  EXPECT_EQ(got[1].first, Labels({{"a", "1"}, {"c", "eu"}}));
+  EXPECT_EQ(got[1].second, 2u);  // both replicas' chunks
 }
 
 TEST(PrometheusSourceTest, UnsortedStreamIsAnErrorNotAWrongAnswer) {
