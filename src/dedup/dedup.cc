@@ -117,10 +117,10 @@ class PenaltyIterator : public Adjustable {
     const bool settled = first_ok && (a_first ? first->t() <= other_due : first->t() < other_due);
     if (!settled && other_ok) other_ok = other->Seek(other_due);
     if (!aok_ && !bok_) return false;
-    if (settled || !other_ok) {
-      use_a_ = first_ok ? a_first : !a_first;
-    } else if (!first_ok) {
+    if (!first_ok) {
       use_a_ = !a_first;
+    } else if (settled || !other_ok) {
+      use_a_ = a_first;
     } else {
       use_a_ = a_->t() <= b_->t();
     }

@@ -206,10 +206,11 @@ class FakePrometheus {
   std::unique_ptr<server::HttpServer> server_;
 };
 
-// Collects what a source sends: labels and chunk count per series.
-std::vector<std::pair<Labels, size_t>> Collect(PrometheusSource& src) {
+// What a source sends for {a="1"} (without the given labels): labels and chunk count per series.
+std::vector<std::pair<Labels, size_t>> Collect(PrometheusSource& src,
+                                               std::vector<std::string> without = {}) {
   std::vector<std::pair<Labels, size_t>> got;
-  Status st = src.Series({{M(MatchType::kEqual, "a", "1")}, 0, 1000},
+  Status st = src.Series({{M(MatchType::kEqual, "a", "1")}, 0, 1000, 0, false, std::move(without)},
                          [&](const Labels& l, const std::vector<storeapi::RawChunk>& c) {
                            got.emplace_back(l, c.size());
                            return Status::OK();
@@ -255,31 +256,10 @@ TEST(PrometheusSourceTest, WithoutReplicaLabelsLeavesThemOutAndResorts) {
   FakePrometheus prom(body, R"(["a","b"])");
   PrometheusSource src(std::make_shared<PrometheusClient>(prom.url()));
   src.SetExternalLabels(Labels({{"replica", "x"}}));
-  std::vector<Labels> got;
-  Status st = src.Series({{M(MatchType::kEqual, "a", "1")}, 0, 1000, 0, false, {"replica"}},
-                         [&](const Labels& l, const std::vector<storeapi::RawChunk>&) {
-                           got.push_back(l);
-                           return Status::OK();
-                         },
-                         {});
-  ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(got, (std::vector<Labels>{Labels({{"a", "1"}}), Labels({{"a", "1"}, {"b", "2"}})}));
-}
-
-// What a source sends for {a="1"} without the given labels: labels and chunk count per series.
-std::vector<std::pair<Labels, size_t>> CollectWithout(PrometheusSource& src,
-                                                      std::vector<std::string> without,
-                                                      const Matchers& m = {
-                                                          M(MatchType::kEqual, "a", "1")}) {
-  std::vector<std::pair<Labels, size_t>> got;
-  Status st = src.Series({m, 0, 1000, 0, false, std::move(without)},
-                         [&](const Labels& l, const std::vector<storeapi::RawChunk>& c) {
-                           got.emplace_back(l, c.size());
-                           return Status::OK();
-                         },
-                         {});
-  EXPECT_TRUE(st.ok()) << st.ToString();
-  return got;
+  auto got = Collect(src, {"replica"});
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].first, Labels({{"a", "1"}}));
+  EXPECT_EQ(got[1].first, Labels({{"a", "1"}, {"b", "2"}}));
 }
 
 TEST(PrometheusSourceTest, LeavingExternalLabelsOutSortsGroupByGroupLikeSortingEverything) {
@@ -307,7 +287,7 @@ TEST(PrometheusSourceTest, LeavingExternalLabelsOutSortsGroupByGroupLikeSortingE
     FakePrometheus prom(body, R"(["__name__","a","b","job","pod","zone"])");
     PrometheusSource src(std::make_shared<PrometheusClient>(prom.url()));
     src.SetExternalLabels(Labels({{"replica", "x"}}));
-    auto got = CollectWithout(src, {"replica"});
+    auto got = Collect(src, {"replica"});
     ASSERT_EQ(got.size(), want.size()) << "round " << round;
     for (size_t i = 0; i < got.size(); i++) {
       ASSERT_EQ(got[i].first, want[i]) << "round " << round << " series " << i;
@@ -323,7 +303,7 @@ TEST(PrometheusSourceTest, SeriesLeftEqualByLeavingASeriesLabelOutBecomeOne) {
   FakePrometheus prom(body, R"(["a","b","replica"])");
   PrometheusSource src(std::make_shared<PrometheusClient>(prom.url()));
   src.SetExternalLabels(Labels({{"c", "eu"}}));
-  auto got = CollectWithout(src, {"replica"});
+  auto got = Collect(src, {"replica"});
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].first, Labels({{"a", "1"}, {"b", "2"}, {"c", "eu"}}));
   EXPECT_EQ(got[1].first, Labels({{"a", "1"}, {"c", "eu"}}));

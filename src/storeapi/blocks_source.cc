@@ -135,9 +135,13 @@ bool MatchExternalLabels(const Labels& ext, const Matchers& matchers, Matchers* 
 }
 
 Labels WithoutLabels(const Labels& l, const std::vector<std::string>& names) {
-  Labels out = l;
-  for (const auto& n : names) out = out.Without(n);
-  return out;
+  if (names.empty()) return l;
+  std::vector<Label> kept;
+  kept.reserve(l.size());
+  for (const auto& x : l) {
+    if (std::find(names.begin(), names.end(), x.name) == names.end()) kept.push_back(x);
+  }
+  return Labels::FromSorted(std::move(kept));
 }
 
 std::unique_ptr<SeriesSource> NewBlocksSource(

@@ -294,6 +294,12 @@ std::vector<std::vector<Chunk>> SplitOverlaps(std::vector<Chunk> chunks) {
   return runs;
 }
 
+Status NoChunkData(const std::string& address, const thanos::Series& s) {
+  return Status::Corruption("store " + address + " sent a chunk of series " +
+                            FromProto(s.labels()).String() +
+                            " with neither raw data nor aggregates");
+}
+
 // A Series call's response stream. A call not read to its end is cancelled.
 class SeriesCall {
  public:
@@ -359,9 +365,7 @@ class StreamSeriesSet : public storage::SeriesSet {
         }
         Chunk c{ac.min_time(), ac.max_time(), thanos::Chunk::XOR, {}};
         if (!ReadAggregates(ac, &c)) {
-          call_->Stop(Status::Corruption("store " + call_->address() + " sent a chunk of series " +
-                                         FromProto(resp_.series().labels()).String() +
-                                         " with neither raw data nor aggregates"));
+          call_->Stop(NoChunkData(call_->address(), resp_.series()));
           return false;
         }
         chunks.push_back(std::move(c));
@@ -414,7 +418,10 @@ class RawStream : public RawSeriesStream {
       for (const auto& ac : resp_.series().chunks()) {
         if (!ac.has_raw()) {
           Chunk c{ac.min_time(), ac.max_time(), thanos::Chunk::XOR, {}};
-          if (!ReadAggregates(ac, &c)) continue;
+          if (!ReadAggregates(ac, &c)) {
+            call_->Stop(NoChunkData(call_->address(), resp_.series()));
+            return false;
+          }
           aggr_chunks_.push_back(tsdb::EncodeAggrChunk(c.aggr));
           chunks_.push_back(
               {ac.min_time(), ac.max_time(), tsdb::kAggrChunkEncoding, aggr_chunks_.back()});

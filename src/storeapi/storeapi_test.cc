@@ -188,8 +188,19 @@ TEST(StoreApiWithoutLabelsTest, SeriesAreSortedByWhatRemains) {
   fs::remove_all(dir);
 }
 
-// An endpoint of a Thanos older than the thanos.info.Info service: only Store.Info.
+// An endpoint of a Thanos older than the thanos.info.Info service (only Store.Info), whose
+// Series sends a chunk with neither raw data nor aggregates.
 class StoreInfoOnly final : public thanos::Store::Service {
+  grpc::Status Series(grpc::ServerContext*, const thanos::SeriesRequest*,
+                      grpc::ServerWriter<thanos::SeriesResponse>* w) override {
+    thanos::SeriesResponse resp;
+    auto* l = resp.mutable_series()->add_labels();
+    l->set_name("a");
+    l->set_value("1");
+    resp.mutable_series()->add_chunks()->set_max_time(1);
+    w->Write(resp);
+    return grpc::Status::OK;
+  }
   grpc::Status Info(grpc::ServerContext*, const thanos::InfoRequest*,
                     thanos::InfoResponse* resp) override {
     resp->set_min_time(5);
@@ -202,7 +213,7 @@ class StoreInfoOnly final : public thanos::Store::Service {
   }
 };
 
-TEST(StoreApiWithoutLabelsTest, EndpointsWithoutTheInfoServiceAreAskedTheOldWay) {
+TEST(StoreApiWithoutLabelsTest, OldEndpointsAreAskedTheOldWayAndEmptyChunksAreErrors) {
   StoreInfoOnly service;
   grpc::ServerBuilder b;
   int port = 0;
@@ -220,6 +231,16 @@ TEST(StoreApiWithoutLabelsTest, EndpointsWithoutTheInfoServiceAreAskedTheOldWay)
   EXPECT_EQ(info->label_sets[0].String(), "{replica=\"a\"}");
   EXPECT_FALSE(info->supports_without_labels);
   EXPECT_FALSE(client->supports_without_labels());
+
+  // A chunk without data is an error both ways of reading, never dropped quietly.
+  const Matchers m{*Matcher::Make(MatchType::kEqual, "a", "1")};
+  Status raw = client->SeriesRaw(
+      {m, 0, 10}, [](const Labels&, const std::vector<RawChunk>&) { return Status::OK(); }, {});
+  EXPECT_EQ(raw.code(), StatusCode::kCorruption) << raw.ToString();
+  EXPECT_NE(raw.message().find("neither raw data nor aggregates"), std::string::npos);
+  auto set = client->Select({0, 10, 0, 0, ""}, m);
+  EXPECT_FALSE(set->Next());
+  EXPECT_EQ(set->status().code(), StatusCode::kCorruption) << set->status().ToString();
   server->Shutdown();
 }
 
