@@ -1,7 +1,10 @@
 // PromQL end to end over TSDB blocks, for the side-by-side comparison with Prometheus
 // (bench/promql_vs_prometheus.py):
-//   promql_bench generate DIR HOURS   writes 2h blocks of a dashboard-shaped data set
-//                                     (10,000 counter series, 2,400 histogram buckets, gauges)
+//   promql_bench generate DIR HOURS [SERIES]
+//                                     writes 2h blocks of a dashboard-shaped data set: without
+//                                     SERIES 10,000 counter series, 2,400 histogram buckets and
+//                                     1,000 gauges; with it, SERIES series in all (half counters,
+//                                     about 30% histogram buckets, the rest gauges)
 //   promql_bench run DIR END_MS QUERIES_FILE RUNS
 //                                     times each query (engine + Prometheus JSON encoding) as
 //                                     a 1h range query (step 15s) and a 24h one (step 90s)
@@ -35,8 +38,25 @@ bool Append(tsdb::BlockWriter& w, const Labels& l, int64_t t, double v) {
   return st.ok();
 }
 
-int Generate(const std::string& dir, int hours) {
+// How many series of each kind: counters are jobs x instances x 5 codes, histograms have 12
+// buckets per instance.
+struct Shape {
+  int jobs = 10, instances_per_job = 200, histogram_instances = 200, gauges = 1000;
+};
+
+Shape ShapeFor(int series) {
+  if (series <= 0) return Shape{};
+  Shape s;
+  s.jobs = std::clamp(series / 1000, 2, 10);
+  s.instances_per_job = std::max(1, series / 2 / 5 / s.jobs);
+  s.histogram_instances = std::max(1, series * 3 / 10 / 12);
+  s.gauges = std::max(1, series - s.jobs * s.instances_per_job * 5 - s.histogram_instances * 12);
+  return s;
+}
+
+int Generate(const std::string& dir, int hours, int series) {
   std::filesystem::create_directories(dir);
+  const Shape shape = ShapeFor(series);
   std::mt19937_64 rng(7);
   const char* codes[] = {"200", "201", "404", "500", "503"};
   const char* bounds[] = {"0.005", "0.01", "0.025", "0.05", "0.1", "0.25",
@@ -47,8 +67,8 @@ int Generate(const std::string& dir, int hours) {
     double rate;
   };
   std::vector<Series> counters;
-  for (int job = 0; job < 10; job++) {
-    for (int inst = 0; inst < 200; inst++) {
+  for (int job = 0; job < shape.jobs; job++) {
+    for (int inst = 0; inst < shape.instances_per_job; inst++) {
       for (int c = 0; c < 5; c++) {
         counters.push_back(
             {Labels{{"__name__", "http_requests_total"},
@@ -60,7 +80,7 @@ int Generate(const std::string& dir, int hours) {
     }
   }
   std::vector<Series> buckets;
-  for (int inst = 0; inst < 200; inst++) {
+  for (int inst = 0; inst < shape.histogram_instances; inst++) {
     for (int b = 0; b < 12; b++) {
       buckets.push_back({Labels{{"__name__", "request_duration_seconds_bucket"},
                                 {"instance", std::to_string(inst)},
@@ -70,9 +90,11 @@ int Generate(const std::string& dir, int hours) {
     }
   }
   std::vector<Series> gauges;
-  for (int inst = 0; inst < 1000; inst++) {
-    gauges.push_back(
-        {Labels{{"__name__", "memory_bytes"}, {"instance", std::to_string(inst)}}, 1e9, 0});
+  for (int inst = 0; inst < shape.gauges; inst++) {
+    gauges.push_back({Labels{{"__name__", "memory_bytes"},
+                             {"instance", std::to_string(inst)},
+                             {"job", "node"}},
+                      1e9, 0});
   }
   const int64_t block_ms = 2 * 3600 * 1000;
   for (int64_t start = 0; start < hours * 3600 * 1000LL; start += block_ms) {
@@ -147,10 +169,11 @@ int Run(const std::string& dir, int64_t end, const std::string& queries_file, in
 
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
-  if (mode == "generate" && argc == 4) return Generate(argv[2], std::atoi(argv[3]));
+  if (mode == "generate" && (argc == 4 || argc == 5))
+    return Generate(argv[2], std::atoi(argv[3]), argc == 5 ? std::atoi(argv[4]) : 0);
   if (mode == "run" && argc == 6)
     return Run(argv[2], std::atoll(argv[3]), argv[4], std::atoi(argv[5]));
   std::fprintf(stderr,
-               "usage: promql_bench generate DIR HOURS | run DIR END_MS QUERIES_FILE RUNS\n");
+               "usage: promql_bench generate DIR HOURS [SERIES] | run DIR END_MS QUERIES_FILE RUNS\n");
   return 2;
 }

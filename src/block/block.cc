@@ -14,21 +14,41 @@
 namespace strata::block {
 namespace fs = std::filesystem;
 
-std::optional<tsdb::BlockMeta> MetaCache::Get(const std::string& id) const {
+std::optional<tsdb::BlockMeta> MetaCache::Get(const std::string& id) {
   std::lock_guard<std::mutex> l(mu_);
-  auto it = metas_.find(id);
-  if (it == metas_.end()) return std::nullopt;
-  return it->second;
+  if (auto it = metas_.find(id); it != metas_.end()) return it->second;
+  if (dir_.empty() || !Ulid::IsValid(id)) return std::nullopt;
+  // A cached file that does not parse (a crash mid-write, a disk problem) is read again from
+  // the bucket and rewritten.
+  auto meta = tsdb::ReadBlockMeta((fs::path(dir_) / id).string());
+  if (!meta.ok() || meta->ulid.String() != id) return std::nullopt;
+  return metas_[id] = std::move(*meta);
 }
 
 void MetaCache::Put(const std::string& id, const tsdb::BlockMeta& meta) {
   std::lock_guard<std::mutex> l(mu_);
   metas_[id] = meta;
+  if (dir_.empty() || !Ulid::IsValid(id)) return;
+  // Failing to keep a copy on disk only costs a read from the bucket after a restart.
+  std::error_code ec;
+  const fs::path d = fs::path(dir_) / id;
+  fs::create_directories(d, ec);
+  if (!ec) (void)tsdb::WriteBlockMeta(d.string(), meta);
 }
 
 void MetaCache::Retain(const std::set<std::string>& ids) {
   std::lock_guard<std::mutex> l(mu_);
   std::erase_if(metas_, [&](const auto& e) { return !ids.contains(e.first); });
+  if (dir_.empty()) return;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    const std::string name = e.path().filename().string();
+    if (Ulid::IsValid(name) && !ids.contains(name)) fs::remove_all(e.path(), ec);
+  }
+}
+
+std::string MetaCacheDir(const std::string& data_dir) {
+  return data_dir.empty() ? "" : (fs::path(data_dir) / "meta-syncer").string();
 }
 
 Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket, const FetchOptions& opts) {

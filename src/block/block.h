@@ -32,18 +32,27 @@ struct BucketBlock {
 
 // The meta.json of blocks read before: it never changes once uploaded, so a component that
 // lists the bucket again and again (store gateway, compactor) reads only new blocks' meta.json.
+// With a directory, the metas are also kept there as <dir>/<ULID>/meta.json (Thanos's
+// <data-dir>/meta-syncer), so a restarted component does not read them from the bucket again.
 // Thread-safe.
 class MetaCache {
  public:
-  std::optional<tsdb::BlockMeta> Get(const std::string& id) const;
+  MetaCache() = default;  // in memory only
+  explicit MetaCache(std::string dir) : dir_(std::move(dir)) {}
+
+  std::optional<tsdb::BlockMeta> Get(const std::string& id);
   void Put(const std::string& id, const tsdb::BlockMeta& meta);
-  // Forgets every block not in `ids` (gone from the bucket).
+  // Forgets every block not in `ids` (gone from the bucket), on disk too.
   void Retain(const std::set<std::string>& ids);
 
  private:
-  mutable std::mutex mu_;
+  const std::string dir_;
+  std::mutex mu_;
   std::map<std::string, tsdb::BlockMeta> metas_;
 };
+
+// Where a component with this --data-dir keeps its MetaCache ("" without a data dir).
+std::string MetaCacheDir(const std::string& data_dir);
 
 struct FetchOptions {
   int concurrency = 16;        // blocks read at once

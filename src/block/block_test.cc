@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "objstore/filesystem.h"
@@ -116,6 +117,41 @@ TEST_F(BlockUploadTest, MetaCacheReadsEachMetaOnceAndNoSizesUnlessAsked) {
     ASSERT_TRUE(counted->Delete(b.ulid.String() + "/" + f).ok());
   ASSERT_TRUE(FetchBlocks(*counted, {.cache = &cache}).ok());
   EXPECT_TRUE(cache.Get(b.ulid.String()) == std::nullopt);
+}
+
+TEST_F(BlockUploadTest, MetaCacheOnDiskSurvivesARestart) {
+  tsdb::BlockMeta a = WriteBlock(3), b = WriteBlock(5);
+  ASSERT_TRUE(UploadBlock(*bucket_, (root_ / "local" / a.ulid.String()).string()).ok());
+  ASSERT_TRUE(UploadBlock(*bucket_, (root_ / "local" / b.ulid.String()).string()).ok());
+  Registry r;
+  auto counted = objstore::WithMetrics(std::move(bucket_), &r);
+  const std::string dir = MetaCacheDir((root_ / "data").string());
+  {
+    MetaCache first(dir);
+    ASSERT_TRUE(FetchBlocks(*counted, {.cache = &first}).ok());
+  }
+  EXPECT_EQ(Operations(r, "get"), 2);
+  // A restarted component (a new cache on the same directory) reads no meta.json again.
+  MetaCache second(dir);
+  auto blocks = FetchBlocks(*counted, {.cache = &second});
+  ASSERT_TRUE(blocks.ok()) << blocks.status().ToString();
+  ASSERT_EQ(blocks->size(), 2u);
+  for (const auto& blk : *blocks) EXPECT_EQ(blk.meta.ulid.String(), blk.id);
+  EXPECT_EQ(Operations(r, "get"), 2);
+  // A damaged copy is read from the bucket again; a block gone from the bucket leaves the disk.
+  {
+    std::ofstream broken(fs::path(dir) / a.ulid.String() / "meta.json", std::ios::trunc);
+    broken << "{not json";
+  }
+  MetaCache third(dir);
+  blocks = FetchBlocks(*counted, {.cache = &third});
+  ASSERT_TRUE(blocks.ok());
+  EXPECT_EQ(Operations(r, "get"), 3);
+  for (const auto& blk : *blocks) EXPECT_EQ(blk.meta.ulid.String(), blk.id);
+  ASSERT_TRUE(DeleteBlock(*counted, b.ulid.String()).ok());
+  ASSERT_TRUE(FetchBlocks(*counted, {.cache = &third}).ok());
+  EXPECT_FALSE(fs::exists(fs::path(dir) / b.ulid.String()));
+  EXPECT_TRUE(fs::exists(fs::path(dir) / a.ulid.String() / "meta.json"));
 }
 
 TEST_F(BlockUploadTest, RejectsDirectoryNotNamedAfterItsUlid) {

@@ -94,7 +94,10 @@ struct BucketCompactor::Group {
 
 BucketCompactor::BucketCompactor(std::shared_ptr<objstore::Bucket> bucket, CompactorOptions opts,
                                  Registry* metrics)
-    : bucket_(std::move(bucket)), opts_(std::move(opts)), m_(std::make_unique<Metrics>(metrics)) {
+    : bucket_(std::move(bucket)),
+      opts_(std::move(opts)),
+      meta_cache_(block::MetaCacheDir(opts_.data_dir)),
+      m_(std::make_unique<Metrics>(metrics)) {
   if (opts_.ranges.empty()) opts_.ranges = DefaultRanges();
   m_->halted.Set(0);
 }

@@ -58,8 +58,8 @@ class BucketCompactor {
   Status DownsampleOne(const tsdb::BlockMeta& meta, int64_t resolution);
 
   std::shared_ptr<objstore::Bucket> bucket_;
-  block::MetaCache meta_cache_;  // a pass lists the bucket three times; each meta.json is read once
   CompactorOptions opts_;
+  block::MetaCache meta_cache_;  // a pass lists the bucket three times; each meta.json is read once
   std::unique_ptr<Metrics> m_;
 };
 

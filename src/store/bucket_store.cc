@@ -162,6 +162,7 @@ BucketStore::BucketStore(std::shared_ptr<objstore::Bucket> bucket, BucketStoreOp
                          std::shared_ptr<IndexCache> cache, Registry* metrics)
     : bucket_(std::move(bucket)),
       opts_(std::move(opts)),
+      meta_cache_(block::MetaCacheDir(opts_.data_dir)),
       cache_(std::move(cache)),
       metrics_(std::make_shared<Metrics>(*metrics)),
       min_time_(opts_.min_time),

@@ -82,8 +82,8 @@ class BucketStore : public storeapi::SeriesSource {
                                                       int64_t max_resolution) const;
 
   std::shared_ptr<objstore::Bucket> bucket_;
-  block::MetaCache meta_cache_;
   BucketStoreOptions opts_;
+  block::MetaCache meta_cache_;
   std::shared_ptr<IndexCache> cache_;
   std::shared_ptr<Metrics> metrics_;
   std::atomic<uint64_t> chunk_pool_used_{0};
