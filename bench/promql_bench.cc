@@ -91,10 +91,9 @@ int Generate(const std::string& dir, int hours, int series) {
   }
   std::vector<Series> gauges;
   for (int inst = 0; inst < shape.gauges; inst++) {
-    gauges.push_back({Labels{{"__name__", "memory_bytes"},
-                             {"instance", std::to_string(inst)},
-                             {"job", "node"}},
-                      1e9, 0});
+    gauges.push_back(
+        {Labels{{"__name__", "memory_bytes"}, {"instance", std::to_string(inst)}, {"job", "node"}},
+         1e9, 0});
   }
   const int64_t block_ms = 2 * 3600 * 1000;
   for (int64_t start = 0; start < hours * 3600 * 1000LL; start += block_ms) {
@@ -173,7 +172,8 @@ int main(int argc, char** argv) {
     return Generate(argv[2], std::atoi(argv[3]), argc == 5 ? std::atoi(argv[4]) : 0);
   if (mode == "run" && argc == 6)
     return Run(argv[2], std::atoll(argv[3]), argv[4], std::atoi(argv[5]));
-  std::fprintf(stderr,
-               "usage: promql_bench generate DIR HOURS [SERIES] | run DIR END_MS QUERIES_FILE RUNS\n");
+  std::fprintf(
+      stderr,
+      "usage: promql_bench generate DIR HOURS [SERIES] | run DIR END_MS QUERIES_FILE RUNS\n");
   return 2;
 }
