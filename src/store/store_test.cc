@@ -244,11 +244,18 @@ TEST_F(StoreTest, AnswersExactlyLikeTheLocalBlocks) {
   EXPECT_EQ(info.min_time, ref->Info().min_time);
   EXPECT_EQ(info.max_time, ref->Info().max_time);
   EXPECT_EQ(info.label_sets.size(), 3u);  // {}, {cluster=a}, {cluster=b}
-  // Nothing was downloaded whole: only meta.json files and ranged reads.
+  // Nothing was downloaded whole: only meta.json files (kept in meta-syncer/) and ranged reads.
+  size_t metas = 0;
   for (const auto& e : fs::recursive_directory_iterator(tmp_.path() + "/data")) {
     if (!e.is_regular_file()) continue;
+    if (e.path().parent_path().parent_path().filename() == "meta-syncer") {
+      EXPECT_EQ(e.path().filename(), "meta.json") << e.path();
+      metas++;
+      continue;
+    }
     EXPECT_EQ(e.path().filename(), "index-header") << e.path();
   }
+  EXPECT_EQ(metas, 4u);
   EXPECT_EQ(MetricValue(metrics_, "thanos_bucket_store_blocks_loaded"), 4);
   EXPECT_EQ(MetricValue(metrics_, "thanos_bucket_store_block_loads_total"), 4);
 }
