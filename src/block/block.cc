@@ -14,20 +14,27 @@
 namespace strata::block {
 namespace fs = std::filesystem;
 
+// The disk is read and written outside the lock, so FetchBlocks's workers do not wait on
+// each other's files.
 std::optional<tsdb::BlockMeta> MetaCache::Get(const std::string& id) {
-  std::lock_guard<std::mutex> l(mu_);
-  if (auto it = metas_.find(id); it != metas_.end()) return it->second;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (auto it = metas_.find(id); it != metas_.end()) return it->second;
+  }
   if (dir_.empty() || !Ulid::IsValid(id)) return std::nullopt;
   // A cached file that does not parse (a crash mid-write, a disk problem) is read again from
   // the bucket and rewritten.
   auto meta = tsdb::ReadBlockMeta((fs::path(dir_) / id).string());
   if (!meta.ok() || meta->ulid.String() != id) return std::nullopt;
+  std::lock_guard<std::mutex> l(mu_);
   return metas_[id] = std::move(*meta);
 }
 
 void MetaCache::Put(const std::string& id, const tsdb::BlockMeta& meta) {
-  std::lock_guard<std::mutex> l(mu_);
-  metas_[id] = meta;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    metas_[id] = meta;
+  }
   if (dir_.empty() || !Ulid::IsValid(id)) return;
   // Failing to keep a copy on disk only costs a read from the bucket after a restart.
   std::error_code ec;
