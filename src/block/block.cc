@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/log.h"
 #include "base/timestamp.h"
 #include "base/ulid.h"
 
@@ -36,11 +37,16 @@ void MetaCache::Put(const std::string& id, const tsdb::BlockMeta& meta) {
     metas_[id] = meta;
   }
   if (dir_.empty() || !Ulid::IsValid(id)) return;
-  // Failing to keep a copy on disk only costs a read from the bucket after a restart.
+  // Failing to keep a copy on disk only costs a read from the bucket after a restart; it is
+  // logged once per cache, not once per block.
   std::error_code ec;
   const fs::path d = fs::path(dir_) / id;
   fs::create_directories(d, ec);
-  if (!ec) (void)tsdb::WriteBlockMeta(d.string(), meta);
+  Status st = ec ? Status::IOError("create " + d.string() + ": " + ec.message())
+                 : tsdb::WriteBlockMeta(d.string(), meta);
+  if (!st.ok() && !write_failure_logged_.exchange(true))
+    log::Warn("cannot keep block metas on disk; a restart will read them from the bucket again",
+              {{"dir", dir_}, {"err", st.ToString()}});
 }
 
 void MetaCache::Retain(const std::set<std::string>& ids) {

@@ -4,6 +4,7 @@
 // abandoned) and is never treated as complete.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -47,6 +48,7 @@ class MetaCache {
 
  private:
   const std::string dir_;
+  std::atomic<bool> write_failure_logged_{false};
   std::mutex mu_;
   std::map<std::string, tsdb::BlockMeta> metas_;
 };

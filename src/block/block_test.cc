@@ -154,6 +154,19 @@ TEST_F(BlockUploadTest, MetaCacheOnDiskSurvivesARestart) {
   EXPECT_TRUE(fs::exists(fs::path(dir) / a.ulid.String() / "meta.json"));
 }
 
+TEST_F(BlockUploadTest, MetaCacheThatCannotWriteItsDirectoryStillServesFromMemory) {
+  tsdb::BlockMeta a = WriteBlock(3);
+  ASSERT_TRUE(UploadBlock(*bucket_, (root_ / "local" / a.ulid.String()).string()).ok());
+  // A regular file where the directory should be: nothing can be kept on disk.
+  { std::ofstream(root_ / "not-a-dir") << "x"; }
+  MetaCache cache((root_ / "not-a-dir").string());
+  auto blocks = FetchBlocks(*bucket_, {.cache = &cache});
+  ASSERT_TRUE(blocks.ok()) << blocks.status().ToString();
+  ASSERT_EQ(blocks->size(), 1u);
+  EXPECT_EQ((*blocks)[0].meta.ulid.String(), a.ulid.String());
+  EXPECT_TRUE(cache.Get(a.ulid.String()).has_value());
+}
+
 TEST_F(BlockUploadTest, RejectsDirectoryNotNamedAfterItsUlid) {
   tsdb::BlockMeta a = WriteBlock(1);
   fs::rename(root_ / "local" / a.ulid.String(), root_ / "local" / "renamed");

@@ -177,8 +177,9 @@ def main():
             files = [os.path.relpath(os.path.join(r, n), f'{tmp}/store') for r, _, ns in os.walk(f'{tmp}/store')
                      for n in ns]
             # Index-headers, and the metas kept so a restart reads no meta.json again.
-            if not files or any(not f.endswith('/index-header') and
-                                not (f.startswith('meta-syncer/') and f.endswith('/meta.json')) for f in files):
+            headers = [f for f in files if f.endswith('/index-header')]
+            metas = [f for f in files if f.startswith('meta-syncer/') and f.endswith('/meta.json')]
+            if not headers or not metas or len(headers) + len(metas) != len(files):
                 failures.append(f'store data dir should hold only index-headers and meta-syncer: {files[:5]}')
             for f in failures:
                 print('FAIL', f)
