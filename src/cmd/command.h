@@ -13,6 +13,7 @@
 #include "base/metrics.h"
 #include "base/status.h"
 #include "objstore/bucket.h"
+#include "storeapi/tls.h"
 
 namespace CLI {
 class App;
@@ -51,13 +52,13 @@ struct ObjstoreFlags {
 void AddObjstoreFlags(CLI::App& cmd, ObjstoreFlags& f);
 Result<std::unique_ptr<objstore::Bucket>> OpenBucket(const ObjstoreFlags& f, Registry* metrics);
 
-// --grpc-server-tls-cert/-key/-client-ca: spelled as in Thanos so manifests parse, refused with a
-// clear message when set because the gRPC server has no TLS yet.
-struct GrpcTlsFlags {
-  std::string cert, key, client_ca;
-};
-void AddGrpcTlsFlags(CLI::App& cmd, GrpcTlsFlags& f);
-Status CheckGrpcTlsFlags(const GrpcTlsFlags& f);
+// --grpc-server-tls-cert/-key/-client-ca/-min-version (sidecar, store, query).
+void AddGrpcServerTlsFlags(CLI::App& cmd, storeapi::ServerTls& tls);
+// --grpc-client-tls-secure/-skip-verify/-cert/-key/-ca and --grpc-client-server-name (query).
+void AddGrpcClientTlsFlags(CLI::App& cmd, storeapi::ClientTls& tls);
+// --http.config: the exporter-toolkit web config (TLS, basic auth, headers) for every HTTP
+// endpoint of the component.
+void AddHttpConfigFlag(CLI::App& cmd, std::string& path);
 
 // /-/healthy, /-/ready and /metrics. not_ready returns why the component is not ready yet, or
 // "" when it is.

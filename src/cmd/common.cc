@@ -24,20 +24,39 @@ Result<std::unique_ptr<objstore::Bucket>> OpenBucket(const ObjstoreFlags& f, Reg
   return objstore::NewBucketFromConfig(yaml, metrics);
 }
 
-void AddGrpcTlsFlags(CLI::App& cmd, GrpcTlsFlags& f) {
-  cmd.add_option("--grpc-server-tls-cert", f.cert,
-                 "TLS certificate for the gRPC server (not supported yet: refused when set).");
-  cmd.add_option("--grpc-server-tls-key", f.key,
-                 "TLS key for the gRPC server (not supported yet: refused when set).");
-  cmd.add_option("--grpc-server-tls-client-ca", f.client_ca,
-                 "TLS CA to verify gRPC clients (not supported yet: refused when set).");
+void AddGrpcServerTlsFlags(CLI::App& cmd, storeapi::ServerTls& tls) {
+  cmd.add_option("--grpc-server-tls-cert", tls.cert_file,
+                 "TLS certificate (PEM, may be a chain) of the gRPC server; unset: no TLS. "
+                 "Re-read when the file changes.");
+  cmd.add_option("--grpc-server-tls-key", tls.key_file,
+                 "TLS key of the gRPC server's certificate; unset: no TLS.");
+  cmd.add_option("--grpc-server-tls-client-ca", tls.client_ca_file,
+                 "CA that gRPC clients' certificates must be signed by; unset: clients are not "
+                 "asked for a certificate.");
+  cmd.add_option("--grpc-server-tls-min-version", tls.min_version,
+                 "Lowest TLS version for the gRPC server: 1.0, 1.1, 1.2 or 1.3. The gRPC library "
+                 "serves TLS 1.2 and 1.3 only (1.3 whenever the client offers it).")
+      ->capture_default_str();
 }
 
-Status CheckGrpcTlsFlags(const GrpcTlsFlags& f) {
-  if (f.cert.empty() && f.key.empty() && f.client_ca.empty()) return Status::OK();
-  return Status::Unsupported(
-      "--grpc-server-tls-* : TLS for the gRPC server is not supported by this strata version; "
-      "terminate TLS in front of it (e.g. a service mesh) or leave these flags unset");
+void AddGrpcClientTlsFlags(CLI::App& cmd, storeapi::ClientTls& tls) {
+  cmd.add_flag("--grpc-client-tls-secure", tls.secure, "Dial StoreAPI endpoints with TLS.");
+  cmd.add_flag("--grpc-client-tls-skip-verify", tls.skip_verify,
+               "Accept any server certificate (self-signed, unknown CA, other name). Unsafe.");
+  cmd.add_option("--grpc-client-tls-cert", tls.cert_file,
+                 "TLS certificate that identifies this client to the endpoints (mTLS).");
+  cmd.add_option("--grpc-client-tls-key", tls.key_file, "TLS key of the client certificate.");
+  cmd.add_option("--grpc-client-tls-ca", tls.ca_file,
+                 "CA the endpoints' certificates must be signed by; unset: the system's roots.");
+  cmd.add_option("--grpc-client-server-name", tls.server_name,
+                 "Name expected in the endpoints' certificates instead of the dialled host.");
+}
+
+void AddHttpConfigFlag(CLI::App& cmd, std::string& path) {
+  cmd.add_option("--http.config", path,
+                 "Path to a Prometheus web config file (tls_server_config, basic_auth_users, "
+                 "http_server_config.headers) that secures every HTTP endpoint. Re-read when "
+                 "it changes.");
 }
 
 void AddStatusEndpoints(server::Router& router, std::function<std::string()> not_ready,

@@ -17,6 +17,7 @@ struct CompactFlags {
   ObjstoreFlags objstore;
   std::string data_dir = "./data";
   std::string http_address = "0.0.0.0:10902";
+  std::string http_config;
   bool wait = false;
   std::string wait_interval = "5m";
   std::string consistency_delay = "30m";
@@ -74,6 +75,7 @@ Status RunCompact(const CompactFlags& f) {
       registry);
   server::HttpServerOptions ho;
   ho.address = f.http_address;
+  ho.web_config_file = f.http_config;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> http,
                           server::HttpServer::Start(ho, router));
   log::Info("serving", {{"http_port", std::to_string(http->port())}});
@@ -97,6 +99,7 @@ void RegisterCompactCommand(CLI::App& app, int* exit_code) {
   c->add_option("--data-dir", f->data_dir,
                 "Data directory in which to cache blocks and process compactions.")
       ->capture_default_str();
+  AddHttpConfigFlag(*c, f->http_config);
   c->add_option("--http-address", f->http_address,
                 "Listen host:port for HTTP endpoints (with --wait).")
       ->capture_default_str();

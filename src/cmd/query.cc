@@ -20,7 +20,9 @@ namespace strata::cmd {
 namespace {
 
 struct QueryFlags {
-  GrpcTlsFlags grpc_tls;
+  storeapi::ServerTls grpc_tls;
+  storeapi::ClientTls grpc_client_tls;
+  std::string http_config;
   std::string http_address = "0.0.0.0:10902";
   std::string grpc_address = "0.0.0.0:10901";
   std::vector<std::string> endpoints;
@@ -43,7 +45,7 @@ struct QueryFlags {
 };
 
 Status RunQuery(const QueryFlags& f) {
-  STRATA_RETURN_IF_ERROR(CheckGrpcTlsFlags(f.grpc_tls));
+  STRATA_RETURN_IF_ERROR(f.grpc_tls.Validate());
   query::ApiOptions opts;
   STRATA_ASSIGN_OR_RETURN(int64_t timeout, ParseDuration(f.timeout));
   opts.engine.timeout = std::chrono::milliseconds(timeout);
@@ -77,13 +79,15 @@ Status RunQuery(const QueryFlags& f) {
 
   std::vector<std::string> specs = f.endpoints;
   specs.insert(specs.end(), f.stores.begin(), f.stores.end());
-  STRATA_ASSIGN_OR_RETURN(std::shared_ptr<query::EndpointSet> endpoints,
-                          query::EndpointSet::Make(specs, std::chrono::seconds(5), f.sd_files));
+  STRATA_ASSIGN_OR_RETURN(
+      std::shared_ptr<query::EndpointSet> endpoints,
+      query::EndpointSet::Make(specs, std::chrono::seconds(5), f.sd_files, f.grpc_client_tls));
   endpoints->Refresh();
   endpoints->Start(std::chrono::seconds(5));
   // The querier's own StoreAPI, so queriers can be stacked.
   storeapi::ServerOptions so;
   so.address = f.grpc_address;
+  so.tls = f.grpc_tls;
   so.component_type = "query";
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<storeapi::StoreServer> grpc,
                           storeapi::StoreServer::Start(so, query::NewProxySource(endpoints)));
@@ -129,6 +133,7 @@ Status RunQuery(const QueryFlags& f) {
       *router, [] { return std::string(); }, registry);
   server::HttpServerOptions http;
   http.address = f.http_address;
+  http.web_config_file = f.http_config;
   http.threads = std::max(4, f.max_concurrent + 2);
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> srv,
                           server::HttpServer::Start(http, router));
@@ -159,7 +164,9 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
        "--grpc-address", f->grpc_address,
        "Listen ip:port address for gRPC endpoints (the querier's own StoreAPI, for stacking).")
       ->capture_default_str();
-  AddGrpcTlsFlags(*q, f->grpc_tls);
+  AddGrpcServerTlsFlags(*q, f->grpc_tls);
+  AddHttpConfigFlag(*q, f->http_config);
+  AddGrpcClientTlsFlags(*q, f->grpc_client_tls);
   q->add_option("--endpoint", f->endpoints, "Address of an API to query (host:port). Repeatable.");
   q->add_option("--store", f->stores,
                 "Deprecation warning: use --endpoint. Address of a StoreAPI (host:port).");

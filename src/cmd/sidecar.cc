@@ -21,7 +21,8 @@ namespace strata::cmd {
 namespace {
 
 struct SidecarFlags {
-  GrpcTlsFlags grpc_tls;
+  storeapi::ServerTls grpc_tls;
+  std::string http_config;
   ObjstoreFlags objstore;
   std::string prometheus_url = "http://localhost:9090";
   std::string ready_timeout = "10m";
@@ -76,7 +77,7 @@ Status ValidatePrometheusFlags(const std::map<std::string, std::string>& flags, 
 }
 
 Status RunSidecar(const SidecarFlags& f) {
-  STRATA_RETURN_IF_ERROR(CheckGrpcTlsFlags(f.grpc_tls));
+  STRATA_RETURN_IF_ERROR(f.grpc_tls.Validate());
   Registry registry;
   STRATA_ASSIGN_OR_RETURN(int64_t ready_timeout, ParseDuration(f.ready_timeout));
   STRATA_ASSIGN_OR_RETURN(int64_t config_interval, ParseDuration(f.config_interval));
@@ -128,6 +129,7 @@ Status RunSidecar(const SidecarFlags& f) {
       registry);
   server::HttpServerOptions ho;
   ho.address = f.http_address;
+  ho.web_config_file = f.http_config;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> http,
                           server::HttpServer::Start(ho, router));
 
@@ -176,6 +178,7 @@ Status RunSidecar(const SidecarFlags& f) {
 
   storeapi::ServerOptions so;
   so.address = f.grpc_address;
+  so.tls = f.grpc_tls;
   so.component_type = "sidecar";
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<storeapi::StoreServer> grpc,
                           storeapi::StoreServer::Start(so, source));
@@ -252,7 +255,8 @@ void RegisterSidecarCommand(CLI::App& app, int* exit_code) {
   s->add_option("--grpc-address", f->grpc_address,
                 "Listen ip:port address for gRPC endpoints (StoreAPI).")
       ->capture_default_str();
-  AddGrpcTlsFlags(*s, f->grpc_tls);
+  AddGrpcServerTlsFlags(*s, f->grpc_tls);
+  AddHttpConfigFlag(*s, f->http_config);
   s->add_option("--http-address", f->http_address, "Listen host:port for HTTP endpoints.")
       ->capture_default_str();
   s->add_option("--min-time", f->min_time,

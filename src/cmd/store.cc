@@ -18,7 +18,8 @@ namespace strata::cmd {
 namespace {
 
 struct StoreFlags {
-  GrpcTlsFlags grpc_tls;
+  storeapi::ServerTls grpc_tls;
+  std::string http_config;
   ObjstoreFlags objstore;
   std::string data_dir = "./data";
   std::string grpc_address = "0.0.0.0:10901";
@@ -55,7 +56,7 @@ Result<std::string> ReadOptionalConfig(const std::string& flag, const std::strin
 }
 
 Status RunStore(const StoreFlags& f) {
-  STRATA_RETURN_IF_ERROR(CheckGrpcTlsFlags(f.grpc_tls));
+  STRATA_RETURN_IF_ERROR(f.grpc_tls.Validate());
   Registry registry;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket,
                           OpenBucket(f.objstore, &registry));
@@ -105,6 +106,7 @@ Status RunStore(const StoreFlags& f) {
 
   storeapi::ServerOptions so;
   so.address = f.grpc_address;
+  so.tls = f.grpc_tls;
   so.component_type = "store";
   so.max_concurrent_series_calls = f.series_concurrency;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<storeapi::StoreServer> grpc,
@@ -115,6 +117,7 @@ Status RunStore(const StoreFlags& f) {
       registry);
   server::HttpServerOptions ho;
   ho.address = f.http_address;
+  ho.web_config_file = f.http_config;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> http,
                           server::HttpServer::Start(ho, router));
   log::Info("serving", {{"grpc_port", std::to_string(grpc->port())},
@@ -154,7 +157,8 @@ void RegisterStoreCommand(CLI::App& app, int* exit_code) {
   s->add_option("--grpc-address", f->grpc_address,
                 "Listen ip:port address for gRPC endpoints (StoreAPI).")
       ->capture_default_str();
-  AddGrpcTlsFlags(*s, f->grpc_tls);
+  AddGrpcServerTlsFlags(*s, f->grpc_tls);
+  AddHttpConfigFlag(*s, f->http_config);
   s->add_option("--http-address", f->http_address, "Listen host:port for HTTP endpoints.")
       ->capture_default_str();
   s->add_option("--sync-block-duration", f->sync_interval,

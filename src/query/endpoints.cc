@@ -52,7 +52,9 @@ bool LabelsMayMatch(const Labels& ext, const Matchers& matchers) {
 
 Result<std::unique_ptr<EndpointSet>> EndpointSet::Make(std::vector<std::string> specs,
                                                        std::chrono::milliseconds info_timeout,
-                                                       std::vector<std::string> sd_files) {
+                                                       std::vector<std::string> sd_files,
+                                                       storeapi::ClientTls tls) {
+  STRATA_RETURN_IF_ERROR(tls.Validate());
   for (const auto& s : specs) {
     if (s.starts_with("dnssrv+") || s.starts_with("dnssrvnoa+")) {
       if (s.substr(s.find('+') + 1).empty())
@@ -64,7 +66,7 @@ Result<std::unique_ptr<EndpointSet>> EndpointSet::Make(std::vector<std::string> 
       return Status::InvalidArgument("endpoint " + s + ": expected host:port");
   }
   return std::unique_ptr<EndpointSet>(
-      new EndpointSet(std::move(specs), info_timeout, std::move(sd_files)));
+      new EndpointSet(std::move(specs), info_timeout, std::move(sd_files), std::move(tls)));
 }
 
 EndpointSet::~EndpointSet() {
@@ -138,7 +140,7 @@ void EndpointSet::Refresh() {
                                 false,
                                 "not checked yet",
                                 {},
-                                storeapi::StoreClient::Connect(a, kCallTimeout, timeout_)};
+                                storeapi::StoreClient::Connect(a, kCallTimeout, timeout_, tls_)};
       }
     }
   }

@@ -34,10 +34,11 @@ class EndpointSet {
   // specs: "host:port", "dns+host:port" (all A/AAAA records), "dnssrv+NAME" (SRV records,
   // each target resolved further) or "dnssrvnoa+NAME" (SRV targets used as they are).
   // sd_files: --store.sd-files patterns, whose targets are specs as above, re-read on Refresh.
+  // tls: how every endpoint is dialled (--grpc-client-tls-*); checked here.
   static Result<std::unique_ptr<EndpointSet>> Make(
       std::vector<std::string> specs,
       std::chrono::milliseconds info_timeout = std::chrono::seconds(5),
-      std::vector<std::string> sd_files = {});
+      std::vector<std::string> sd_files = {}, storeapi::ClientTls tls = {});
   ~EndpointSet();
 
   // Resolves names and refreshes every endpoint's Info once (also done by Start's loop).
@@ -52,8 +53,11 @@ class EndpointSet {
 
  private:
   EndpointSet(std::vector<std::string> specs, std::chrono::milliseconds timeout,
-              std::vector<std::string> sd_files)
-      : specs_(std::move(specs)), sd_files_(std::move(sd_files)), timeout_(timeout) {}
+              std::vector<std::string> sd_files, storeapi::ClientTls tls)
+      : specs_(std::move(specs)),
+        sd_files_(std::move(sd_files)),
+        timeout_(timeout),
+        tls_(std::move(tls)) {}
   std::vector<std::string> Resolve(std::vector<std::string>* unresolved);
   void ResolveSpec(const std::string& spec, std::vector<std::string>* out,
                    std::vector<std::string>* unresolved) const;
@@ -64,6 +68,7 @@ class EndpointSet {
   std::map<std::string, std::vector<std::string>> sd_targets_;
   std::mutex refresh_mu_;  // one Refresh at a time
   std::chrono::milliseconds timeout_;
+  storeapi::ClientTls tls_;
   mutable std::mutex mu_;
   std::map<std::string, EndpointState> endpoints_;  // by address
   std::vector<std::string> unresolved_;             // dns specs that resolved to nothing

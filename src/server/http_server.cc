@@ -1,12 +1,20 @@
 #include "server/http_server.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <zlib.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
+#include <boost/beast/ssl.hpp>
 #include <optional>
 #include <thread>
+#include <type_traits>
+
+#include "base/log.h"
+#include "server/web_config_watcher.h"
 
 namespace strata::server {
 
@@ -101,28 +109,82 @@ HttpResponse Router::Route(const HttpRequest& req) const {
 
 namespace {
 
-// One connection: reads requests, routes them, writes responses, until the peer closes, the
-// idle timeout fires or a request asks for Connection: close.
-class Session : public std::enable_shared_from_this<Session> {
- public:
-  Session(tcp::socket socket, std::shared_ptr<const Router> router, const HttpServerOptions& opts)
-      : stream_(std::move(socket)), router_(std::move(router)), opts_(opts) {}
+// What every connection of one server shares.
+struct ServerState {
+  HttpServerOptions opts;
+  std::shared_ptr<const Router> router;
+  std::unique_ptr<WebConfigWatcher> web_config;  // null without --http.config
+};
 
-  void Start() { Read(); }
+// One connection: reads requests, routes them, writes responses, until the peer closes, the
+// idle timeout fires or a request asks for Connection: close. Stream is a plain TCP stream or
+// an SSL stream over one (then the connection starts with a TLS handshake).
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+ public:
+  Session(tcp::socket socket, const ServerState& state,
+          std::shared_ptr<const ActiveWebConfig> active)
+      : remote_(RemoteAddress(socket)),
+        stream_(MakeStream(std::move(socket), active.get())),
+        state_(state),
+        active_(std::move(active)) {}
+
+  void Start() {
+    if constexpr (kTls) {
+      Lowest().expires_after(std::chrono::seconds(state_.opts.read_timeout_seconds));
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (!ec) return self->Read();
+                                self->OnHandshakeError(ec);
+                              });
+    } else {
+      Read();
+    }
+  }
 
  private:
+  static std::string RemoteAddress(const tcp::socket& s) {
+    beast::error_code ec;
+    auto ep = s.remote_endpoint(ec);
+    return ec ? "unknown" : ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+  static Stream MakeStream(tcp::socket s, const ActiveWebConfig* active) {
+    if constexpr (kTls) {
+      return Stream(std::move(s), *active->ssl);
+    } else {
+      return Stream(std::move(s));
+    }
+  }
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  void OnHandshakeError(beast::error_code ec) {
+    // A bare TCP probe (a health check) ends before any TLS byte: not worth a line.
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) return;
+    log::Warn("TLS handshake failed", {{"remote", remote_}, {"err", ec.message()}});
+    if (ec.category() == asio::error::get_ssl_category() &&
+        ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_HTTP_REQUEST) {
+      // As Go's server does: tell a plain-HTTP client why, in plain HTTP.
+      static const std::string kAnswer =
+          "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+      asio::async_write(Lowest(), asio::buffer(kAnswer),
+                        [self = this->shared_from_this()](beast::error_code, size_t) {});
+    }
+  }
+
   void Read() {
     parser_.emplace();
-    parser_->body_limit(opts_.max_body_bytes);
-    stream_.expires_after(std::chrono::seconds(opts_.read_timeout_seconds));
+    parser_->body_limit(state_.opts.max_body_bytes);
+    Lowest().expires_after(std::chrono::seconds(state_.opts.read_timeout_seconds));
     http::async_read(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::connection_reset) {
+        ec == asio::error::connection_reset || ec == asio::ssl::error::stream_truncated) {
       return Close();
     }
     if (ec) {
@@ -147,13 +209,36 @@ class Session : public std::enable_shared_from_this<Session> {
       req.headers[name] = std::string(f.value());
     }
     req.body = std::move(msg.body());
+    req.remote_address = remote_;
     if (req.method == "POST" &&
         req.headers["content-type"].starts_with("application/x-www-form-urlencoded")) {
       for (auto& p : ParseQueryString(req.body)) req.params.push_back(std::move(p));
     }
     const bool gzip = req.headers["accept-encoding"].find("gzip") != std::string::npos;
     const bool keep_alive = msg.keep_alive();
-    Write(router_->Route(req), keep_alive, gzip);
+    Write(Serve(req), keep_alive, gzip);
+  }
+
+  // Basic auth and headers of the web config in force now (it may have been reloaded since
+  // the connection opened), then the router.
+  HttpResponse Serve(const HttpRequest& req) {
+    std::shared_ptr<const ActiveWebConfig> web =
+        state_.web_config ? state_.web_config->Current() : nullptr;
+    HttpResponse r;
+    std::string user, why;
+    auto it = req.headers.find("authorization");
+    if (web && web->auth &&
+        !web->auth->Check(it == req.headers.end() ? "" : it->second, &user, &why)) {
+      log::Warn("HTTP request unauthorized",
+                {{"remote", remote_}, {"path", req.path}, {"user", user}, {"reason", why}});
+      r = {401, "text/plain; charset=utf-8", "Unauthorized\n", {{"WWW-Authenticate", "Basic"}}};
+    } else {
+      r = state_.router->Route(req);
+    }
+    if (web) {
+      for (const auto& h : web->config.headers) r.headers.push_back(h);
+    }
+    return r;
   }
 
   void Write(HttpResponse r, bool keep_alive, bool gzip) {
@@ -169,55 +254,65 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     res->keep_alive(keep_alive);
     res->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(opts_.read_timeout_seconds));
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
-                        if (ec || !keep_alive) return self->Close();
-                        self->Read();
-                      });
+    Lowest().expires_after(std::chrono::seconds(state_.opts.read_timeout_seconds));
+    http::async_write(
+        stream_, *res,
+        [self = this->shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+          if (ec || !keep_alive) return self->Close();
+          self->Read();
+        });
   }
 
   void Close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if constexpr (kTls) {
+      Lowest().expires_after(std::chrono::seconds(5));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+    } else {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
   }
 
-  beast::tcp_stream stream_;
+  const std::string remote_;
+  Stream stream_;
+  const ServerState& state_;  // owned by the server, which outlives its io_context's handlers
+  std::shared_ptr<const ActiveWebConfig> active_;  // keeps the SSL context alive
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::shared_ptr<const Router> router_;
-  HttpServerOptions opts_;
 };
 
 class BeastServer : public HttpServer {
  public:
   BeastServer(HttpServerOptions opts, std::shared_ptr<const Router> router)
-      : opts_(std::move(opts)), router_(std::move(router)), acceptor_(ioc_) {}
+      : state_{std::move(opts), std::move(router), nullptr}, acceptor_(ioc_) {}
   ~BeastServer() override { Shutdown(); }
 
   Status Start() {
-    const size_t colon = opts_.address.rfind(':');
+    const HttpServerOptions& opts = state_.opts;
+    if (!opts.web_config_file.empty()) {
+      STRATA_ASSIGN_OR_RETURN(state_.web_config, WebConfigWatcher::Open(opts.web_config_file));
+    }
+    const size_t colon = opts.address.rfind(':');
     if (colon == std::string::npos)
-      return Status::InvalidArgument("address must be host:port: " + opts_.address);
-    std::string host = opts_.address.substr(0, colon);
+      return Status::InvalidArgument("address must be host:port: " + opts.address);
+    std::string host = opts.address.substr(0, colon);
     if (host.empty()) host = "0.0.0.0";
     if (host.front() == '[') host = host.substr(1, host.size() - 2);
     beast::error_code ec;
     tcp::resolver resolver(ioc_);
-    auto results = resolver.resolve(host, opts_.address.substr(colon + 1), ec);
+    auto results = resolver.resolve(host, opts.address.substr(colon + 1), ec);
     if (ec || results.empty())
-      return Status::InvalidArgument("cannot resolve " + opts_.address + ": " + ec.message());
+      return Status::InvalidArgument("cannot resolve " + opts.address + ": " + ec.message());
     tcp::endpoint ep = *results.begin();
     acceptor_.open(ep.protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(ep, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec)
-      return Status::IOError("cannot listen on HTTP address " + opts_.address + ": " +
-                             ec.message());
+      return Status::IOError("cannot listen on HTTP address " + opts.address + ": " + ec.message());
     port_ = acceptor_.local_endpoint().port();
     Accept();
-    for (int i = 0; i < std::max(1, opts_.threads); i++)
+    for (int i = 0; i < std::max(1, opts.threads); i++)
       threads_.emplace_back([this] { ioc_.run(); });
     return Status::OK();
   }
@@ -230,15 +325,23 @@ class BeastServer : public HttpServer {
 
  private:
   void Accept() {
-    acceptor_.async_accept(
-        asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
-          if (!ec) std::make_shared<Session>(std::move(socket), router_, opts_)->Start();
-          if (acceptor_.is_open()) Accept();
-        });
+    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec,
+                                                           tcp::socket socket) {
+      if (!ec) {
+        if (state_.web_config && state_.web_config->tls()) {
+          // The TLS context of the config in force at accept time serves this connection.
+          std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+              std::move(socket), state_, state_.web_config->Current())
+              ->Start();
+        } else {
+          std::make_shared<Session<beast::tcp_stream>>(std::move(socket), state_, nullptr)->Start();
+        }
+      }
+      if (acceptor_.is_open()) Accept();
+    });
   }
 
-  HttpServerOptions opts_;
-  std::shared_ptr<const Router> router_;
+  ServerState state_;  // before ioc_: pending sessions refer to it until ioc_ is gone
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;

@@ -1,6 +1,7 @@
 // An HTTP/1.1 server (Boost.Beast over Asio) for the components' APIs, UI and /metrics:
 // keep-alive, request body limits, read/idle timeouts, gzip responses when the client accepts
-// them, query and form parameters decoded. Handlers run on the server's worker threads and
+// them, query and form parameters decoded; with a web config, HTTPS (optionally mTLS), basic
+// auth and extra headers on every path. Handlers run on the server's worker threads and
 // must be thread-safe. Beast and Asio headers stay inside http_server.cc.
 #pragma once
 
@@ -23,6 +24,7 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> params;
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
+  std::string remote_address;  // the peer's ip:port
 
   // The first value of a parameter, or "".
   std::string Param(const std::string& name) const;
@@ -58,12 +60,15 @@ struct HttpServerOptions {
   int threads = 4;
   size_t max_body_bytes = 10 << 20;
   int read_timeout_seconds = 60;  // for a request to arrive (also the keep-alive idle timeout)
+  // --http.config: a web config file (TLS, basic auth, headers), re-read when it changes.
+  std::string web_config_file;
 };
 
 class HttpServer {
  public:
   virtual ~HttpServer() = default;
-  // Binds and serves in background threads; fails with a clear message if the address is taken.
+  // Binds and serves in background threads; fails with a clear message if the address is taken
+  // or the web config is unusable.
   static Result<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& opts,
                                                    std::shared_ptr<const Router> router);
   virtual int port() const = 0;

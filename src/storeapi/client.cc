@@ -12,6 +12,8 @@
 #include "storage/merge.h"
 #include "store/storepb/rpc.grpc.pb.h"
 #include "storeapi/convert.h"
+#include "storeapi/grpc_credentials.h"
+#include "storeapi/grpc_log.h"
 #include "tsdb/aggr_chunk.h"
 #include "tsdb/xor_chunk.h"
 
@@ -453,23 +455,25 @@ class RawStream : public RawSeriesStream {
 
 // Reconnects quickly after an endpoint was down (gRPC's default backoff grows to two minutes),
 // and allows large Series responses.
-std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& address, const ClientTls& tls) {
   grpc::ChannelArguments args;
+  if (tls.secure && !tls.server_name.empty())
+    args.SetString(GRPC_SSL_TARGET_NAME_OVERRIDE_ARG, tls.server_name);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetMaxReceiveMessageSize(-1);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, ChannelCredentials(tls), args);
 }
 
 class GrpcStoreClient : public StoreClient {
  public:
   GrpcStoreClient(std::string address, std::chrono::milliseconds timeout,
-                  std::chrono::milliseconds info_timeout)
+                  std::chrono::milliseconds info_timeout, const ClientTls& tls)
       : address_(std::move(address)),
         timeout_(timeout),
         info_timeout_(info_timeout),
-        channel_(NewChannel(address_)),
+        channel_(NewChannel(address_, tls)),
         stub_(thanos::Store::NewStub(channel_)),
         info_stub_(thanos::info::Info::NewStub(channel_)) {}
 
@@ -611,8 +615,10 @@ Status StoreClient::SeriesRaw(const SeriesQuery& q, const SeriesFn& fn, const Wa
 
 std::unique_ptr<StoreClient> StoreClient::Connect(const std::string& address,
                                                   std::chrono::milliseconds timeout,
-                                                  std::chrono::milliseconds info_timeout) {
-  return std::make_unique<GrpcStoreClient>(address, timeout, info_timeout);
+                                                  std::chrono::milliseconds info_timeout,
+                                                  const ClientTls& tls) {
+  RouteGrpcLogs();
+  return std::make_unique<GrpcStoreClient>(address, timeout, info_timeout, tls);
 }
 
 }  // namespace strata::storeapi

@@ -10,6 +10,7 @@
 
 #include "storage/series.h"
 #include "storeapi/source.h"
+#include "storeapi/tls.h"
 
 namespace strata::storeapi {
 
@@ -29,10 +30,10 @@ class StoreClient : public storage::Querier {
  public:
   // address: host:port. Connection happens lazily; errors surface on the first call. timeout
   // bounds data calls (a query's own deadline may end them sooner); info_timeout bounds Info,
-  // which health checks call often.
+  // which health checks call often. tls: plain gRPC unless tls.secure (validate it first).
   static std::unique_ptr<StoreClient> Connect(
       const std::string& address, std::chrono::milliseconds timeout = std::chrono::seconds(120),
-      std::chrono::milliseconds info_timeout = std::chrono::seconds(5));
+      std::chrono::milliseconds info_timeout = std::chrono::seconds(5), const ClientTls& tls = {});
   virtual const std::string& address() const = 0;
   virtual Result<SourceInfo> Info() = 0;
   // What the last successful Info said of without_replica_labels (false before one).

@@ -8,6 +8,8 @@
 #include "info/infopb/rpc.grpc.pb.h"
 #include "store/storepb/rpc.grpc.pb.h"
 #include "storeapi/convert.h"
+#include "storeapi/grpc_credentials.h"
+#include "storeapi/grpc_log.h"
 #include "tsdb/aggr_chunk.h"
 
 namespace strata::storeapi {
@@ -238,13 +240,13 @@ class InfoService final : public thanos::info::Info::Service {
 class GrpcStoreServer : public StoreServer {
  public:
   GrpcStoreServer(std::shared_ptr<SeriesSource> src, const ServerOptions& opts)
-      : store_(src, opts), info_(src, opts.component_type) {}
+      : store_(src, opts), info_(src, opts.component_type), tls_(opts.tls) {}
 
   Status Start(const std::string& address) {
     grpc::ServerBuilder b;
     // Thanos accepts ":10901" (all interfaces), which gRPC cannot parse without a host.
     const std::string listen = address.starts_with(":") ? "0.0.0.0" + address : address;
-    b.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port_);
+    b.AddListeningPort(listen, ServerCredentials(tls_), &port_);
     b.RegisterService(&store_);
     b.RegisterService(&info_);
     b.SetMaxSendMessageSize(-1);
@@ -261,6 +263,7 @@ class GrpcStoreServer : public StoreServer {
  private:
   StoreService store_;
   InfoService info_;
+  ServerTls tls_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };
@@ -269,6 +272,8 @@ class GrpcStoreServer : public StoreServer {
 
 Result<std::unique_ptr<StoreServer>> StoreServer::Start(const ServerOptions& opts,
                                                         std::shared_ptr<SeriesSource> source) {
+  STRATA_RETURN_IF_ERROR(opts.tls.Validate());
+  RouteGrpcLogs();
   auto s = std::make_unique<GrpcStoreServer>(std::move(source), opts);
   STRATA_RETURN_IF_ERROR(s->Start(opts.address));
   return std::unique_ptr<StoreServer>(std::move(s));

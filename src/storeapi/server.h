@@ -6,6 +6,7 @@
 #include <string>
 
 #include "storeapi/source.h"
+#include "storeapi/tls.h"
 
 namespace strata::storeapi {
 
@@ -13,13 +14,15 @@ struct ServerOptions {
   std::string address = "0.0.0.0:10901";  // Thanos's default --grpc-address
   std::string component_type = "store";   // thanos.info ComponentType: store, sidecar, query, ...
   int max_concurrent_series_calls =
-      20;  // Thanos's --store.limits... / --store.grpc.series-max-concurrency
+      20;         // Thanos's --store.limits... / --store.grpc.series-max-concurrency
+  ServerTls tls;  // plain gRPC unless tls.enabled()
 };
 
 class StoreServer {
  public:
   virtual ~StoreServer() = default;
-  // Binds and serves in background threads; fails with a clear message if the address is taken.
+  // Binds and serves in background threads; fails with a clear message if the address is taken
+  // or the TLS files are unusable.
   static Result<std::unique_ptr<StoreServer>> Start(const ServerOptions& opts,
                                                     std::shared_ptr<SeriesSource> source);
   virtual int port() const = 0;
