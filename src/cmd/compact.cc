@@ -9,6 +9,7 @@
 #include "cmd/command.h"
 #include "compact/compactor.h"
 #include "server/http_server.h"
+#include "server/web_config.h"
 
 namespace strata::cmd {
 namespace {
@@ -33,6 +34,7 @@ struct CompactFlags {
 };
 
 Status RunCompact(const CompactFlags& f) {
+  STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
   if (!f.dedup_func.empty() && f.dedup_func != "penalty")
     return Status::InvalidArgument("--deduplication.func=" + f.dedup_func +
                                    ": must be \"\" (one sample per timestamp) or \"penalty\"");

@@ -14,6 +14,7 @@
 #include "query/api.h"
 #include "query/endpoints.h"
 #include "query/proxy_source.h"
+#include "server/web_config.h"
 #include "storeapi/server.h"
 
 namespace strata::cmd {
@@ -45,6 +46,7 @@ struct QueryFlags {
 };
 
 Status RunQuery(const QueryFlags& f) {
+  STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
   STRATA_RETURN_IF_ERROR(f.grpc_tls.Validate());
   query::ApiOptions opts;
   STRATA_ASSIGN_OR_RETURN(int64_t timeout, ParseDuration(f.timeout));

@@ -12,6 +12,7 @@
 #include "base/timestamp.h"
 #include "cmd/command.h"
 #include "server/http_server.h"
+#include "server/web_config.h"
 #include "sidecar/prometheus_client.h"
 #include "sidecar/prometheus_source.h"
 #include "sidecar/shipper.h"
@@ -77,6 +78,7 @@ Status ValidatePrometheusFlags(const std::map<std::string, std::string>& flags, 
 }
 
 Status RunSidecar(const SidecarFlags& f) {
+  STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
   STRATA_RETURN_IF_ERROR(f.grpc_tls.Validate());
   Registry registry;
   STRATA_ASSIGN_OR_RETURN(int64_t ready_timeout, ParseDuration(f.ready_timeout));

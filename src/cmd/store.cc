@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "cmd/command.h"
 #include "server/http_server.h"
+#include "server/web_config.h"
 #include "store/bucket_store.h"
 #include "store/index_cache.h"
 #include "storeapi/server.h"
@@ -56,6 +57,7 @@ Result<std::string> ReadOptionalConfig(const std::string& flag, const std::strin
 }
 
 Status RunStore(const StoreFlags& f) {
+  STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
   STRATA_RETURN_IF_ERROR(f.grpc_tls.Validate());
   Registry registry;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket,

@@ -96,11 +96,11 @@ Result<ClientAuth> ParseClientAuth(const std::string& s) {
 Status ParseTls(const YAML::Node& n, const std::string& dir, WebConfig* out) {
   const std::string w = "tls_server_config";
   if (n.IsNull()) return Status::OK();
-  STRATA_RETURN_IF_ERROR(CheckKeys(n, w,
-                                   {"cert_file", "key_file", "client_auth_type", "client_ca_file",
-                                    "min_version", "max_version", "cipher_suites",
-                                    "curve_preferences", "prefer_server_cipher_suites",
-                                    "client_allowed_sans", "cert", "key"}));
+  STRATA_RETURN_IF_ERROR(
+      CheckKeys(n, w,
+                {"cert_file", "key_file", "client_auth_type", "client_ca_file", "min_version",
+                 "max_version", "cipher_suites", "curve_preferences", "prefer_server_cipher_suites",
+                 "client_allowed_sans", "cert", "key"}));
   if (n["cert"] || n["key"])
     return Status::Unsupported(w +
                                ": inline cert/key are not supported by this strata version; use "
@@ -125,7 +125,8 @@ Status ParseTls(const YAML::Node& n, const std::string& dir, WebConfig* out) {
     return Invalid(w + ": min_version " + min_v + " is above max_version " + max_v);
   for (const auto& c : ciphers) {
     auto it = CipherNames().find(c);
-    if (it == CipherNames().end()) return Invalid(w + ".cipher_suites: unknown cipher \"" + c + "\"");
+    if (it == CipherNames().end())
+      return Invalid(w + ".cipher_suites: unknown cipher \"" + c + "\"");
     if (!it->second.empty()) t.cipher_suites.push_back(it->second);
   }
   static const std::map<std::string, std::string> kCurves = {
@@ -142,7 +143,8 @@ Status ParseTls(const YAML::Node& n, const std::string& dir, WebConfig* out) {
   t.client_ca_file = Resolve(dir, t.client_ca_file);
   // As the Go toolkit: no certificate and no key means plain HTTP.
   if (t.cert_file.empty() && t.key_file.empty()) {
-    if (!t.client_ca_file.empty()) return Invalid(w + ": client_ca_file needs cert_file and key_file");
+    if (!t.client_ca_file.empty())
+      return Invalid(w + ": client_ca_file needs cert_file and key_file");
     return Status::OK();
   }
   if (t.cert_file.empty()) return Invalid(w + ": missing cert_file");
@@ -150,8 +152,9 @@ Status ParseTls(const YAML::Node& n, const std::string& dir, WebConfig* out) {
   const bool verifies =
       t.client_auth == ClientAuth::kVerifyIfGiven || t.client_auth == ClientAuth::kRequireAndVerify;
   if (!t.client_ca_file.empty() && !verifies)
-    return Invalid(w + ": client_ca_file is set but client_auth_type does not verify client "
-                       "certificates (use RequireAndVerifyClientCert)");
+    return Invalid(w +
+                   ": client_ca_file is set but client_auth_type does not verify client "
+                   "certificates (use RequireAndVerifyClientCert)");
   if (verifies && t.client_ca_file.empty())
     return Invalid(w + ": client_auth_type " + auth + " needs client_ca_file");
   STRATA_RETURN_IF_ERROR(tls::CheckKeyPair(t.cert_file, t.key_file).WithContext(w));
@@ -197,9 +200,10 @@ Result<WebConfig> ParseWebConfig(std::string_view yaml, const std::string& dir) 
   }
   WebConfig out;
   if (!root || root.IsNull()) return out;
-  STRATA_RETURN_IF_ERROR(
-      CheckKeys(root, "web config", {"tls_server_config", "http_server_config", "basic_auth_users"}));
-  if (root["tls_server_config"]) STRATA_RETURN_IF_ERROR(ParseTls(root["tls_server_config"], dir, &out));
+  STRATA_RETURN_IF_ERROR(CheckKeys(
+      root, "web config", {"tls_server_config", "http_server_config", "basic_auth_users"}));
+  if (root["tls_server_config"])
+    STRATA_RETURN_IF_ERROR(ParseTls(root["tls_server_config"], dir, &out));
   if (const YAML::Node h = root["http_server_config"]; h && !h.IsNull()) {
     STRATA_RETURN_IF_ERROR(CheckKeys(h, "http_server_config", {"http2", "headers"}));
     STRATA_RETURN_IF_ERROR(Get(h, "http2", "http_server_config", &out.http2));
@@ -227,6 +231,10 @@ Result<WebConfig> LoadWebConfig(const std::string& path) {
   auto cfg = ParseWebConfig(*data, slash == std::string::npos ? "" : path.substr(0, slash));
   if (!cfg.ok()) return cfg.status().WithContext(path);
   return cfg;
+}
+
+Status CheckWebConfigFile(const std::string& path) {
+  return path.empty() ? Status::OK() : LoadWebConfig(path).status();
 }
 
 }  // namespace strata::server

@@ -14,18 +14,18 @@
 namespace strata::server {
 
 enum class ClientAuth {
-  kNone,                // NoClientCert (default)
-  kRequest,             // RequestClientCert: asked for, not verified
-  kRequireAny,          // RequireAnyClientCert: required, not verified
-  kVerifyIfGiven,       // VerifyClientCertIfGiven
-  kRequireAndVerify,    // RequireAndVerifyClientCert
+  kNone,              // NoClientCert (default)
+  kRequest,           // RequestClientCert: asked for, not verified
+  kRequireAny,        // RequireAnyClientCert: required, not verified
+  kVerifyIfGiven,     // VerifyClientCertIfGiven
+  kRequireAndVerify,  // RequireAndVerifyClientCert
 };
 
 struct TlsServerConfig {
   std::string cert_file, key_file, client_ca_file;  // absolute, or relative to the config's dir
   ClientAuth client_auth = ClientAuth::kNone;
-  int min_version = 0x0303;  // TLS12 (OpenSSL's TLS1_2_VERSION)
-  int max_version = 0x0304;  // TLS13
+  int min_version = 0x0303;                // TLS12 (OpenSSL's TLS1_2_VERSION)
+  int max_version = 0x0304;                // TLS13
   std::vector<std::string> cipher_suites;  // OpenSSL names of the Go names given (TLS <= 1.2)
   std::vector<std::string> curves;         // OpenSSL group names of the Go curve names
   bool prefer_server_cipher_suites = true;
@@ -44,5 +44,7 @@ struct WebConfig {
 // TLS files are checked (readable, key matches certificate).
 Result<WebConfig> ParseWebConfig(std::string_view yaml, const std::string& dir);
 Result<WebConfig> LoadWebConfig(const std::string& path);
+// For startup checks before anything else runs: OK when path is "" or loads.
+Status CheckWebConfigFile(const std::string& path);
 
 }  // namespace strata::server

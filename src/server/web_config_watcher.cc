@@ -1,8 +1,8 @@
 #include "server/web_config_watcher.h"
 
+#include <arpa/inet.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <arpa/inet.h>
 #include <sys/stat.h>
 
 #include <boost/asio/ssl.hpp>
@@ -42,7 +42,8 @@ int SslCtxIndex() {
 // Whether the client certificate carries one of the allowed subject alternative names (DNS,
 // email, IP or URI), compared exactly as the Go toolkit does.
 bool SanAllowed(X509* cert, const std::vector<std::string>& allowed) {
-  auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   if (names == nullptr) return false;
   bool found = false;
   for (int i = 0; i < sk_GENERAL_NAME_num(names) && !found; i++) {
@@ -69,7 +70,8 @@ bool SanAllowed(X509* cert, const std::vector<std::string>& allowed) {
 // One callback for every client_auth_type: the unverified kinds take any certificate; the
 // verifying kinds take OpenSSL's verdict, then check client_allowed_sans on the leaf.
 int VerifyClient(int preverify_ok, X509_STORE_CTX* store) {
-  SSL* s = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  SSL* s =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   const auto* t =
       static_cast<const TlsServerConfig*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(s), SslCtxIndex()));
   if (t->client_auth == ClientAuth::kRequest || t->client_auth == ClientAuth::kRequireAny) return 1;
@@ -105,9 +107,12 @@ Result<std::shared_ptr<ssl::context>> MakeSslContext(const TlsServerConfig& t) {
   if (t.prefer_server_cipher_suites) SSL_CTX_set_options(c, SSL_OP_CIPHER_SERVER_PREFERENCE);
   int mode = SSL_VERIFY_NONE;
   switch (t.client_auth) {
-    case ClientAuth::kNone: break;
+    case ClientAuth::kNone:
+      break;
     case ClientAuth::kRequest:
-    case ClientAuth::kVerifyIfGiven: mode = SSL_VERIFY_PEER; break;
+    case ClientAuth::kVerifyIfGiven:
+      mode = SSL_VERIFY_PEER;
+      break;
     case ClientAuth::kRequireAny:
     case ClientAuth::kRequireAndVerify:
       mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;

@@ -14,7 +14,7 @@ namespace {
 // rejected client certificate shows up as a logfmt line with the reason.
 void ToStrataLog(gpr_log_func_args* args) {
   const std::string source = std::string(args->file) + ":" + std::to_string(args->line);
-  const log::Level level = args->severity == GPR_LOG_SEVERITY_ERROR ? log::Level::kWarn
+  const log::Level level = args->severity == GPR_LOG_SEVERITY_ERROR  ? log::Level::kWarn
                            : args->severity == GPR_LOG_SEVERITY_INFO ? log::Level::kInfo
                                                                      : log::Level::kDebug;
   log::Log(level, args->message, {{"component", "grpc"}, {"source", source}});

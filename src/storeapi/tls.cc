@@ -38,7 +38,8 @@ Status ClientTls::Validate() const {
         "--grpc-client-tls-cert and --grpc-client-tls-key must be given together");
   if (!cert_file.empty())
     STRATA_RETURN_IF_ERROR(tls::CheckKeyPair(cert_file, key_file).WithContext("gRPC client"));
-  if (!ca_file.empty()) STRATA_RETURN_IF_ERROR(tls::CheckCaFile(ca_file).WithContext("gRPC client"));
+  if (!ca_file.empty())
+    STRATA_RETURN_IF_ERROR(tls::CheckCaFile(ca_file).WithContext("gRPC client"));
   return Status::OK();
 }
 
