@@ -9,7 +9,7 @@ CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo 
 cmake --build build-fuzz -j"${JOBS:-$(nproc)}"
 
 seeds=build-fuzz/seeds
-rm -rf "$seeds" && mkdir -p "$seeds"/{xor_chunk,index,index_header,meta,openmetrics,promql,dns_srv,remote_read,relabel,aggr_chunk} build-fuzz/artifacts
+rm -rf "$seeds" && mkdir -p "$seeds"/{xor_chunk,index,index_header,meta,openmetrics,promql,dns_srv,remote_read,relabel,aggr_chunk,http_api,grpc_store} build-fuzz/artifacts
 printf '# TYPE a gauge\na{x="q\\"b"} 1.5 1700000000.123\na{x="q\\"b"} NaN 1700000015\nb_total 7 1700000000 # {t="1"} 1 1700000000\n# EOF\n' \
   > "$seeds/openmetrics/seed.om"
 # The release build's strata writes a block whose files seed the index and meta fuzzers.
@@ -23,6 +23,11 @@ fi
 printf '\x00\x02\xd0\x0f\x3f\xf0\x00\x00\x00\x00\x00\x00\x0f\x00' > "$seeds/xor_chunk/seed"
 
 printf 'sum by (job) (rate(http_requests_total{job=~"a.*",code!="200"}[5m] offset 1m @ 100)) / ignoring(code) group_left(x) -max_over_time(up[1h:5m]) > bool 0.5 or topk(3, label_replace(a, "b", "$1", "c", "(.*)"))' > "$seeds/promql/seed"
+printf 'query_range?query=sum(rate(a[5m]))&start=1700000000&end=1700003600&step=15s&dedup=true&partial_response=false' \
+  > "$seeds/http_api/seed"
+printf 'series\nmatch[]=up{job=~"a.+"}&start=-1h&end=now&limit=2' > "$seeds/http_api/seed-post"
+# A SeriesRequest (first byte 0): min_time 1, max_time 2, matcher job="a".
+printf '\x00\x08\x01\x10\x02\x1a\x0a\x08\x00\x12\x03job\x1a\x01a' > "$seeds/grpc_store/seed"
 # A DNS response with one SRV answer (_grpc._tcp.x -> y:10901).
 printf '\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\x05_grpc\x04_tcp\x01x\x00\x00\x21\x00\x01\xc0\x0c\x00\x21\x00\x01\x00\x00\x00\x1e\x00\x09\x00\x0a\x00\x05\x2a\x95\x01y\x00' \
   > "$seeds/dns_srv/seed"
@@ -32,7 +37,8 @@ printf -- '- action: hashmod\n  source_labels: [__block_id]\n  target_label: sha
   > "$seeds/relabel/seed"
 # An aggregate chunk: count absent, sum = the XOR seed above, min/max/counter absent.
 printf '\x00\x0e\x01\x00\x02\xd0\x0f\x3f\xf0\x00\x00\x00\x00\x00\x00\x0f\x00\x00\x00\x00' > "$seeds/aggr_chunk/seed"
-for target in xor_chunk index index_header meta openmetrics promql dns_srv remote_read relabel aggr_chunk; do
+for target in xor_chunk index index_header meta openmetrics promql dns_srv remote_read relabel aggr_chunk http_api \
+    grpc_store; do
   echo "fuzz: $target for ${SECONDS_PER_TARGET}s"
   out=$(build-fuzz/fuzz/${target}_fuzz -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=0 \
     -artifact_prefix=build-fuzz/artifacts/ "$seeds/$target" 2>&1 || true)

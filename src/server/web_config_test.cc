@@ -11,9 +11,9 @@ namespace {
 
 // Published bcrypt test vectors (OpenBSD / crypt_blowfish), so the check does not depend on
 // libcrypt having made the hash itself.
-constexpr char kUU[] = "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW";      // U*U
-constexpr char kUUU[] = "$2a$05$CCCCCCCCCCCCCCCCCCCCC.VGOzA784oUp/Z0DY336zx7pLYAy0lwK";     // U*U*
-constexpr char kEmpty[] = "$2a$05$CCCCCCCCCCCCCCCCCCCCC.7uG0VCzI2bS7j6ymqJi9CdcdxiRTWNy";   // ""
+constexpr char kUU[] = "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW";     // U*U
+constexpr char kUUU[] = "$2a$05$CCCCCCCCCCCCCCCCCCCCC.VGOzA784oUp/Z0DY336zx7pLYAy0lwK";    // U*U*
+constexpr char kEmpty[] = "$2a$05$CCCCCCCCCCCCCCCCCCCCC.7uG0VCzI2bS7j6ymqJi9CdcdxiRTWNy";  // ""
 
 std::string Error(std::string_view yaml) {
   auto c = ParseWebConfig(yaml, "/etc/strata");
@@ -49,8 +49,10 @@ TEST(WebConfigTest, MistakesAreNamed) {
   EXPECT_EQ(Error("tls_config: {}\n"), "web config: unknown field \"tls_config\"");
   EXPECT_EQ(Error("tls_server_config: {certfile: a}\n"),
             "tls_server_config: unknown field \"certfile\"");
-  EXPECT_EQ(Error("tls_server_config: {cert_file: a.crt}\n"), "tls_server_config: missing key_file");
-  EXPECT_EQ(Error("tls_server_config: {key_file: a.key}\n"), "tls_server_config: missing cert_file");
+  EXPECT_EQ(Error("tls_server_config: {cert_file: a.crt}\n"),
+            "tls_server_config: missing key_file");
+  EXPECT_EQ(Error("tls_server_config: {key_file: a.key}\n"),
+            "tls_server_config: missing cert_file");
   EXPECT_EQ(Error("tls_server_config: {client_auth_type: Always}\n"),
             "tls_server_config.client_auth_type: invalid ClientAuth \"Always\"");
   EXPECT_EQ(Error("tls_server_config: {min_version: TLS1.2}\n"),

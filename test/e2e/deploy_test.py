@@ -87,7 +87,44 @@ def main():
                     ok = False
                     print(f'FAIL {os.path.relpath(path, ROOT)}: strata {cmd} has no flag {flag}')
     print(f'{"ok  " if ok else "FAIL"} {checked} flags in manifests and Helm templates exist in strata --help')
+    ok &= check_dockerfile(args.strata)
     return 0 if ok else 1
+
+
+def check_dockerfile(strata):
+    """The image builds what CI builds: the Dockerfile's cmake build type is test.sh's, and its
+    runtime stage installs the Debian package of every shared library the binary needs."""
+    ok = True
+    docker = open(os.path.join(DEPLOY, 'Dockerfile')).read()
+    test_sh = open(os.path.join(ROOT, 'scripts', 'test.sh')).read()
+    image_type = re.search(r'-DCMAKE_BUILD_TYPE=(\w+)', docker).group(1)
+    ci_type = re.search(r'-B build -G Ninja -DCMAKE_BUILD_TYPE=(\w+)', test_sh).group(1)
+    if image_type != ci_type:
+        ok = False
+        print(f'FAIL deploy/Dockerfile builds {image_type}, CI (scripts/test.sh) builds {ci_type}')
+    else:
+        print(f'ok   deploy/Dockerfile and CI build the same configuration ({ci_type})')
+    runtime = docker[docker.rindex('FROM '):]
+    installed = set(re.findall(r'\b(lib[a-z0-9+.\-]+|ca-certificates|zlib1g)\b', runtime))
+    # The libraries strata names itself (readelf's NEEDED); apt brings what they need in turn.
+    needed = set(re.findall(r'\(NEEDED\)\s+Shared library: \[(\S+)\]',
+                            subprocess.run(['readelf', '-d', strata], capture_output=True, text=True).stdout))
+    ldd = subprocess.run(['ldd', strata], capture_output=True, text=True).stdout
+    missing = []
+    for name, lib in re.findall(r'(\S+) => (/\S+)', ldd):
+        if name not in needed:
+            continue
+        pkg = subprocess.run(['dpkg', '-S', os.path.realpath(lib)], capture_output=True, text=True).stdout
+        pkg = pkg.split(':')[0] if pkg else ''
+        # The slim base image has libc6, libgcc-s1, libstdc++6, libcrypt1 and the like already.
+        if pkg and pkg not in installed and pkg not in ('libc6', 'libgcc-s1', 'libstdc++6', 'libcrypt1'):
+            missing.append(f'{os.path.basename(lib)} ({pkg})')
+    if missing:
+        ok = False
+        print(f'FAIL deploy/Dockerfile runtime stage lacks packages for: {", ".join(sorted(set(missing)))}')
+    else:
+        print('ok   deploy/Dockerfile runtime stage installs every shared library strata links')
+    return ok
 
 
 if __name__ == '__main__':
