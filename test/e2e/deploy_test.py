@@ -86,6 +86,14 @@ def main():
                         f'{flag} ' not in help_text(None):
                     ok = False
                     print(f'FAIL {os.path.relpath(path, ROOT)}: strata {cmd} has no flag {flag}')
+    # The TLS overlay's JSON patches add flags as `value: --flag`; the file name names the command.
+    for path in glob.glob(os.path.join(DEPLOY, 'kubernetes', 'tls', '*-tls.yaml')):
+        cmd = os.path.basename(path).split('-')[0]
+        for flag in re.findall(r'value: (--[a-z0-9.\-_]+)', open(path).read()):
+            checked += 1
+            if f'{flag} ' not in help_text(cmd) and f'{flag},' not in help_text(cmd):
+                ok = False
+                print(f'FAIL {os.path.relpath(path, ROOT)}: strata {cmd} has no flag {flag}')
     print(f'{"ok  " if ok else "FAIL"} {checked} flags in manifests and Helm templates exist in strata --help')
     ok &= check_dockerfile(args.strata)
     return 0 if ok else 1
