@@ -19,8 +19,8 @@ std::unique_ptr<thanos::Store::Stub> Connect() {
     opts.address = "127.0.0.1:0";
     return std::move(*storeapi::StoreServer::Start(opts, storeapi::NewBlocksSource({})));
   }();
-  return thanos::Store::NewStub(grpc::CreateChannel(
-      "127.0.0.1:" + std::to_string(server->port()), grpc::InsecureChannelCredentials()));
+  return thanos::Store::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(server->port()),
+                                                    grpc::InsecureChannelCredentials()));
 }
 
 }  // namespace

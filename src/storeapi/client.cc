@@ -14,6 +14,7 @@
 #include "storeapi/convert.h"
 #include "storeapi/grpc_credentials.h"
 #include "storeapi/grpc_log.h"
+#include "tls/diagnose.h"
 #include "tsdb/aggr_chunk.h"
 #include "tsdb/xor_chunk.h"
 
@@ -473,6 +474,7 @@ class GrpcStoreClient : public StoreClient {
       : address_(std::move(address)),
         timeout_(timeout),
         info_timeout_(info_timeout),
+        tls_(tls),
         channel_(NewChannel(address_, tls)),
         stub_(thanos::Store::NewStub(channel_)),
         info_stub_(thanos::info::Info::NewStub(channel_)) {}
@@ -536,6 +538,12 @@ class GrpcStoreClient : public StoreClient {
     grpc::Status st = info_stub_->Info(&ctx, thanos::info::InfoRequest(), &resp);
     if (st.error_code() == grpc::StatusCode::UNIMPLEMENTED || (st.ok() && !resp.has_store()))
       return StoreInfo();
+    if (!st.ok() && tls_.secure && !tls_.skip_verify &&
+        st.error_message().find("certificate verify failed") != std::string::npos) {
+      // gRPC does not say why; one handshake of our own does.
+      const std::string why = tls::WhyServerCertificateFails(address_, tls_.ca_file, 2000);
+      if (!why.empty()) st = grpc::Status(st.error_code(), st.error_message() + ": " + why);
+    }
     STRATA_RETURN_IF_ERROR(FromGrpc(st, address_));
     SourceInfo info;
     info.min_time = resp.store().min_time();
@@ -599,6 +607,7 @@ class GrpcStoreClient : public StoreClient {
   std::string address_;
   std::chrono::milliseconds timeout_;
   std::chrono::milliseconds info_timeout_;
+  ClientTls tls_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<thanos::Store::Stub> stub_;
   std::unique_ptr<thanos::info::Info::Stub> info_stub_;
