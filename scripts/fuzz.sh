@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang and runs each for $1 seconds (default 20), starting
 # from seeds made by strata itself (a real block's index and meta.json). Crashes fail the run
-# and leave the reproducer in build-fuzz/artifacts/.
+# and leave the reproducer in build-asan/artifacts/. The targets live in the ASan+UBSan build
+# (build-asan, clang), whose tests scripts/test.sh runs too: one sanitizer build serves both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-20}
-CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_FUZZ=ON >/dev/null
-cmake --build build-fuzz -j"${JOBS:-$(nproc)}"
+dir=build-asan
+# An older build-asan configured with g++ cannot switch compilers in place.
+if [ -f $dir/CMakeCache.txt ] && ! grep -q '^CMAKE_CXX_COMPILER:.*clang' $dir/CMakeCache.txt; then
+  rm -rf $dir
+fi
+CXX=clang++ cmake -S . -B $dir -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_FUZZ=ON \
+  -DSTRATA_BENCH=OFF >/dev/null
+cmake --build $dir -j"${JOBS:-$(nproc)}"
 
-seeds=build-fuzz/seeds
-rm -rf "$seeds" && mkdir -p "$seeds"/{xor_chunk,index,index_header,meta,openmetrics,promql,dns_srv,remote_read,relabel,aggr_chunk,http_api,grpc_store} build-fuzz/artifacts
+seeds=$dir/seeds
+rm -rf "$seeds" && mkdir -p "$seeds"/{xor_chunk,index,index_header,meta,openmetrics,promql,dns_srv,remote_read,relabel,aggr_chunk,http_api,grpc_store} $dir/artifacts
 printf '# TYPE a gauge\na{x="q\\"b"} 1.5 1700000000.123\na{x="q\\"b"} NaN 1700000015\nb_total 7 1700000000 # {t="1"} 1 1700000000\n# EOF\n' \
   > "$seeds/openmetrics/seed.om"
 # The release build's strata writes a block whose files seed the index and meta fuzzers.
@@ -40,16 +47,16 @@ printf '\x00\x0e\x01\x00\x02\xd0\x0f\x3f\xf0\x00\x00\x00\x00\x00\x00\x0f\x00\x00
 for target in xor_chunk index index_header meta openmetrics promql dns_srv remote_read relabel aggr_chunk http_api \
     grpc_store; do
   echo "fuzz: $target for ${SECONDS_PER_TARGET}s"
-  out=$(build-fuzz/fuzz/${target}_fuzz -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=0 \
-    -artifact_prefix=build-fuzz/artifacts/ "$seeds/$target" 2>&1 || true)
+  out=$($dir/fuzz/${target}_fuzz -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=0 \
+    -artifact_prefix=$dir/artifacts/ "$seeds/$target" 2>&1 || true)
   grep -E "^(Done|==|SUMMARY)" <<<"$out" || true
   if ! grep -q "^Done" <<<"$out"; then  # e.g. a missing corpus: the target never ran
     echo "fuzz: $target did not run to completion:" >&2
     tail -n 5 <<<"$out" >&2
     exit 1
   fi
-  if ls build-fuzz/artifacts/ | grep -q .; then
-    echo "fuzz: $target found a failure: $(ls build-fuzz/artifacts/)" >&2
+  if ls $dir/artifacts/ | grep -q .; then
+    echo "fuzz: $target found a failure: $(ls $dir/artifacts/)" >&2
     exit 1
   fi
 done
