@@ -83,11 +83,10 @@ class Periodic {
   std::thread thread_;
 };
 
-// Blocks until SIGINT or SIGTERM; call BlockTerminationSignals first, before starting threads.
-void BlockTerminationSignals();
-int WaitForTerminationSignal();
-
 // Prints "error: <message>" to stderr and returns the exit code for failures.
 int Fail(const std::string& message);
+// The exit code of a component's run: 0 when it succeeded or a termination signal stopped it
+// (logged), else Fail's.
+int Finish(const std::string& component, const Status& st);
 
 }  // namespace strata::cmd

@@ -1,8 +1,6 @@
 // Helpers shared by the subcommand files: object storage flags, status endpoints, times,
-// periodic work and signal handling.
+// periodic work.
 #include <CLI/CLI.hpp>
-
-#include <csignal>
 
 #include "base/duration.h"
 #include "base/timestamp.h"
@@ -103,28 +101,6 @@ Periodic::~Periodic() {
   }
   cv_.notify_all();
   thread_.join();
-}
-
-namespace {
-sigset_t TerminationSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  return set;
-}
-}  // namespace
-
-void BlockTerminationSignals() {
-  sigset_t set = TerminationSignals();
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // threads started later inherit the mask
-}
-
-int WaitForTerminationSignal() {
-  sigset_t set = TerminationSignals();
-  int sig = 0;
-  sigwait(&set, &sig);
-  return sig;
 }
 
 }  // namespace strata::cmd

@@ -6,6 +6,7 @@
 
 #include "base/duration.h"
 #include "base/log.h"
+#include "base/shutdown.h"
 #include "cmd/command.h"
 #include "compact/compactor.h"
 #include "server/http_server.h"
@@ -84,7 +85,7 @@ Status RunCompact(const CompactFlags& f) {
   (void)run();
   first_pass_done = true;
   auto periodic = std::make_unique<Periodic>(interval, [&] { (void)run(); });
-  const int sig = WaitForTerminationSignal();
+  const int sig = shutdown::Wait();
   log::Info("shutting down", {{"signal", std::to_string(sig)}});
   periodic.reset();
   http->Shutdown();
@@ -147,9 +148,8 @@ void RegisterCompactCommand(CLI::App& app, int* exit_code) {
                 "Accepted; block files are transferred one at a time.")
       ->capture_default_str();
   c->callback([f, exit_code] {
-    BlockTerminationSignals();
-    Status st = RunCompact(*f);
-    if (!st.ok()) *exit_code = Fail("compact: " + st.ToString());
+    shutdown::EnableGracefulStop();
+    *exit_code = Finish("compact", RunCompact(*f));
   });
 }
 

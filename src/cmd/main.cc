@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "base/log.h"
+#include "base/shutdown.h"
 #include "cmd/command.h"
 #include "cmd/version.h"
 
@@ -15,10 +16,21 @@ int Fail(const std::string& message) {
   return 1;
 }
 
+int Finish(const std::string& component, const Status& st) {
+  if (st.ok()) return 0;
+  if (shutdown::Requested()) {  // what a signal interrupted is not a failure
+    log::Info("stopped by a termination signal",
+              {{"component", component}, {"err", st.ToString()}});
+    return 0;
+  }
+  return Fail(component + ": " + st.ToString());
+}
+
 }  // namespace strata::cmd
 
 int main(int argc, char** argv) {
   using namespace strata::cmd;
+  strata::shutdown::HandleTerminationSignals();  // first: every later thread inherits the mask
   CLI::App app{
       "A Prometheus long-term storage, global query and high-availability layer "
       "compatible with Thanos.",

@@ -7,6 +7,7 @@
 
 #include "base/duration.h"
 #include "base/log.h"
+#include "base/shutdown.h"
 #include "cmd/command.h"
 #include "cmd/version.h"
 #include "dedup/dedup.h"
@@ -145,7 +146,7 @@ Status RunQuery(const QueryFlags& f) {
   }
   log::Info("listening for HTTP",
             {{"address", f.http_address}, {"port", std::to_string(srv->port())}});
-  const int sig = WaitForTerminationSignal();
+  const int sig = shutdown::Wait();
   log::Info("shutting down", {{"signal", std::to_string(sig)}});
   srv->Shutdown();
   grpc->Shutdown();
@@ -222,9 +223,8 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
                 "Accepted; the engine issues one Select at a time per query, within any bound.")
       ->capture_default_str();
   q->callback([f, exit_code] {
-    BlockTerminationSignals();
-    Status st = RunQuery(*f);
-    if (!st.ok()) *exit_code = Fail("query: " + st.ToString());
+    shutdown::EnableGracefulStop();
+    *exit_code = Finish("query", RunQuery(*f));
   });
 }
 

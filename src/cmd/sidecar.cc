@@ -9,6 +9,7 @@
 
 #include "base/duration.h"
 #include "base/log.h"
+#include "base/shutdown.h"
 #include "base/timestamp.h"
 #include "cmd/command.h"
 #include "server/http_server.h"
@@ -44,14 +45,15 @@ struct SidecarFlags {
   std::vector<std::string> ignored;
 };
 
-// Retries fn every 2s until it succeeds or timeout_ms passes; returns its last status.
+// Retries fn every 2s until it succeeds, timeout_ms passes or shutdown is requested; returns
+// its last status.
 Status Retry(int64_t timeout_ms, const std::string& what, const std::function<Status()>& fn) {
   const int64_t deadline = NowMs() + timeout_ms;
   while (true) {
     Status st = fn();
     if (st.ok() || NowMs() >= deadline) return st;
     log::Warn(what + ". Is Prometheus running? Retrying", {{"err", st.ToString()}});
-    std::this_thread::sleep_for(std::chrono::seconds(2));
+    if (!shutdown::SleepFor(2000)) return st.WithContext("shutting down");
   }
 }
 
@@ -220,7 +222,7 @@ Status RunSidecar(const SidecarFlags& f) {
     shipping = std::make_unique<Periodic>(sync_interval, ship);
   }
 
-  const int sig = WaitForTerminationSignal();
+  const int sig = shutdown::Wait();
   log::Info("shutting down", {{"signal", std::to_string(sig)}});
   shipping.reset();
   heartbeats.reset();
@@ -285,9 +287,8 @@ void RegisterSidecarCommand(CLI::App& app, int* exit_code) {
         "Accepted for compatibility; strata shuts down without a grace period.");
   }
   s->callback([f, exit_code] {
-    BlockTerminationSignals();
-    Status st = RunSidecar(*f);
-    if (!st.ok()) *exit_code = Fail("sidecar: " + st.ToString());
+    shutdown::EnableGracefulStop();
+    *exit_code = Finish("sidecar", RunSidecar(*f));
   });
 }
 

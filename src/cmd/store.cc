@@ -8,6 +8,7 @@
 #include "base/duration.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "base/shutdown.h"
 #include "cmd/command.h"
 #include "server/http_server.h"
 #include "server/web_config.h"
@@ -137,7 +138,7 @@ Status RunStore(const StoreFlags& f) {
     unloader = std::make_unique<Periodic>(std::max<int64_t>(1000, opts.index_header_idle_ms / 2),
                                           [&] { bs->UnloadIdle(); });
   }
-  const int sig = WaitForTerminationSignal();
+  const int sig = shutdown::Wait();
   log::Info("shutting down", {{"signal", std::to_string(sig)}});
   unloader.reset();
   syncer.reset();
@@ -223,9 +224,8 @@ void RegisterStoreCommand(CLI::App& app, int* exit_code) {
                 "Unload an index-header after this long without queries (0 disables).")
       ->capture_default_str();
   s->callback([f, exit_code] {
-    BlockTerminationSignals();
-    Status st = RunStore(*f);
-    if (!st.ok()) *exit_code = Fail("store: " + st.ToString());
+    shutdown::EnableGracefulStop();
+    *exit_code = Finish("store", RunStore(*f));
   });
 }
 

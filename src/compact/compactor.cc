@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "base/shutdown.h"
 #include "base/timestamp.h"
 #include "block/block.h"
 #include "compact/merge.h"
@@ -178,7 +179,7 @@ Status BucketCompactor::RunOnce() {
   std::atomic<size_t> next{0};
   std::mutex mu;
   auto worker = [&] {
-    for (size_t i = next++; i < queue.size(); i = next++) {
+    for (size_t i = next++; i < queue.size() && !shutdown::Requested(); i = next++) {
       Group& g = *queue[i];
       const std::string work = opts_.data_dir + "/compact/group-" + std::to_string(i);
       if (Status st = CompactGroup(g, work); !st.ok()) {
@@ -194,6 +195,8 @@ Status BucketCompactor::RunOnce() {
   for (int i = 0; i < std::max(1, opts_.concurrency); i++) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
   m_->todo.Set(0);
+  if (shutdown::Requested())
+    return Status(StatusCode::kCancelled, "compaction pass stopped: shutting down");
   if (opts_.downsampling) {
     // The second round makes 1h copies of 5m blocks the first one made.
     for (int round = 0; round < 2; round++)
@@ -208,6 +211,7 @@ Status BucketCompactor::CompactGroup(Group& g, const std::string& work_dir) {
   const fs::path work = work_dir;
   std::error_code ec;
   while (true) {
+    if (shutdown::Requested()) return Status(StatusCode::kCancelled, "shutting down");
     std::vector<size_t> plan = Plan(g.blocks, opts_.ranges);
     if (plan.empty()) break;
     m_->runs_started.WithLabelValues({res}).Inc();
@@ -222,6 +226,7 @@ Status BucketCompactor::CompactGroup(Group& g, const std::string& work_dir) {
       const std::string id = g.blocks[plan[i]].ulid.String();
       Status st = block::DownloadBlock(*bucket_, id, work.string());
       if (st.ok()) st = tsdb::Block::Open((work / id).string()).status();
+      if (st.code() == StatusCode::kCancelled) return st;
       if (st.ok()) {
         dirs.push_back((work / id).string());
       } else if (st.IsCorruption() || st.code() == StatusCode::kUnsupported) {
@@ -251,6 +256,7 @@ Status BucketCompactor::CompactGroup(Group& g, const std::string& work_dir) {
     const int64_t merge_start = NowMs();
     auto out = CompactBlocks(dirs, (work / "out").string(), thanos,
                              DedupOptions{opts_.replica_labels, opts_.penalty_dedup});
+    if (out.status().code() == StatusCode::kCancelled) return out.status();
     if (!out.ok()) {
       m_->compaction_failures.WithLabelValues({res}).Inc();
       // A source whose data turns out corrupt while merging is set aside like an unreadable one.
@@ -339,7 +345,7 @@ Status BucketCompactor::DownsamplePass() {
   std::mutex mu;
   Status first_failure;
   auto worker = [&] {
-    for (size_t i = next++; i < todo.size(); i = next++) {
+    for (size_t i = next++; i < todo.size() && !shutdown::Requested(); i = next++) {
       Status st = DownsampleOne(*todo[i].first, todo[i].second);
       std::lock_guard<std::mutex> l(mu);
       m_->todo_downsamples.Add(-1);
@@ -368,6 +374,10 @@ Status BucketCompactor::DownsampleOne(const tsdb::BlockMeta& meta, int64_t resol
       st.ok()
           ? downsample::DownsampleBlock((work / id).string(), (work / "out").string(), resolution)
           : Result<tsdb::BlockMeta>(st);
+  if (out.status().code() == StatusCode::kCancelled) {
+    fs::remove_all(work, ec);
+    return out.status();
+  }
   if (!out.ok()) {
     m_->downsample_failures.WithLabelValues({from}).Inc();
     fs::remove_all(work, ec);

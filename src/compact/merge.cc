@@ -5,6 +5,7 @@
 #include <memory>
 #include <set>
 
+#include "base/shutdown.h"
 #include "base/timestamp.h"
 #include "dedup/dedup.h"
 #include "storage/memory.h"
@@ -186,7 +187,10 @@ Result<tsdb::BlockMeta> CompactBlocks(const std::vector<std::string>& block_dirs
   std::vector<SourceChunk> in;
   std::vector<tsdb::EncodedChunk> out;
   std::vector<std::string> storage;
-  while (true) {
+  for (size_t n = 0;; n++) {
+    // A big compaction takes minutes; a termination signal must not wait for it.
+    if (n % 1024 == 0 && shutdown::Requested())
+      return Status(StatusCode::kCancelled, "compaction stopped: shutting down");
     const Labels* next = nullptr;
     for (const Cursor& c : cursors)
       if (!c.done() && (next == nullptr || c.series.labels < *next)) next = &c.series.labels;

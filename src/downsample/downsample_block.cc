@@ -2,6 +2,7 @@
 
 #include <deque>
 
+#include "base/shutdown.h"
 #include "base/timestamp.h"
 #include "downsample/aggregate.h"
 #include "downsample/iterators.h"
@@ -35,8 +36,10 @@ Result<tsdb::BlockMeta> DownsampleBlock(const std::string& block_dir, const std:
   std::deque<std::string> aggr_storage;  // aggregate chunks made from stray raw chunks
   std::vector<std::string_view> aggr;
   std::vector<tsdb::EncodedChunk> encoded;
-  for (uint32_t ref : *refs) {
-    auto series = block->index().ReadSeries(ref);
+  for (size_t n = 0; n < refs->size(); n++) {
+    if (n % 1024 == 0 && shutdown::Requested())
+      return Status(StatusCode::kCancelled, "downsampling stopped: shutting down");
+    auto series = block->index().ReadSeries((*refs)[n]);
     if (!series.ok())
       return Status::Corruption("block " + block_dir + ": " + series.status().message());
     const Labels& labels = series->labels;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "base/file.h"
+#include "base/shutdown.h"
 #include "base/ulid.h"
 #include "objstore/config.h"
 #include "objstore/filesystem.h"
@@ -319,6 +321,47 @@ TEST_F(S3FaultTest, StalledRequestsTimeOutAndAreRetried) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(*r, "x");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+}
+
+TEST_F(S3FaultTest, ShutdownAbortsStalledRequestsAndRetries) {
+  auto b = Through(true);
+  ASSERT_TRUE(b->Upload("obj", "x").ok());
+  SetFault("stall", 1, 20.0);
+  shutdown::ResetForTest();
+  const auto start = std::chrono::steady_clock::now();
+  std::thread stopper([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    shutdown::Request(0);
+  });
+  auto r = b->Get("obj");
+  stopper.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCancelled) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("shutting down"), std::string::npos) << r.status().message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  // Once shutdown is requested nothing new starts, and a failing server is not retried.
+  EXPECT_EQ(b->Upload("late", "x").code(), StatusCode::kCancelled);
+  shutdown::ResetForTest();
+  // A server failing for longer than the test: the request is between retries when asked to stop.
+  S3Config c = BaseS3Config(env_, env_.at("proxy_endpoint"));
+  c.max_retries = 1000;
+  c.retry_base_ms = c.retry_cap_ms = 200;
+  auto slow = NewS3Bucket(c);
+  ASSERT_TRUE(slow.ok());
+  b = WithPrefix(std::move(slow).value(), run_);
+  SetFault("500", 1000);
+  std::thread again([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    shutdown::Request(0);
+  });
+  Status st = b->Upload("late", "x");
+  again.join();
+  shutdown::ResetForTest();
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("shutting down"), std::string::npos) << st.message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(6));
+  SetFault("none", 0);
+  EXPECT_FALSE(*b->Exists("late"));
 }
 
 }  // namespace

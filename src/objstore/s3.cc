@@ -12,10 +12,10 @@
 #include <unistd.h>
 #include <mutex>
 #include <random>
-#include <thread>
 #include <vector>
 
 #include "base/file.h"
+#include "base/shutdown.h"
 #include "base/timestamp.h"
 #include "objstore/sigv4.h"
 
@@ -72,6 +72,12 @@ size_t WriteToString(char* p, size_t size, size_t n, void* ud) {
 
 size_t WriteToFile(char* p, size_t size, size_t n, void* ud) {
   return std::fwrite(p, size, n, static_cast<std::FILE*>(ud)) * size;
+}
+
+// curl calls this about once a second per transfer (and more often while data flows): a
+// shutdown request aborts the transfer instead of waiting for a stalled server's timeout.
+int AbortOnShutdown(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return shutdown::Requested() ? 1 : 0;
 }
 
 size_t CollectHeader(char* p, size_t size, size_t n, void* ud) {
@@ -417,7 +423,7 @@ class S3Bucket : public Bucket {
         std::lock_guard<std::mutex> l(rng_mu_);
         sleep_ms = std::uniform_int_distribution<int64_t>(cap / 2, cap)(rng_);
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
+      if (!shutdown::SleepFor(sleep_ms)) return last.WithContext("shutting down");
     }
   }
 
@@ -452,6 +458,8 @@ class S3Bucket : public Bucket {
     hl = curl_slist_append(hl, "expect:");  // no 100-continue round trip
     if (!r.has_body) hl = curl_slist_append(hl, "content-type:");
 
+    if (shutdown::Requested())
+      return Status(StatusCode::kCancelled, Describe(r) + ": shutting down");
     CURL* h = pool_.Get();
     curl_easy_reset(h);
     Response resp;
@@ -481,6 +489,8 @@ class S3Bucket : public Bucket {
       curl_easy_setopt(h, CURLOPT_POSTFIELDS, r.body.data());
       curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
     }
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &AbortOnShutdown);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &CollectHeader);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp.headers);
     if (r.out_file != nullptr) {
@@ -494,6 +504,8 @@ class S3Bucket : public Bucket {
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
     curl_slist_free_all(hl);
     pool_.Put(h);
+    if (rc == CURLE_ABORTED_BY_CALLBACK)
+      return Status(StatusCode::kCancelled, Describe(r) + ": shutting down");
     if (rc != CURLE_OK) {
       *retry = Retryable(rc);
       return Status::IOError(Describe(r) + ": " + curl_easy_strerror(rc));

@@ -8,6 +8,7 @@
 
 #include "base/file.h"
 #include "base/log.h"
+#include "base/shutdown.h"
 #include "block/block.h"
 #include "tsdb/meta.h"
 
@@ -180,6 +181,10 @@ Result<int> Shipper::Sync(const Labels& external_labels) {
     }
     if (b.meta.stats.num_samples == 0) continue;  // nothing to ship
     if (b.meta.compaction.level > 1 && !opts_.upload_compacted) continue;
+    if (shutdown::Requested()) {  // the block ships on the next start
+      failure = Status(StatusCode::kCancelled, "shutting down before uploading " + id.String());
+      break;
+    }
     auto exists = bucket_->Exists(id.String() + "/meta.json");
     if (!exists.ok()) {
       upload_failures_.Inc();  // the block cannot be shipped while the bucket fails

@@ -10,6 +10,7 @@
 
 #include "base/encoding.h"
 #include "base/log.h"
+#include "base/shutdown.h"
 #include "base/timestamp.h"
 #include "base/ulid.h"
 #include "block/block.h"
@@ -237,10 +238,14 @@ Result<std::vector<std::string>> BucketStore::Sync() {
   std::vector<Result<std::shared_ptr<BucketBlock>>> loaded(to_load.size(),
                                                            Status::Internal("not loaded"));
   ParallelFor(to_load.size(), static_cast<size_t>(opts_.block_sync_concurrency), [&](size_t i) {
+    if (shutdown::Requested()) return;
     loaded[i] =
         BucketBlock::Load(bucket_, to_load[i]->meta,
                           (fs::path(opts_.data_dir) / to_load[i]->id).string(), cache_.get());
   });
+  // A sync that a shutdown interrupted changes nothing.
+  if (shutdown::Requested())
+    return Status(StatusCode::kCancelled, "bucket sync stopped: shutting down");
   for (size_t i = 0; i < to_load.size(); i++) {
     metrics_->block_loads.Inc();
     if (!loaded[i].ok()) {

@@ -153,21 +153,39 @@ def check_history(strata_url, prom_url):
     return bad == 0
 
 
-def kill_test(strata, tmp, prom_port, history_src):
-    """SIGKILLs a shipping sidecar at random points; checks nothing partial is ever visible."""
-    tsdb = os.path.join(tmp, 'kill-tsdb')
+def kill_test(strata, tmp, prom_port, history_src, sig):
+    """Stops a shipping sidecar with sig at random points of start-up, sync and upload; checks
+    nothing partial is ever visible, no block is uploaded twice or lost. A SIGTERM must end the
+    sidecar within 2.5 s with exit code 0."""
+    name = signal.Signals(sig).name
+    tsdb = os.path.join(tmp, f'{name}-tsdb')
     shutil.copytree(history_src, tsdb)
-    bucket = Bucket(tmp, None, 'kill-bucket')
+    bucket = Bucket(tmp, None, f'{name}-bucket')
     local = set(block_dirs(tsdb))
     first_seen = {}  # ULID -> mtime of its meta.json when first seen
     rng = random.Random(7)
-    log = open(os.path.join(tmp, 'kill-sidecar.log'), 'w')
+    log = open(os.path.join(tmp, f'{name}-sidecar.log'), 'w')
+    slowest, early = 0, 0
     for attempt in range(40):
+        logged = os.path.getsize(log.name)
         proc = subprocess.Popen(sidecar_cmd(strata, prom_port, tsdb, bucket, free_port(), free_port()),
                                 stdout=log, stderr=log)
         time.sleep(rng.uniform(0.02, 0.6))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        proc.send_signal(sig)
+        sent = time.monotonic()
+        try:
+            rc = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+        slowest = max(slowest, time.monotonic() - sent)
+        # A signal before strata handles it (while the binary loads or parses flags, before it
+        # logs anything) ends it as the default action does: nothing had started.
+        if sig == signal.SIGTERM and rc in (-sig, 128 + sig) and os.path.getsize(log.name) == logged:
+            early += 1
+        elif sig == signal.SIGTERM and (slowest > 2.5 or rc != 0):
+            print(f'FAIL sidecar took {slowest:.1f}s to stop after SIGTERM (run {attempt}), exit code {rc}')
+            return False
         for b in os.listdir(bucket.dir):
             meta_path = os.path.join(bucket.dir, b, 'meta.json')
             if not os.path.exists(meta_path):
@@ -176,7 +194,7 @@ def kill_test(strata, tmp, prom_port, history_src):
             for f in meta['thanos']['files']:
                 p = os.path.join(bucket.dir, b, f['rel_path'])
                 if f['rel_path'] != 'meta.json' and (not os.path.exists(p) or os.path.getsize(p) != f['size_bytes']):
-                    print(f'FAIL block {b} is visible but {f["rel_path"]} is incomplete after SIGKILL')
+                    print(f'FAIL block {b} is visible but {f["rel_path"]} is incomplete after {name}')
                     return False
             mtime = os.stat(meta_path).st_mtime_ns
             if first_seen.setdefault(b, mtime) != mtime:
@@ -197,10 +215,34 @@ def kill_test(strata, tmp, prom_port, history_src):
     shipped = set(d for d in os.listdir(bucket.dir) if os.path.exists(os.path.join(bucket.dir, d, 'meta.json')))
     changed = [b for b, m in first_seen.items() if os.stat(os.path.join(bucket.dir, b, 'meta.json')).st_mtime_ns != m]
     if shipped != local or changed:
-        print(f'FAIL after kills: shipped {sorted(shipped)} vs local {sorted(local)}, re-uploaded {changed}')
+        print(f'FAIL after {name}: shipped {sorted(shipped)} vs local {sorted(local)}, re-uploaded {changed}')
         return False
-    print(f'ok   SIGKILL at random points over {attempt + 1} runs: {len(local)} blocks shipped exactly once, '
-          'never a partial block visible')
+    print(f'ok   {name} at random points over {attempt + 1} runs: {len(local)} blocks shipped exactly once, '
+          f'never a partial block visible; slowest exit {slowest:.2f}s'
+          + (f', {early} stopped before start-up' if sig == signal.SIGTERM else ''))
+    return True
+
+
+def stop_while_waiting(strata, tmp):
+    """A sidecar waiting for an absent Prometheus (--prometheus.ready_timeout, 10m) stops within
+    2.5 s of SIGTERM, with exit code 0."""
+    proc = subprocess.Popen([strata, 'sidecar', f'--prometheus.url=http://127.0.0.1:{free_port()}',
+                             f'--tsdb.path={tmp}', f'--objstore.config=type: FILESYSTEM\nconfig:\n  directory: {tmp}/b\n',
+                             f'--grpc-address=127.0.0.1:{free_port()}', f'--http-address=127.0.0.1:{free_port()}'],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(3)  # past the first failed attempt, into the retry wait
+    proc.send_signal(signal.SIGTERM)
+    sent = time.monotonic()
+    try:
+        out, _ = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    took = time.monotonic() - sent
+    if took > 2.5 or proc.returncode != 0 or 'stopped by a termination signal' not in out:
+        print(f'FAIL sidecar waiting for Prometheus: {took:.1f}s after SIGTERM, exit {proc.returncode}:\n{out[-800:]}')
+        return False
+    print(f'ok   sidecar waiting for an absent Prometheus stops {took:.2f}s after SIGTERM')
     return True
 
 
@@ -402,7 +444,9 @@ def main():
                 print('FAIL a sidecar exited')
 
             if not s3env:
-                ok &= kill_test(args.strata, tmp, ports['p0'], history)
+                for sig in (signal.SIGKILL, signal.SIGTERM):
+                    ok &= kill_test(args.strata, tmp, ports['p0'], history, sig)
+                ok &= stop_while_waiting(args.strata, tmp)
                 ok &= refusals(args.strata, tmp)
         finally:
             for p in procs:
