@@ -91,6 +91,7 @@ struct BucketCompactor::Group {
   Labels labels;
   int64_t resolution = 0;
   std::vector<tsdb::BlockMeta> blocks;
+  std::set<Ulid> no_compact;  // in blocks, shaping the plan as in Thanos, never compacted
 };
 
 BucketCompactor::BucketCompactor(std::shared_ptr<objstore::Bucket> bucket, CompactorOptions opts,
@@ -160,18 +161,18 @@ Status BucketCompactor::RunOnce() {
       }
       continue;
     }
-    if (b.marked_no_compact) continue;  // retention still applies to it, compaction does not
     Labels labels = b.meta.thanos ? b.meta.thanos->labels : Labels();
     for (const auto& r : opts_.replica_labels) labels = labels.Without(r);
     Group& g = groups[{res, labels.String()}];
     g.labels = labels;
     g.resolution = res;
     g.blocks.push_back(b.meta);
+    if (b.marked_no_compact) g.no_compact.insert(b.meta.ulid);  // retention still applies to it
   }
 
   double todo = 0;
   for (auto& [key, g] : groups)
-    if (!Plan(g.blocks, opts_.ranges).empty()) todo++;
+    if (!Plan(g.blocks, opts_.ranges, g.no_compact).empty()) todo++;
   m_->todo.Set(todo);
   // Groups are independent: up to `concurrency` of them at once, each in its own directory.
   std::vector<Group*> queue;
@@ -212,7 +213,7 @@ Status BucketCompactor::CompactGroup(Group& g, const std::string& work_dir) {
   std::error_code ec;
   while (true) {
     if (shutdown::Requested()) return Status(StatusCode::kCancelled, "shutting down");
-    std::vector<size_t> plan = Plan(g.blocks, opts_.ranges);
+    std::vector<size_t> plan = Plan(g.blocks, opts_.ranges, g.no_compact);
     if (plan.empty()) break;
     m_->runs_started.WithLabelValues({res}).Inc();
     fs::remove_all(work, ec);
@@ -243,7 +244,7 @@ Status BucketCompactor::CompactGroup(Group& g, const std::string& work_dir) {
     }
     if (bad != plan.size()) {
       m_->compaction_failures.WithLabelValues({res}).Inc();
-      g.blocks.erase(g.blocks.begin() + static_cast<std::ptrdiff_t>(plan[bad]));
+      g.no_compact.insert(g.blocks[plan[bad]].ulid);
       continue;
     }
 
@@ -269,7 +270,7 @@ Status BucketCompactor::CompactGroup(Group& g, const std::string& work_dir) {
         m_->marked.WithLabelValues({"no-compact-mark.json", "corrupted-block"}).Inc();
         log::Error("block cannot be compacted, marked no-compact",
                    {{"id", id}, {"err", out.status().ToString()}});
-        g.blocks.erase(g.blocks.begin() + static_cast<std::ptrdiff_t>(plan[i]));
+        g.no_compact.insert(g.blocks[plan[i]].ulid);
         set_aside = true;
       }
       if (!set_aside) return out.status();

@@ -6,29 +6,74 @@
 namespace strata::compact {
 namespace {
 
-// floor(t / r) * r, also for negative t.
-int64_t AlignDown(int64_t t, int64_t r) {
-  int64_t q = t / r;
-  if (t % r != 0 && t < 0) q--;
-  return q * r;
+using Order = std::vector<size_t>;  // indices into the metas, by min time
+
+// The aligned window of size range that holds t: floor(t / range) * range, also for negative t.
+int64_t WindowStart(int64_t t, int64_t range) {
+  return t >= 0 ? range * (t / range) : range * ((t - range + 1) / range);
 }
 
-// The blocks overlapping each other, in min-time order: the first maximal overlapping run.
-std::vector<size_t> Overlapping(const std::vector<tsdb::BlockMeta>& m,
-                                const std::vector<size_t>& order) {
-  std::vector<size_t> run;
-  int64_t run_max = 0;
-  for (size_t idx : order) {
-    if (!run.empty() && m[idx].min_time < run_max) {
-      run.push_back(idx);
-      run_max = std::max(run_max, m[idx].max_time);
+// The first run of blocks that overlap one another.
+Order Overlapping(const std::vector<tsdb::BlockMeta>& m, const Order& order) {
+  Order run;
+  if (order.size() < 2) return run;
+  int64_t max_time = m[order[0]].max_time;
+  for (size_t i = 1; i < order.size(); i++) {
+    const tsdb::BlockMeta& b = m[order[i]];
+    if (b.min_time < max_time) {
+      if (run.empty()) run.push_back(order[i - 1]);
+      run.push_back(order[i]);
+    } else if (!run.empty()) {
+      break;
+    }
+    max_time = std::max(max_time, b.max_time);
+  }
+  return run;
+}
+
+// Consecutive blocks that fit the aligned window of the first of them; blocks larger than
+// their window are skipped.
+std::vector<Order> SplitByRange(const std::vector<tsdb::BlockMeta>& m, const Order& order,
+                                int64_t range) {
+  std::vector<Order> parts;
+  for (size_t i = 0; i < order.size();) {
+    const int64_t end = WindowStart(m[order[i]].min_time, range) + range;
+    if (m[order[i]].max_time > end) {
+      i++;
       continue;
     }
-    if (run.size() > 1) return run;
-    run = {idx};
-    run_max = m[idx].max_time;
+    Order part;
+    for (; i < order.size() && m[order[i]].max_time <= end; i++) part.push_back(order[i]);
+    parts.push_back(std::move(part));
   }
-  return run.size() > 1 ? run : std::vector<size_t>{};
+  return parts;
+}
+
+Order SelectByRanges(const std::vector<tsdb::BlockMeta>& m, const Order& order,
+                     const std::vector<int64_t>& ranges, const std::set<Ulid>& no_compact) {
+  if (ranges.size() < 2 || order.empty()) return {};
+  const int64_t high = m[order.back()].min_time;
+  for (size_t r = 1; r < ranges.size(); r++) {
+    for (const Order& part : SplitByRange(m, order, ranges[r])) {
+      if (part.size() < 2) continue;
+      if (std::any_of(part.begin(), part.end(), [&](size_t i) { return m[i].compaction.failed; }))
+        continue;
+      const int64_t mint = m[part.front()].min_time, maxt = m[part.back()].max_time;
+      // The whole window (gaps allowed), or all of it before the newest block: nothing
+      // that is still to come can land in it.
+      if (maxt - mint != ranges[r] && maxt > high) continue;
+      // No-compact blocks cut the window into pieces; the first piece of two or more wins.
+      size_t from = 0;
+      for (size_t i = 0; i <= part.size(); i++) {
+        if (i < part.size() && !no_compact.contains(m[part[i]].ulid)) continue;
+        if (i - from > 1)
+          return Order(part.begin() + static_cast<std::ptrdiff_t>(from),
+                       part.begin() + static_cast<std::ptrdiff_t>(i));
+        from = i + 1;
+      }
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -39,40 +84,31 @@ std::vector<int64_t> DefaultRanges() {
 }
 
 std::vector<size_t> Plan(const std::vector<tsdb::BlockMeta>& metas,
-                         const std::vector<int64_t>& ranges) {
-  std::vector<size_t> order(metas.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+                         const std::vector<int64_t>& ranges, const std::set<Ulid>& no_compact) {
+  if (metas.empty()) return {};
+  Order all(metas.size());
+  std::iota(all.begin(), all.end(), 0);
+  std::stable_sort(all.begin(), all.end(), [&](size_t a, size_t b) {
     return metas[a].min_time < metas[b].min_time ||
            (metas[a].min_time == metas[b].min_time && metas[a].ulid < metas[b].ulid);
   });
-  if (auto overlap = Overlapping(metas, order); !overlap.empty()) return overlap;
-  if (order.size() < 2 || ranges.size() < 2) return {};
-  // Leave the newest block out: it may still grow a neighbour within its range.
-  const int64_t high = metas[order.back()].min_time;
-  order.pop_back();
-  for (size_t r = 1; r < ranges.size(); r++) {
-    const int64_t range = ranges[r];
-    // Split into aligned windows of this range; blocks larger than a window are skipped.
-    std::vector<size_t> part;
-    int64_t window = 0;
-    auto pick = [&]() -> bool {
-      if (part.size() < 2) return false;
-      const int64_t mint = metas[part.front()].min_time, maxt = metas[part.back()].max_time;
-      return maxt - mint == range || maxt <= high;
-    };
-    for (size_t idx : order) {
-      const tsdb::BlockMeta& m = metas[idx];
-      const int64_t start = AlignDown(m.min_time, range);
-      if (m.max_time > start + range) continue;  // does not fit any window of this range
-      if (!part.empty() && start != window) {
-        if (pick()) return part;
-        part.clear();
-      }
-      window = start;
-      part.push_back(idx);
-    }
-    if (pick()) return part;
+  Order compactable;
+  for (size_t i : all)
+    if (!no_compact.contains(metas[i].ulid)) compactable.push_back(i);
+  if (Order overlap = Overlapping(metas, compactable); !overlap.empty()) return overlap;
+
+  // The newest block stays out: it may have just been uploaded, and its neighbours may not.
+  if (!no_compact.contains(metas[all.back()].ulid)) compactable.pop_back();
+  all.pop_back();
+  if (Order picked = SelectByRanges(metas, all, ranges, no_compact); !picked.empty()) return picked;
+
+  // A large block with many deletions is rewritten on its own.
+  for (auto it = compactable.rbegin(); it != compactable.rend() && !ranges.empty(); ++it) {
+    const tsdb::BlockMeta& b = metas[*it];
+    if (b.max_time - b.min_time < ranges[ranges.size() / 2]) break;
+    if (static_cast<double>(b.stats.num_tombstones) / static_cast<double>(b.stats.num_series + 1) >
+        0.05)
+      return {*it};
   }
   return {};
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`strata compact` on 22 days of 2h blocks written by promtool for an HA pair (external labels
+"""`strata compact` on 23 days of 2h blocks written by promtool for an HA pair (external labels
 cluster/replica) in a FILESYSTEM bucket.
 
 Checks:
@@ -30,7 +30,7 @@ import time
 from promserver import api, blocks_to_bucket, missing_prometheus_tools, prometheus
 
 BASE_MS = 1_700_006_400_000  # a 2h boundary
-DAYS = 22
+DAYS = 23  # past the second 14d window, so that window fills and compacts (as in Thanos)
 STEP_MS = 120_000
 STRATA = ''
 
@@ -266,7 +266,8 @@ def main():
         corrupt = os.path.join(tmp, 'corrupt')
         os.makedirs(corrupt)
         firsts = sorted(blocks(pristine).items(), key=lambda kv: kv[1]['minTime'])
-        chosen = [b for b, m in firsts if m['thanos']['labels']['replica'] == 'a'][:5]
+        # Six 2h blocks: the first 8h window is complete once a block after the newest exists.
+        chosen = [b for b, m in firsts if m['thanos']['labels']['replica'] == 'a'][:6]
         for b in chosen:
             shutil.copytree(os.path.join(pristine, b), os.path.join(corrupt, b))
         bad = chosen[1]
