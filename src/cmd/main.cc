@@ -26,6 +26,36 @@ int Finish(const std::string& component, const Status& st) {
   return Fail(component + ": " + st.ToString());
 }
 
+namespace {
+
+// What the deepest command given did not recognise: "unknown flag --x for strata query" or
+// "unknown command \"rule\" for strata (commands: ...)"; "" when everything was known.
+std::string UnknownArgument(const CLI::App& app) {
+  const CLI::App* cmd = &app;
+  std::string path = app.get_name();
+  for (bool deeper = true; deeper;) {
+    deeper = false;
+    for (const CLI::App* sub : cmd->get_subcommands()) {
+      cmd = sub;
+      path += " " + sub->get_name();
+      deeper = true;
+      break;
+    }
+  }
+  // Unknown arguments fall through to the parents (app.fallthrough()): gather them all.
+  const std::vector<std::string> extra = app.remaining(true);
+  if (extra.empty()) return "";
+  const std::string& first = extra.front();
+  if (first.starts_with("-"))
+    return "unknown flag " + first.substr(0, first.find('=')) + " for " + path;
+  const auto subs = cmd->get_subcommands([](const CLI::App*) { return true; });
+  if (subs.empty()) return "unexpected argument \"" + first + "\" for " + path;
+  std::string names;
+  for (const CLI::App* sub : subs) names += (names.empty() ? "" : ", ") + sub->get_name();
+  return "unknown command \"" + first + "\" for " + path + " (commands: " + names + ")";
+}
+
+}  // namespace
 }  // namespace strata::cmd
 
 int main(int argc, char** argv) {
@@ -66,6 +96,16 @@ int main(int argc, char** argv) {
   RegisterStoreCommand(app, &exit_code);
   RegisterSidecarCommand(app, &exit_code);
   RegisterCompactCommand(app, &exit_code);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 answers --help before it reports unknown arguments, and reports an unknown command
+    // as a missing one: name what is unknown first.
+    if (std::string unknown = UnknownArgument(app); !unknown.empty()) {
+      std::fprintf(stderr, "error: %s\nRun with --help for more information.\n", unknown.c_str());
+      return static_cast<int>(CLI::ExitCodes::ExtrasError);
+    }
+    return app.exit(e);
+  }
   return exit_code;
 }
