@@ -1,7 +1,9 @@
 #include "base/timestamp.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 
 #include "base/duration.h"
@@ -79,6 +81,18 @@ bool ParseRfc3339(std::string_view s, int64_t* ms) {
 }
 
 }  // namespace
+
+std::string FormatRfc3339Ms(int64_t ms) {
+  const int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  const std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms - secs * 1000));
+  return buf;
+}
 
 Result<int64_t> ParseApiTime(std::string_view s) {
   double f;

@@ -29,5 +29,7 @@ namespace strata {
 Result<int64_t> ParseApiTime(std::string_view s);
 // A duration as the API accepts it: float seconds ("15", "0.5") or a Prometheus duration ("1m").
 Result<int64_t> ParseApiDuration(std::string_view s);
+// Unix ms as RFC 3339 in UTC with milliseconds: "2023-11-14T22:13:20.500Z".
+std::string FormatRfc3339Ms(int64_t ms);
 
 }  // namespace strata

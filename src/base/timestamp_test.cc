@@ -21,6 +21,12 @@ TEST(TimestampTest, ParsesApiTimes) {
   EXPECT_FALSE(ParseApiTime("").ok());
 }
 
+TEST(TimestampTest, FormatsRfc3339WithMilliseconds) {
+  EXPECT_EQ(FormatRfc3339Ms(1700000000500), "2023-11-14T22:13:20.500Z");
+  EXPECT_EQ(FormatRfc3339Ms(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatRfc3339Ms(-1), "1969-12-31T23:59:59.999Z");
+}
+
 TEST(TimestampTest, ParsesApiDurations) {
   EXPECT_EQ(*ParseApiDuration("15"), 15000);
   EXPECT_EQ(*ParseApiDuration("0.5"), 500);

@@ -8,6 +8,7 @@
 #include "base/duration.h"
 #include "base/log.h"
 #include "base/shutdown.h"
+#include "base/timestamp.h"
 #include "cmd/command.h"
 #include "cmd/version.h"
 #include "dedup/dedup.h"
@@ -98,7 +99,6 @@ Status RunQuery(const QueryFlags& f) {
   query::RegisterApi(*router, opts, [endpoints](int64_t mint, int64_t maxt, const Matchers& m) {
     return endpoints->Select(mint, maxt, m);
   });
-  // Thanos's endpoint status (the UI's Stores page): name, health, time range, label sets.
   // Thanos's endpoint status (the UI's Stores page), grouped by component type: name, health,
   // time range, label sets.
   router->Handle("/api/v1/stores", [endpoints](const server::HttpRequest&) {
@@ -108,6 +108,10 @@ Status RunQuery(const QueryFlags& f) {
       g += g.empty() ? "[" : ",";
       g += "{\"name\":";
       promql::AppendJsonString(&g, e.address);
+      g += ",\"lastCheck\":";
+      // Go's zero time.Time, as Thanos prints an endpoint not checked yet.
+      promql::AppendJsonString(
+          &g, e.last_check_ms == 0 ? "0001-01-01T00:00:00Z" : FormatRfc3339Ms(e.last_check_ms));
       g += ",\"lastError\":";
       if (e.up) {
         g += "null";

@@ -1,6 +1,7 @@
 #include "query/api.h"
 
 #include <algorithm>
+#include <cctype>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -327,15 +328,52 @@ void RegisterApi(server::Router& router, ApiOptions opts, EndpointProvider endpo
   });
   router.Handle("/api/v1/metadata", [](const HttpRequest&) { return Success("{}", {}); });
   router.Handle("/api/v1/status/flags", [api](const HttpRequest&) {
+    // A repeated flag is one key, its values joined by commas, as kingpin prints them.
+    std::vector<std::pair<std::string, std::string>> flags;
+    for (const auto& [name, value] : api->opts_.flags) {
+      auto it =
+          std::find_if(flags.begin(), flags.end(), [&](const auto& f) { return f.first == name; });
+      if (it == flags.end()) {
+        flags.emplace_back(name, value);
+      } else {
+        it->second += "," + value;
+      }
+    }
     std::string data = "{";
-    for (size_t i = 0; i < api->opts_.flags.size(); i++) {
-      if (i > 0) data += ",";
-      promql::AppendJsonString(&data, api->opts_.flags[i].first);
+    for (const auto& [name, value] : flags) {
+      if (data.size() > 1) data += ",";
+      promql::AppendJsonString(&data, name);
       data += ":";
-      promql::AppendJsonString(&data, api->opts_.flags[i].second);
+      promql::AppendJsonString(&data, value);
     }
     return Success(data + "}", {});
   });
+  // The Rules, Targets and Exemplars APIs of the endpoints are not proxied yet: these answer as
+  // Thanos's querier does with no such endpoint behind it, so Grafana's views load.
+  auto one_of = [](const std::string& v, std::initializer_list<const char*> allowed) {
+    if (v.empty()) return true;
+    std::string upper = v;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return upper == a; });
+  };
+  router.Handle("/api/v1/rules", [one_of](const HttpRequest& r) {
+    const std::string type = r.Param("type");
+    if (!one_of(type, {"ALL", "ALERT", "RECORD"}))
+      return BadData("invalid rules parameter type='" + type + "'");
+    return Success("{\"groups\":[]}", {});
+  });
+  router.Handle("/api/v1/alerts",
+                [](const HttpRequest&) { return Success("{\"alerts\":[]}", {}); });
+  router.Handle("/api/v1/targets", [one_of](const HttpRequest& r) {
+    const std::string state = r.Param("state");
+    if (!one_of(state, {"ANY", "ACTIVE", "DROPPED"}))
+      return BadData("invalid targets parameter state='" + state + "'");
+    return Success("{\"activeTargets\":[],\"droppedTargets\":[]}", {});
+  });
+  router.Handle("/api/v1/query_exemplars", [](const HttpRequest&) { return Success("[]", {}); });
+  // Thanos's querier has no configuration file to show; Grafana asks anyway.
+  router.Handle("/api/v1/status/config",
+                [](const HttpRequest&) { return Success("{\"yaml\":\"\"}", {}); });
   if (Registry* reg = api->opts_.metrics; reg != nullptr) {
     router.Handle("/metrics", [reg](const HttpRequest&) {
       return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", reg->Expose(), {}};

@@ -59,6 +59,9 @@ class ApiTest : public ::testing::Test {
     opts.proxy.replica_labels = {"replica"};
     opts.version = "test";
     opts.metrics = &registry_;
+    opts.flags = {{"query.replica-label", "replica"},
+                  {"http-address", "0.0.0.0:10902"},
+                  {"query.replica-label", "rule_replica"}};
     auto clients = clients_;
     RegisterApi(*router, opts, [clients](int64_t, int64_t, const Matchers&) {
       return EndpointSelection{clients, {}};
@@ -116,6 +119,41 @@ TEST_F(ApiTest, InstantQueryDeduplicatesReplicas) {
   EXPECT_NE(raw.second.find("\"value\":[1000,\"8\"]"), std::string::npos) << raw.second;
   auto dd = Fetch("/api/v1/query?query=count(http_requests_total)&time=1000");
   EXPECT_NE(dd.second.find("\"value\":[1000,\"4\"]"), std::string::npos) << dd.second;
+}
+
+TEST_F(ApiTest, StatusAndRulesEndpointsAnswerJsonAsThanos) {
+  auto [code, flags] = Fetch("/api/v1/status/flags");
+  ASSERT_EQ(code, 200) << flags;
+  // One key per flag (no duplicate JSON keys); repeated values joined as kingpin prints them.
+  size_t keys = 0;
+  for (size_t at = 0; (at = flags.find("\"query.replica-label\"", at)) != std::string::npos; at++)
+    keys++;
+  EXPECT_EQ(keys, 1u) << flags;
+  auto f = nlohmann::json::parse(flags);
+  EXPECT_EQ(f["data"]["query.replica-label"], "replica,rule_replica");
+  EXPECT_EQ(f["data"]["http-address"], "0.0.0.0:10902");
+
+  const std::pair<const char*, const char*> empty[] = {
+      {"/api/v1/rules", R"({"groups":[]})"},
+      {"/api/v1/rules?type=alert", R"({"groups":[]})"},
+      {"/api/v1/alerts", R"({"alerts":[]})"},
+      {"/api/v1/targets?state=active", R"({"activeTargets":[],"droppedTargets":[]})"},
+      {"/api/v1/query_exemplars?query=up", "[]"},
+      {"/api/v1/status/config", R"({"yaml":""})"},
+  };
+  for (const auto& [path, data] : empty) {
+    auto [c, body] = Fetch(path);
+    EXPECT_EQ(c, 200) << path;
+    auto j = nlohmann::json::parse(body);
+    EXPECT_EQ(j["status"], "success") << path;
+    EXPECT_EQ(j["data"], nlohmann::json::parse(data)) << path << ": " << body;
+  }
+  auto [c, body] = Fetch("/api/v1/rules?type=bogus");
+  EXPECT_EQ(c, 400);
+  EXPECT_EQ(nlohmann::json::parse(body)["error"], "invalid rules parameter type='bogus'");
+  auto t = Fetch("/api/v1/targets?state=x");
+  EXPECT_EQ(t.first, 400);
+  EXPECT_EQ(nlohmann::json::parse(t.second)["errorType"], "bad_data");
 }
 
 TEST_F(ApiTest, RangeQueryOverTheGapIsGapFree) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <set>
 
+#include "base/timestamp.h"
 #include "query/dns_srv.h"
 #include "query/file_sd.h"
 
@@ -136,11 +137,9 @@ void EndpointSet::Refresh() {
       if (it != endpoints_.end()) {
         next[a] = it->second;
       } else {
-        next[a] = EndpointState{a,
-                                false,
-                                "not checked yet",
-                                {},
-                                storeapi::StoreClient::Connect(a, kCallTimeout, timeout_, tls_)};
+        next[a] = EndpointState{
+            a, false, "not checked yet",
+            0, {},    storeapi::StoreClient::Connect(a, kCallTimeout, timeout_, tls_)};
       }
     }
   }
@@ -148,6 +147,7 @@ void EndpointSet::Refresh() {
     auto info = st.client->Info();
     st.up = info.ok();
     st.last_error = info.ok() ? "" : info.status().message();
+    st.last_check_ms = NowMs();
     if (info.ok()) st.info = std::move(*info);
   }
   std::lock_guard<std::mutex> l(mu_);

@@ -25,6 +25,7 @@ struct EndpointState {
   std::string address;
   bool up = false;
   std::string last_error;
+  int64_t last_check_ms = 0;  // when Info was last asked (Unix ms); 0 before the first check
   storeapi::SourceInfo info;
   std::shared_ptr<storeapi::StoreClient> client;
 };

@@ -10,6 +10,7 @@ with dedup=false, and killing the store turns answers into partial-response warn
 Exit 77 (skipped) when promtool or prometheus is missing.
 """
 import argparse
+import datetime
 import json
 import os
 import random
@@ -143,7 +144,13 @@ def main():
                 time.sleep(0.2)
             else:
                 sys.exit(f'FAILED: the store never became healthy for the querier: {stores}')
-            print(f'ok   /api/v1/stores: {stores[0]["name"]} up with label sets {stores[0]["labelSets"]}')
+            # lastCheck as Thanos prints it (Go's RFC 3339), and recent.
+            checked = datetime.datetime.fromisoformat(stores[0]['lastCheck'].replace('Z', '+00:00'))
+            age = (datetime.datetime.now(datetime.timezone.utc) - checked).total_seconds()
+            if not -5 < age < 60:
+                sys.exit(f'FAILED: /api/v1/stores lastCheck {stores[0]["lastCheck"]} is {age:.0f}s old')
+            print(f'ok   /api/v1/stores: {stores[0]["name"]} up with label sets {stores[0]["labelSets"]}, '
+                  f'checked {age:.1f}s ago')
             wait_ready(f'http://127.0.0.1:{us_http}/-/ready', store_us, 'strata store (us)')
             glob = f'http://127.0.0.1:{global_http}'
             wait_ready(glob + '/-/ready', global_query, 'global strata query')
