@@ -240,11 +240,14 @@ def tour(querier, prom0, check):
     counts = {d: query(querier, 'count(http_requests_total)', t_hist, dedup=d)[0]['value'][1]
               for d in ('true', 'false')}
     print(f'    count(http_requests_total): {counts["true"]} deduplicated, {counts["false"]} with dedup=false')
-    wait('live scrapes from both replicas',
-         lambda: len(query(querier, 'count by (replica) (up)', time.time(), dedup='false')) == 2,
-         timeout=60)
+    # README's first queries must answer once the demo says it is ready: both replicas scraped,
+    # and twice, so that rate() has two samples.
+    readme_rate = 'sum(rate(prometheus_http_requests_total[5m]))'
+    wait('the first scrapes of both replicas (rate() needs two)',
+         lambda: len(query(querier, 'count by (replica) (up)', time.time(), dedup='false')) == 2
+         and len(query(querier, readme_rate, time.time())) == 1, timeout=90)
     now = time.time()
-    for q in ('sum(rate(prometheus_http_requests_total[5m]))', 'sum by (replica) (up)'):
+    for q in (readme_rate, 'sum by (replica) (up)'):
         print(f'\n== live: {q}')
         for d in ('true', 'false'):
             print(f'  dedup={d}:')
@@ -252,6 +255,8 @@ def tour(querier, prom0, check):
     if check:
         if not same or int(counts['false']) != 2 * int(counts['true']):
             raise RuntimeError(f'unexpected answers: equal={same}, counts={counts}')
+        if len(query(querier, readme_rate, now)) != 1:
+            raise RuntimeError(f'README\'s first query {readme_rate} answers nothing')
         up = query(querier, 'sum by (replica) (up)', now, dedup='false')
         if sorted(r['metric'].get('replica') for r in up) != ['0', '1']:
             raise RuntimeError(f'dedup=false should show both replicas: {up}')
