@@ -10,6 +10,7 @@ packages=(
   libxxhash-dev libpugixml-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev libmemcached-dev
   prometheus python3 curl yamllint dnsmasq-base
+  golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev
   swift swift-proxy swift-object swift-container swift-account memcached
 )
 

@@ -1,4 +1,15 @@
-{{- define "strata.fullname" -}}{{ .Release.Name }}-strata{{- end -}}
+{{- /* Named as the Bitnami Thanos chart names its resources, so that `helm install thanos`
+  gives thanos-query, thanos-storegateway, ... and existing URLs keep resolving. */ -}}
+{{- define "strata.name" -}}{{ default "thanos" .Values.nameOverride | trunc 63 | trimSuffix "-" }}{{- end -}}
+{{- define "strata.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else if contains (include "strata.name" .) .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name (include "strata.name" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
 {{- define "strata.image" -}}{{ .Values.image.repository }}:{{ .Values.image.tag }}{{- end -}}
 {{- define "strata.objstoreSecret" -}}
 {{- if .Values.existingObjstoreSecret }}{{ .Values.existingObjstoreSecret }}{{ else }}{{ include "strata.fullname" . }}-objstore{{ end -}}
