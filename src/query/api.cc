@@ -330,13 +330,13 @@ void RegisterApi(server::Router& router, ApiOptions opts, EndpointProvider endpo
   router.Handle("/api/v1/status/flags", [api](const HttpRequest&) {
     // A repeated flag is one key, its values joined by commas, as kingpin prints them.
     std::vector<std::pair<std::string, std::string>> flags;
-    for (const auto& [name, value] : api->opts_.flags) {
-      auto it =
-          std::find_if(flags.begin(), flags.end(), [&](const auto& f) { return f.first == name; });
+    for (const auto& flag : api->opts_.flags) {
+      auto it = std::find_if(flags.begin(), flags.end(),
+                             [&](const auto& f) { return f.first == flag.first; });
       if (it == flags.end()) {
-        flags.emplace_back(name, value);
+        flags.push_back(flag);
       } else {
-        it->second += "," + value;
+        it->second += "," + flag.second;
       }
     }
     std::string data = "{";
