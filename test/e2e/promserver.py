@@ -3,6 +3,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -107,6 +108,19 @@ def blocks_to_bucket(src, bucket, labels):
         meta['thanos'] = {'labels': labels, 'downsample': {'resolution': 0}, 'source': 'sidecar'}
         shutil.copytree(os.path.join(src, b), os.path.join(bucket, b))
         json.dump(meta, open(os.path.join(bucket, b, 'meta.json'), 'w'))
+
+
+def sigterm(proc, timeout=30):
+    """Sends SIGTERM and waits (SIGKILL after timeout); returns (seconds it took, its output if
+    it was started with stdout=PIPE)."""
+    proc.send_signal(signal.SIGTERM)
+    sent = time.monotonic()
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    return time.monotonic() - sent, out or ''
 
 
 def stop(procs):

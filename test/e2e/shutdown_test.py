@@ -7,7 +7,6 @@ and upload are covered by e2e.sidecar.)
 """
 import argparse
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from promserver import free_port, wait_ready  # noqa: E402
+from promserver import free_port, sigterm, wait_ready  # noqa: E402
 
 
 def silent_s3():
@@ -45,14 +44,7 @@ def stop_within(cmd, what, settle, ready_url=None, limit=2.5):
     if proc.poll() is not None:
         print(f'FAIL {what} exited on its own with {proc.returncode}:\n{proc.stdout.read()[-800:]}')
         return False
-    proc.send_signal(signal.SIGTERM)
-    sent = time.monotonic()
-    try:
-        out, _ = proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate()
-    took = time.monotonic() - sent
+    took, out = sigterm(proc)
     if took > limit or proc.returncode != 0:
         print(f'FAIL {what}: {took:.1f}s after SIGTERM, exit code {proc.returncode}:\n{out[-800:]}')
         return False

@@ -33,7 +33,7 @@ import time
 import urllib.request
 
 from datagen import BASE_MS, gen_openmetrics
-from promserver import api, free_port, missing_prometheus_tools, read_s3_env, wait_ready
+from promserver import api, free_port, missing_prometheus_tools, read_s3_env, sigterm, wait_ready
 from query_store_test import PATH_QUERIES, close, first_difference, normalized
 
 
@@ -231,14 +231,7 @@ def stop_while_waiting(strata, tmp):
                              f'--grpc-address=127.0.0.1:{free_port()}', f'--http-address=127.0.0.1:{free_port()}'],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     time.sleep(3)  # past the first failed attempt, into the retry wait
-    proc.send_signal(signal.SIGTERM)
-    sent = time.monotonic()
-    try:
-        out, _ = proc.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate()
-    took = time.monotonic() - sent
+    took, out = sigterm(proc, timeout=10)
     if took > 2.5 or proc.returncode != 0 or 'stopped by a termination signal' not in out:
         print(f'FAIL sidecar waiting for Prometheus: {took:.1f}s after SIGTERM, exit {proc.returncode}:\n{out[-800:]}')
         return False
