@@ -11,7 +11,7 @@ querier on a local FILESYSTEM bucket, all on this machine.
 
 Two Prometheus 2.42 replicas (external labels cluster=demo, replica=0|1) scrape themselves, each
 other, node-exporter when it runs on :9100, and the Strata components; they cut 5-minute blocks.
-On the first run each replica gets 6 hours of generated history (backfilled blocks), so the
+On the first run each replica gets 16 hours of generated history (backfilled blocks), so the
 bucket has data at once, and the compactor compacts it (downsampling is not there yet).
 """
 import argparse
@@ -132,9 +132,10 @@ class Stack:
             subprocess.run([sys.executable, S3SERVER, 'stop', self.s3dir], check=False)
 
     def backfill(self, replica, end_ms):
-        """6 hours of generated history ending at end_ms, as blocks in the replica's TSDB."""
+        """16 hours of generated history ending at end_ms, as blocks in the replica's TSDB: enough
+        for a whole 8h window before the newest block, which the compactor then compacts."""
         om = os.path.join(self.root, f'history{replica}.om')
-        gen_openmetrics(om, random.Random(42), base_ms=end_ms - 6 * 3600 * 1000)
+        gen_openmetrics(om, random.Random(42), base_ms=end_ms - 16 * 3600 * 1000, hours=16)
         subprocess.run([self.strata, 'tools', 'tsdb', 'create-blocks-from', 'openmetrics', '-q', om,
                         os.path.join(self.root, f'prom{replica}')], check=True)
         os.remove(om)

@@ -13,7 +13,7 @@ HOURS = 6
 STEP_MS = 15_000
 
 
-def gen_openmetrics(path, rng, base_ms=BASE_MS):
+def gen_openmetrics(path, rng, base_ms=BASE_MS, hours=HOURS):
     """Writes the data set; returns {series_key: [(t_ms, value_str)]} for later checks."""
     specials = ['plain', 'quo"te', 'back\\slash', 'new\nline', 'caf\u00e9', '\u65e5\u672c']
     series = []
@@ -36,7 +36,7 @@ def gen_openmetrics(path, rng, base_ms=BASE_MS):
         lbl = ','.join(f'{k}="{esc(v)}"' for k, v in sorted(labels.items()))
         # Each series lives in a window; some have gaps longer than the lookback delta.
         start = rng.randrange(0, 3 * 3600 * 1000, STEP_MS) if idx % 7 == 0 else 0
-        end = HOURS * 3600 * 1000 - (rng.randrange(0, 3600 * 1000, STEP_MS) if idx % 5 == 0 else 0)
+        end = hours * 3600 * 1000 - (rng.randrange(0, 3600 * 1000, STEP_MS) if idx % 5 == 0 else 0)
         gap = (start + 3600 * 1000, start + 3600 * 1000 + 20 * 60 * 1000) if idx % 4 == 0 else None
         counter = 0.0
         out = lines_by_metric.setdefault(name, [])
