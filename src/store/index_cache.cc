@@ -1,7 +1,6 @@
 #include "store/index_cache.h"
 
 #include <openssl/evp.h>
-#include <yaml-cpp/yaml.h>
 
 #include <list>
 #include <mutex>
@@ -10,8 +9,9 @@
 
 #include "base/bytesize.h"
 #include "base/duration.h"
+#include "cache/memcached.h"
+#include "cache/yaml_util.h"
 #include "objstore/config.h"
-#include "store/memcached_cache.h"
 
 namespace strata::store {
 namespace {
@@ -43,6 +43,22 @@ class InstrumentedCache : public IndexCache {
   std::unique_ptr<IndexCache> inner_;
   Family<Counter>* requests_;
   Family<Counter>* hits_;
+};
+
+// memcached holds both item types under their distinct keys.
+class MemcachedIndexCache : public IndexCache {
+ public:
+  explicit MemcachedIndexCache(std::unique_ptr<cache::Cache> c) : c_(std::move(c)) {}
+  std::vector<std::optional<std::string>> Fetch(CacheItem,
+                                                const std::vector<std::string>& keys) override {
+    return c_->Fetch(keys);
+  }
+  void Store(CacheItem, const std::string& key, std::string value) override {
+    c_->Store(key, std::move(value), 0);
+  }
+
+ private:
+  std::unique_ptr<cache::Cache> c_;
 };
 
 // One LRU list over both item types; sizes count key and value bytes.
@@ -153,66 +169,31 @@ std::string HexSha256(std::string_view a, std::string_view b) {
   return out;
 }
 
-Status CheckKeys(const YAML::Node& node, const std::set<std::string>& known, const char* what) {
-  if (!node) return Status::OK();
-  if (!node.IsMap()) return Status::InvalidArgument(std::string(what) + " must be a mapping");
-  for (const auto& kv : node) {
-    const auto k = kv.first.as<std::string>();
-    if (!known.contains(k)) {
-      return Status::InvalidArgument(std::string(what) + ": unknown field \"" + k + "\"");
-    }
-  }
-  return Status::OK();
-}
-
-Result<uint64_t> SizeField(const YAML::Node& c, const char* key, uint64_t def) {
-  if (!c || !c[key]) return def;
-  auto v = ParseByteSize(c[key].as<std::string>());
-  if (!v.ok()) return v.status().WithContext(std::string("index cache config: ") + key);
-  return *v;
-}
-
 Result<std::unique_ptr<IndexCache>> Parse(const YAML::Node& root, uint64_t default_size,
                                           Registry& metrics) {
+  using cache::CheckKeys;
   STRATA_RETURN_IF_ERROR(CheckKeys(root, {"type", "config"}, "index cache config"));
   std::string type = root["type"] ? root["type"].as<std::string>() : "";
   for (auto& ch : type) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   const YAML::Node c = root["config"];
   if (type == "IN-MEMORY" || type == "INMEMORY") {
+    constexpr std::string_view kWhat = "index cache config";
     STRATA_RETURN_IF_ERROR(CheckKeys(c, {"max_size", "max_item_size", "enabled_items"},
                                      "index cache config (IN-MEMORY)"));
-    STRATA_ASSIGN_OR_RETURN(uint64_t max_size, SizeField(c, "max_size", default_size));
-    STRATA_ASSIGN_OR_RETURN(uint64_t max_item, SizeField(c, "max_item_size", 125ull << 20));
+    STRATA_ASSIGN_OR_RETURN(uint64_t max_size,
+                            cache::SizeField(c, "max_size", default_size, kWhat));
+    STRATA_ASSIGN_OR_RETURN(uint64_t max_item,
+                            cache::SizeField(c, "max_item_size", 125ull << 20, kWhat));
     return NewInMemoryIndexCache(max_size, max_item, &metrics);
   }
   if (type == "MEMCACHED") {
-    STRATA_RETURN_IF_ERROR(
-        CheckKeys(c,
-                  {"addresses", "timeout", "max_idle_connections", "max_async_concurrency",
-                   "max_async_buffer_size", "max_get_multi_concurrency", "max_item_size",
-                   "max_get_multi_batch_size", "dns_provider_update_interval", "auto_discovery",
-                   "enabled_items", "set_async_circuit_breaker_config"},
-                  "index cache config (MEMCACHED)"));
-    if (!c || !c["addresses"] || !c["addresses"].IsSequence()) {
-      return Status::InvalidArgument("index cache config (MEMCACHED): addresses is required");
-    }
-    MemcachedConfig mc;
-    for (const auto& a : c["addresses"]) mc.addresses.push_back(a.as<std::string>());
-    if (c["timeout"]) {
-      auto t = ParseDuration(c["timeout"].as<std::string>());
-      if (!t.ok()) return t.status().WithContext("index cache config (MEMCACHED): timeout");
-      mc.timeout_ms = *t;
-    }
-    if (c["max_idle_connections"]) mc.max_idle_connections = c["max_idle_connections"].as<int>();
-    if (c["max_async_buffer_size"]) {
-      mc.max_async_buffer_size = c["max_async_buffer_size"].as<int>();
-    }
-    if (c["max_get_multi_batch_size"]) {
-      mc.max_get_multi_batch_size = c["max_get_multi_batch_size"].as<int>();
-    }
-    STRATA_ASSIGN_OR_RETURN(mc.max_item_size, SizeField(c, "max_item_size", 1 << 20));
-    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<IndexCache> m, NewMemcachedIndexCache(mc, &metrics));
-    return std::unique_ptr<IndexCache>(new InstrumentedCache(std::move(m), metrics));
+    STRATA_ASSIGN_OR_RETURN(
+        cache::MemcachedConfig mc,
+        cache::ParseMemcachedConfig(YAML::Dump(c), "index cache config (MEMCACHED)",
+                                    {"enabled_items"}));
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<cache::Cache> m, cache::NewMemcached(mc, &metrics));
+    return std::unique_ptr<IndexCache>(
+        new InstrumentedCache(std::make_unique<MemcachedIndexCache>(std::move(m)), metrics));
   }
   return Status::Unsupported("index cache config: type \"" + type +
                              "\" is not supported (IN-MEMORY or MEMCACHED; REDIS is not yet)");
@@ -246,8 +227,9 @@ Result<std::unique_ptr<IndexCache>> NewIndexCacheFromConfig(std::string_view yam
     return NewInMemoryIndexCache(default_size, 125ull << 20, metrics);
   }
   STRATA_ASSIGN_OR_RETURN(std::string expanded, objstore::ExpandEnv(yaml));
+  STRATA_ASSIGN_OR_RETURN(YAML::Node root, cache::LoadYaml(expanded, "index cache config"));
   try {
-    return Parse(YAML::Load(expanded), default_size, *metrics);
+    return Parse(root, default_size, *metrics);
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(std::string("index cache config: ") + e.what());
   }

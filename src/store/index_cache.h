@@ -1,6 +1,6 @@
 // The store gateway's index cache: postings lists and series entries read from blocks' indexes
 // in the bucket, so repeated queries skip those ranged reads. Values are the bytes as stored in
-// the index. Implementations: an in-memory LRU and memcached (memcached_cache.h). Both count
+// the index. Implementations: an in-memory LRU and memcached (cache/memcached.h). Both count
 // requests and hits per item type with Thanos's metric names.
 //
 // --index-cache.config (Thanos's YAML):

@@ -1,9 +1,4 @@
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -12,10 +7,10 @@
 
 #include "base/file.h"
 #include "block/block.h"
+#include "cache/memcached_process.h"
 #include "objstore/filesystem.h"
 #include "store/bucket_store.h"
 #include "store/index_cache.h"
-#include "store/memcached_cache.h"
 #include "tsdb/block.h"
 #include "tsdb/block_writer.h"
 #include "tsdb/test_util.h"
@@ -446,53 +441,17 @@ TEST(IndexCacheConfigTest, ParsesThanosConfigs) {
 class MemcachedTest : public StoreTest {
  protected:
   void SetUp() override {
-    if (access("/usr/bin/memcached", X_OK) != 0) GTEST_SKIP() << "memcached is not installed";
+    if (!cache::MemcachedProcess::Installed()) GTEST_SKIP() << "memcached is not installed";
     StoreTest::SetUp();
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-    getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    close(s);
-    pid_ = fork();
-    if (pid_ == 0) {
-      const std::string p = std::to_string(port_);
-      execl("/usr/bin/memcached", "memcached", "-l", "127.0.0.1", "-p", p.c_str(), "-U", "0", "-m",
-            "64", "-u", "root", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 100 && !Reachable(); i++) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ASSERT_TRUE(Reachable()) << "memcached did not start on port " << port_;
+    std::string err;
+    ASSERT_TRUE(memcached_.Start(&err)) << err;
   }
-  void TearDown() override {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool Reachable() const {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port_));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-    close(s);
-    return ok;
-  }
-  int port_ = 0;
-  pid_t pid_ = -1;
+  cache::MemcachedProcess memcached_;
 };
 
 TEST_F(MemcachedTest, ServesIndexReadsFromMemcached) {
   const std::string yaml =
-      "type: MEMCACHED\nconfig:\n  addresses: [\"127.0.0.1:" + std::to_string(port_) +
-      "\"]\n  timeout: 1s\n";
+      "type: MEMCACHED\nconfig:\n  addresses: [\"" + memcached_.address() + "\"]\n  timeout: 1s\n";
   auto cache = NewIndexCacheFromConfig(yaml, 0, &metrics_);
   ASSERT_TRUE(cache.ok()) << cache.status().ToString();
   auto store = NewStore({}, std::shared_ptr<IndexCache>(std::move(*cache)));
@@ -511,9 +470,7 @@ TEST_F(MemcachedTest, ServesIndexReadsFromMemcached) {
   EXPECT_GT(MetricValue(metrics_, "thanos_memcached_operations_total{operation=\"getmulti\"}"), 0);
 
   // memcached going away turns into misses: queries still answer, from the bucket.
-  kill(pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
-  pid_ = -1;
+  memcached_.Kill();
   EXPECT_EQ(Collect(*store, m, 0, 4 * kH), first);
   EXPECT_GT(bucket_->index_ranges.load(), before);
 }

@@ -1,4 +1,4 @@
-#include "store/memcached_cache.h"
+#include "cache/memcached.h"
 
 #include <libmemcached/memcached.h>
 #include <libmemcachedutil-1.0/util.h>
@@ -11,14 +11,15 @@
 #include <thread>
 
 #include "base/log.h"
+#include "cache/yaml_util.h"
 
-namespace strata::store {
+namespace strata::cache {
 namespace {
 
-class MemcachedIndexCache : public IndexCache {
+class MemcachedCache : public Cache {
  public:
-  MemcachedIndexCache(const MemcachedConfig& cfg, memcached_st* master, memcached_pool_st* pool,
-                      Registry* metrics)
+  MemcachedCache(const MemcachedConfig& cfg, memcached_st* master, memcached_pool_st* pool,
+                 Registry* metrics)
       : cfg_(cfg), master_(master), pool_(pool) {
     Registry& r = metrics ? *metrics : own_metrics_;
     ops_ = &r.AddCounter("thanos_memcached_operations_total",
@@ -35,7 +36,7 @@ class MemcachedIndexCache : public IndexCache {
     writer_ = std::thread([this] { WriteLoop(); });
   }
 
-  ~MemcachedIndexCache() override {
+  ~MemcachedCache() override {
     {
       std::lock_guard<std::mutex> l(mu_);
       stop_ = true;
@@ -46,8 +47,7 @@ class MemcachedIndexCache : public IndexCache {
     memcached_free(master_);
   }
 
-  std::vector<std::optional<std::string>> Fetch(CacheItem,
-                                                const std::vector<std::string>& keys) override {
+  std::vector<std::optional<std::string>> Fetch(const std::vector<std::string>& keys) override {
     std::vector<std::optional<std::string>> out(keys.size());
     const size_t batch = cfg_.max_get_multi_batch_size > 0
                              ? static_cast<size_t>(cfg_.max_get_multi_batch_size)
@@ -58,7 +58,7 @@ class MemcachedIndexCache : public IndexCache {
     return out;
   }
 
-  void Store(CacheItem, const std::string& key, std::string value) override {
+  void Store(const std::string& key, std::string value, int64_t ttl_ms) override {
     if (value.size() > cfg_.max_item_size) {
       skipped_->WithLabelValues({"set", "max-item-size-exceeded"}).Inc();
       return;
@@ -69,7 +69,7 @@ class MemcachedIndexCache : public IndexCache {
         skipped_->WithLabelValues({"set", "async-buffer-full"}).Inc();
         return;
       }
-      queue_.emplace_back(key, std::move(value));
+      queue_.push_back(Item{key, std::move(value), ttl_ms});
     }
     cv_.notify_one();
   }
@@ -136,7 +136,7 @@ class MemcachedIndexCache : public IndexCache {
     for (;;) {
       cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
       if (stop_) return;
-      auto [key, value] = std::move(queue_.front());
+      Item item = std::move(queue_.front());
       queue_.pop_front();
       l.unlock();
       ops_->WithLabelValues({"set"}).Inc();
@@ -145,11 +145,21 @@ class MemcachedIndexCache : public IndexCache {
         Fail("set", nullptr, MEMCACHED_FAILURE);
       } else {
         memcached_return_t rc =
-            memcached_set(c.m, key.data(), key.size(), value.data(), value.size(), 0, 0);
+            memcached_set(c.m, item.key.data(), item.key.size(), item.value.data(),
+                          item.value.size(), Expiry(item.ttl_ms), 0);
         if (rc != MEMCACHED_SUCCESS) Fail("set", c.m, rc);
       }
       l.lock();
     }
+  }
+
+  // memcached's expiration: whole seconds (a TTL under one second still expires), and beyond
+  // 30 days an absolute Unix time.
+  static time_t Expiry(int64_t ttl_ms) {
+    if (ttl_ms <= 0) return 0;
+    const time_t secs = static_cast<time_t>((ttl_ms + 999) / 1000);
+    constexpr time_t kThirtyDays = 30 * 24 * 3600;
+    return secs <= kThirtyDays ? secs : time(nullptr) + secs;
   }
 
   MemcachedConfig cfg_;
@@ -163,17 +173,57 @@ class MemcachedIndexCache : public IndexCache {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::pair<std::string, std::string>> queue_;
+  struct Item {
+    std::string key;
+    std::string value;
+    int64_t ttl_ms;
+  };
+  std::deque<Item> queue_;
   bool stop_ = false;
   std::thread writer_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<IndexCache>> NewMemcachedIndexCache(const MemcachedConfig& cfg,
-                                                           Registry* metrics) {
+Result<MemcachedConfig> ParseMemcachedConfig(std::string_view config_yaml, std::string_view what,
+                                             const std::set<std::string>& also_known) {
+  std::set<std::string> known = {"addresses",
+                                 "timeout",
+                                 "max_idle_connections",
+                                 "max_async_concurrency",
+                                 "max_async_buffer_size",
+                                 "max_get_multi_concurrency",
+                                 "max_item_size",
+                                 "max_get_multi_batch_size",
+                                 "dns_provider_update_interval",
+                                 "auto_discovery",
+                                 "set_async_circuit_breaker_config"};
+  known.insert(also_known.begin(), also_known.end());
+  STRATA_ASSIGN_OR_RETURN(YAML::Node c, LoadYaml(config_yaml, what));
+  STRATA_RETURN_IF_ERROR(CheckKeys(c, known, what));
+  if (!c || !c.IsMap() || !c["addresses"] || !c["addresses"].IsSequence() ||
+      c["addresses"].size() == 0) {
+    return Status::InvalidArgument(std::string(what) + ": addresses is required");
+  }
+  MemcachedConfig mc;
+  try {
+    for (const auto& a : c["addresses"]) mc.addresses.push_back(a.as<std::string>());
+    if (c["max_idle_connections"]) mc.max_idle_connections = c["max_idle_connections"].as<int>();
+    if (c["max_async_buffer_size"]) mc.max_async_buffer_size = c["max_async_buffer_size"].as<int>();
+    if (c["max_get_multi_batch_size"]) {
+      mc.max_get_multi_batch_size = c["max_get_multi_batch_size"].as<int>();
+    }
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(std::string(what) + ": " + e.what());
+  }
+  STRATA_ASSIGN_OR_RETURN(mc.timeout_ms, DurationField(c, "timeout", mc.timeout_ms, what));
+  STRATA_ASSIGN_OR_RETURN(mc.max_item_size, SizeField(c, "max_item_size", mc.max_item_size, what));
+  return mc;
+}
+
+Result<std::unique_ptr<Cache>> NewMemcached(const MemcachedConfig& cfg, Registry* metrics) {
   if (cfg.addresses.empty()) {
-    return Status::InvalidArgument("memcached index cache: no addresses configured");
+    return Status::InvalidArgument("memcached: no addresses configured");
   }
   memcached_st* m = memcached_create(nullptr);
   if (m == nullptr) return Status::Internal("memcached_create failed");
@@ -190,8 +240,7 @@ Result<std::unique_ptr<IndexCache>> NewMemcachedIndexCache(const MemcachedConfig
     }
     if (host.empty() || port <= 0 || port > 65535) {
       memcached_free(m);
-      return Status::InvalidArgument("memcached index cache: address \"" + a +
-                                     "\" is not host:port");
+      return Status::InvalidArgument("memcached: address \"" + a + "\" is not host:port");
     }
     if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
       host = host.substr(1, host.size() - 2);
@@ -199,7 +248,7 @@ Result<std::unique_ptr<IndexCache>> NewMemcachedIndexCache(const MemcachedConfig
     if (memcached_server_add(m, host.c_str(), static_cast<in_port_t>(port)) != MEMCACHED_SUCCESS) {
       std::string err = memcached_last_error_message(m);
       memcached_free(m);
-      return Status::InvalidArgument("memcached index cache: address " + a + ": " + err);
+      return Status::InvalidArgument("memcached: address " + a + ": " + err);
     }
   }
   const auto t = static_cast<uint64_t>(cfg.timeout_ms);
@@ -217,7 +266,7 @@ Result<std::unique_ptr<IndexCache>> NewMemcachedIndexCache(const MemcachedConfig
     memcached_free(m);
     return Status::Internal("memcached_pool_create failed");
   }
-  return std::unique_ptr<IndexCache>(new MemcachedIndexCache(cfg, m, pool, metrics));
+  return std::unique_ptr<Cache>(new MemcachedCache(cfg, m, pool, metrics));
 }
 
-}  // namespace strata::store
+}  // namespace strata::cache
