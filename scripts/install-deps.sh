@@ -12,6 +12,7 @@ packages=(
   prometheus python3 curl yamllint dnsmasq-base
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev
   swift swift-proxy swift-object swift-container swift-account memcached
+  buildah debootstrap
 )
 
 missing=()
