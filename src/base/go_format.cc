@@ -201,4 +201,23 @@ std::string GoFormatFloatF(double v) {
   return sign + FixedFromDigits(ShortestDigits(std::fabs(v)));
 }
 
+std::string GoFormatDuration(int64_t ms) {
+  if (ms == 0) return "0s";
+  std::string sign = ms < 0 ? "-" : "";
+  uint64_t u = ms < 0 ? -static_cast<uint64_t>(ms) : static_cast<uint64_t>(ms);
+  if (u < 1000) return sign + std::to_string(u) + "ms";
+  std::string secs = std::to_string(u / 1000 % 60);
+  if (u % 1000 != 0) {
+    char frac[8];
+    std::snprintf(frac, sizeof frac, ".%03u", static_cast<unsigned>(u % 1000));
+    std::string f = frac;
+    while (f.back() == '0') f.pop_back();
+    secs += f;
+  }
+  const uint64_t minutes = u / 60000 % 60, hours = u / 3600000;
+  if (hours > 0) return sign + std::to_string(hours) + "h" + std::to_string(minutes) + "m" + secs + "s";
+  if (minutes > 0) return sign + std::to_string(minutes) + "m" + secs + "s";
+  return sign + secs + "s";
+}
+
 }  // namespace strata

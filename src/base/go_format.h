@@ -2,6 +2,7 @@
 // with it and our output must be byte-identical (promtool tsdb dump, label set strings, JSON).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -22,5 +23,8 @@ std::string GoFormatFloatF(double v);
 
 // strconv.FormatFloat(v, 'e', -1, 64): shortest digits, always an exponent ("1e-07").
 std::string GoFormatFloatE(double v);
+
+// time.Duration's String for whole milliseconds: "0s", "250ms", "1.5s", "2m0s", "721h0m0s".
+std::string GoFormatDuration(int64_t ms);
 
 }  // namespace strata

@@ -123,4 +123,37 @@ Result<int64_t> ParseApiDuration(std::string_view s) {
   return Status::InvalidArgument("cannot parse \"" + std::string(s) + "\" to a valid duration");
 }
 
+Result<RangeParams> ParseRangeParams(const std::optional<std::string>& start,
+                                     const std::optional<std::string>& end,
+                                     const std::optional<std::string>& step) {
+  const std::pair<const char*, const std::optional<std::string>*> params[] = {
+      {"start", &start}, {"end", &end}, {"step", &step}};
+  for (const auto& [name, value] : params) {
+    if (!value->has_value())
+      return Status::InvalidArgument(std::string("invalid parameter \"") + name + "\": missing");
+  }
+  RangeParams r;
+  for (const auto& [name, value] : params) {
+    const bool is_step = value == &step;
+    auto v = is_step ? ParseApiDuration(**value) : ParseApiTime(**value);
+    if (!v.ok()) {
+      return Status::InvalidArgument(std::string("invalid parameter \"") + name +
+                                     "\": " + v.status().message());
+    }
+    (value == &start ? r.start_ms : value == &end ? r.end_ms : r.step_ms) = *v;
+  }
+  if (r.end_ms < r.start_ms)
+    return Status::InvalidArgument("end timestamp must not be before start time");
+  if (r.step_ms <= 0) {
+    return Status::InvalidArgument(
+        "zero or negative query resolution step widths are not accepted. Try a positive integer");
+  }
+  if ((r.end_ms - r.start_ms) / r.step_ms > 11000) {
+    return Status::InvalidArgument(
+        "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query "
+        "resolution (?step=XX)");
+  }
+  return r;
+}
+
 }  // namespace strata

@@ -18,6 +18,8 @@ inline int64_t NowMs() {
 
 }  // namespace strata
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "base/status.h"
@@ -29,6 +31,16 @@ namespace strata {
 Result<int64_t> ParseApiTime(std::string_view s);
 // A duration as the API accepts it: float seconds ("15", "0.5") or a Prometheus duration ("1m").
 Result<int64_t> ParseApiDuration(std::string_view s);
+// The range of a query_range request (start, end, step; nullopt when the parameter is absent),
+// checked as Prometheus's API checks it, with its messages: InvalidArgument on any fault.
+struct RangeParams {
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  int64_t step_ms = 0;
+};
+Result<RangeParams> ParseRangeParams(const std::optional<std::string>& start,
+                                     const std::optional<std::string>& end,
+                                     const std::optional<std::string>& step);
 // Unix ms as RFC 3339 in UTC with milliseconds: "2023-11-14T22:13:20.500Z".
 std::string FormatRfc3339Ms(int64_t ms);
 

@@ -62,7 +62,35 @@ size_t OnBody(char* p, size_t size, size_t n, void* ud) {
   return len;
 }
 
+// One header line of the response; a new status line (after a redirect or 100 Continue)
+// starts the list again.
+size_t OnHeader(char* p, size_t size, size_t n, void* ud) {
+  auto* resp = static_cast<Response*>(ud);
+  std::string_view line(p, size * n);
+  if (line.starts_with("HTTP/")) {
+    resp->headers.clear();
+    return size * n;
+  }
+  const size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return size * n;
+  std::string name(line.substr(0, colon));
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+    value.remove_suffix(1);
+  resp->headers.emplace_back(std::move(name), std::string(value));
+  return size * n;
+}
+
 }  // namespace
+
+std::string Response::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
 
 Client::Client(ClientConfig config) : config_(std::move(config)), pool_(std::make_unique<Pool>()) {}
 Client::~Client() = default;
@@ -107,6 +135,8 @@ Result<Response> Client::Do(const Request& req) {
   }
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp);
   const CURLcode rc = curl_easy_perform(h);
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
   char* ct = nullptr;

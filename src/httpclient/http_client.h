@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -18,6 +19,10 @@ struct Response {
   long status = 0;
   std::string content_type;
   std::string body;  // empty when the body was streamed to a callback
+  // The final response's headers, names lower-cased, in order (Content-Type among them).
+  std::vector<std::pair<std::string, std::string>> headers;
+  // The first value of a header (name lower-cased), or "".
+  std::string Header(std::string_view name) const;
 };
 
 struct Request {

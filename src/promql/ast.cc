@@ -195,4 +195,51 @@ std::string Expr::String() const {
   return "";
 }
 
+void ForEachTimeModifier(Expr& e,
+                         const std::function<void(AtModifier& at, int64_t offset_ms)>& fn) {
+  switch (e.kind) {
+    case Expr::Kind::kVectorSelector: {
+      auto& vs = static_cast<VectorSelector&>(e);
+      fn(vs.at, vs.offset_ms);
+      break;
+    }
+    case Expr::Kind::kMatrixSelector:
+      ForEachTimeModifier(*static_cast<MatrixSelector&>(e).selector, fn);
+      break;
+    case Expr::Kind::kSubquery: {
+      auto& sq = static_cast<SubqueryExpr&>(e);
+      fn(sq.at, sq.offset_ms);
+      ForEachTimeModifier(*sq.expr, fn);
+      break;
+    }
+    case Expr::Kind::kParen:
+      ForEachTimeModifier(*static_cast<ParenExpr&>(e).expr, fn);
+      break;
+    case Expr::Kind::kUnary:
+      ForEachTimeModifier(*static_cast<UnaryExpr&>(e).expr, fn);
+      break;
+    case Expr::Kind::kStepInvariant:
+      ForEachTimeModifier(*static_cast<StepInvariantExpr&>(e).expr, fn);
+      break;
+    case Expr::Kind::kBinary: {
+      auto& b = static_cast<BinaryExpr&>(e);
+      ForEachTimeModifier(*b.lhs, fn);
+      ForEachTimeModifier(*b.rhs, fn);
+      break;
+    }
+    case Expr::Kind::kCall:
+      for (auto& a : static_cast<Call&>(e).args) ForEachTimeModifier(*a, fn);
+      break;
+    case Expr::Kind::kAggregate: {
+      auto& a = static_cast<AggregateExpr&>(e);
+      if (a.param) ForEachTimeModifier(*a.param, fn);
+      ForEachTimeModifier(*a.expr, fn);
+      break;
+    }
+    case Expr::Kind::kNumber:
+    case Expr::Kind::kString:
+      break;
+  }
+}
+
 }  // namespace strata::promql

@@ -186,29 +186,15 @@ class Api {
     if (!expr.ok()) return BadData(expr.status().message());
     int64_t start = 0, end = 0, step = 0;
     if (range) {
-      for (const char* p : {"start", "end", "step"}) {
-        if (!req.HasParam(p))
-          return BadData(std::string("invalid parameter \"") + p + "\": missing");
-      }
-      auto s = TimeParam(req, "start", 0);
-      auto e = TimeParam(req, "end", 0);
-      if (!s.ok()) return BadData(s.status().message());
-      if (!e.ok()) return BadData(e.status().message());
-      auto d = ParseApiDuration(req.Param("step"));
-      if (!d.ok()) return BadData("invalid parameter \"step\": " + d.status().message());
-      start = *s;
-      end = *e;
-      step = *d;
-      if (end < start) return BadData("end timestamp must not be before start time");
-      if (step <= 0)
-        return BadData(
-            "zero or negative query resolution step widths are not accepted. Try a positive "
-            "integer");
-      if ((end - start) / step > 11000) {
-        return BadData(
-            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query "
-            "resolution (?step=XX)");
-      }
+      auto opt = [&](const char* name) -> std::optional<std::string> {
+        if (!req.HasParam(name)) return std::nullopt;
+        return req.Param(name);
+      };
+      auto r = ParseRangeParams(opt("start"), opt("end"), opt("step"));
+      if (!r.ok()) return BadData(r.status().message());
+      start = r->start_ms;
+      end = r->end_ms;
+      step = r->step_ms;
     } else {
       auto t = TimeParam(req, "time", NowMs());
       if (!t.ok()) return BadData(t.status().message());
