@@ -215,7 +215,8 @@ std::string GoFormatDuration(int64_t ms) {
     secs += f;
   }
   const uint64_t minutes = u / 60000 % 60, hours = u / 3600000;
-  if (hours > 0) return sign + std::to_string(hours) + "h" + std::to_string(minutes) + "m" + secs + "s";
+  if (hours > 0)
+    return sign + std::to_string(hours) + "h" + std::to_string(minutes) + "m" + secs + "s";
   if (minutes > 0) return sign + std::to_string(minutes) + "m" + secs + "s";
   return sign + secs + "s";
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <mutex>
+#include <span>
 
 #include "base/timestamp.h"
 
@@ -80,7 +81,11 @@ Status Configure(std::string_view level, std::string_view format) {
   return Status::OK();
 }
 
-std::string Format(Level level, std::string_view msg, Fields fields, bool json) {
+namespace {
+
+using FieldSpan = std::span<const std::pair<std::string_view, std::string_view>>;
+
+std::string FormatSpan(Level level, std::string_view msg, FieldSpan fields, bool json) {
   std::string out;
   if (json) {
     out += "{\"level\":\"";
@@ -109,10 +114,10 @@ std::string Format(Level level, std::string_view msg, Fields fields, bool json) 
   return out;
 }
 
-void Log(Level level, std::string_view msg, Fields fields) {
+void LogSpan(Level level, std::string_view msg, FieldSpan fields) {
   if (static_cast<int>(level) < g_min_level.load(std::memory_order_relaxed)) return;
   const bool json = g_json.load(std::memory_order_relaxed);
-  std::string line = Format(level, msg, fields, json);
+  std::string line = FormatSpan(level, msg, fields, json);
   const std::string ts = Timestamp();
   if (json) {
     line.insert(1, "\"ts\":\"" + ts + "\",");
@@ -122,6 +127,22 @@ void Log(Level level, std::string_view msg, Fields fields) {
   line.push_back('\n');
   std::lock_guard<std::mutex> l(g_mu);
   std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace
+
+std::string Format(Level level, std::string_view msg, Fields fields, bool json) {
+  return FormatSpan(level, msg, FieldSpan(fields.begin(), fields.size()), json);
+}
+
+void Log(Level level, std::string_view msg, Fields fields) {
+  LogSpan(level, msg, FieldSpan(fields.begin(), fields.size()));
+}
+
+void Log(Level level, std::string_view msg,
+         const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::vector<std::pair<std::string_view, std::string_view>> views(fields.begin(), fields.end());
+  LogSpan(level, msg, views);
 }
 
 }  // namespace strata::log

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "base/status.h"
 
@@ -23,6 +24,10 @@ inline void Debug(std::string_view msg, Fields f = {}) { Log(Level::kDebug, msg,
 inline void Info(std::string_view msg, Fields f = {}) { Log(Level::kInfo, msg, f); }
 inline void Warn(std::string_view msg, Fields f = {}) { Log(Level::kWarn, msg, f); }
 inline void Error(std::string_view msg, Fields f = {}) { Log(Level::kError, msg, f); }
+
+// For fields built at run time (the query-frontend's param_<name> fields).
+void Log(Level level, std::string_view msg,
+         const std::vector<std::pair<std::string, std::string>>& fields);
 
 // The line as it would be written (without the timestamp), for tests.
 std::string Format(Level level, std::string_view msg, Fields fields, bool json);

@@ -43,6 +43,8 @@ void RegisterStoreCommand(CLI::App& app, int* exit_code);
 void RegisterCompactCommand(CLI::App& app, int* exit_code);
 // `sidecar`: serves a Prometheus over the StoreAPI and ships its blocks.
 void RegisterSidecarCommand(CLI::App& app, int* exit_code);
+// `query-frontend`: splitting, caching and retries in front of queriers.
+void RegisterQueryFrontendCommand(CLI::App& app, int* exit_code);
 
 // --objstore.config-file / --objstore.config, shared by the commands that use a bucket.
 struct ObjstoreFlags {

@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
   RegisterQueryCommand(app, &exit_code);
   RegisterStoreCommand(app, &exit_code);
   RegisterSidecarCommand(app, &exit_code);
+  RegisterQueryFrontendCommand(app, &exit_code);
   RegisterCompactCommand(app, &exit_code);
   try {
     app.parse(argc, argv);

@@ -21,7 +21,8 @@ HttpResponse ErrorResponse(int code, const char* type, const std::string& msg) {
   body += "\",\"error\":";
   promql::AppendJsonString(&body, msg);
   body += "}";
-  return {code, "application/json", std::move(body), {}};
+  // As Thanos's querier: a query-frontend must not cache an error.
+  return {code, "application/json", std::move(body), {{"Cache-Control", "no-store"}}};
 }
 
 HttpResponse BadData(const std::string& msg) { return ErrorResponse(400, "bad_data", msg); }
@@ -44,6 +45,11 @@ HttpResponse EvalError(const Status& st) {
 
 HttpResponse Success(const std::string& data, const std::vector<std::string>& warnings) {
   std::string body = "{\"status\":\"success\",\"data\":" + data;
+  // Warnings other than PromQL's annotations mean a partial or degraded answer, which a
+  // query-frontend must not cache (Thanos's querier says so the same way).
+  const bool degraded = std::any_of(warnings.begin(), warnings.end(), [](const std::string& w) {
+    return !w.starts_with("PromQL info") && !w.starts_with("PromQL warning");
+  });
   if (!warnings.empty()) {
     body += ",\"warnings\":[";
     for (size_t i = 0; i < warnings.size(); i++) {
@@ -52,7 +58,9 @@ HttpResponse Success(const std::string& data, const std::vector<std::string>& wa
     }
     body += "]";
   }
-  return {200, "application/json", body + "}", {}};
+  HttpResponse r{200, "application/json", body + "}", {}};
+  if (degraded) r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
 }
 
 std::string StringArray(const std::vector<std::string>& v) {

@@ -64,6 +64,8 @@ struct HttpServerOptions {
   std::string web_config_file;
   // gzip bodies over 1 KiB for clients that accept it (the query-frontend makes it a flag).
   bool gzip = true;
+  // Headers added to every response (the query-frontend's CORS headers).
+  std::vector<std::pair<std::string, std::string>> extra_headers;
 };
 
 class HttpServer {

@@ -1,0 +1,53 @@
+// A query_range request as the query-frontend handles it: parsed, aligned to its step, split at
+// interval boundaries, keyed for the results cache and encoded again for the querier.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "server/http_server.h"
+
+namespace strata::frontend {
+
+struct RangeRequest {
+  std::string query;
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  int64_t step_ms = 0;
+  // Every other parameter (dedup, partial_response, replicaLabels[], max_source_resolution,
+  // engine, lookback_delta, storeMatch[], ...), in order, passed on unchanged.
+  std::vector<std::pair<std::string, std::string>> params;
+
+  bool Has(std::string_view name) const;
+  std::string Param(std::string_view name) const;  // the first value, or ""
+  RangeRequest WithRange(int64_t start_ms, int64_t end_ms) const;
+};
+
+// start/end/step checked as Prometheus checks them (InvalidArgument with its messages); the
+// query must parse. The query is rewritten as split queries need it: @ start()/@ end()
+// resolved against the whole range, printed as Prometheus prints it.
+Result<RangeRequest> ParseRangeRequest(const server::HttpRequest& req);
+// The form body sent to the querier (start/end/step in seconds, as Prometheus accepts them).
+std::string EncodeRangeRequest(const RangeRequest& r);
+
+// --query-range.align-range-with-step: start and end rounded down to multiples of the step.
+void AlignToStep(RangeRequest* r);
+
+// Thanos's split: boundaries at multiples of interval_ms since the epoch; each part holds the
+// request's steps in [boundary, next boundary); a lone last step joins the part before it.
+std::vector<RangeRequest> SplitByInterval(const RangeRequest& r, int64_t interval_ms);
+
+// Whether an answer for r may be cached, given that data newer than max_cache_time_ms may still
+// change: no @ after r's end or max_cache_time_ms, no negative offset (as Thanos).
+bool QueryCacheable(const RangeRequest& r, int64_t max_cache_time_ms);
+
+// The results cache key of a split part: tenant, query, step, the part's interval index,
+// resolution, lookback, engine and replica labels (Thanos's key plus the replica labels, which
+// change the answer).
+std::string CacheKey(const RangeRequest& r, std::string_view tenant, int64_t interval_ms);
+
+}  // namespace strata::frontend

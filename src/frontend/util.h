@@ -1,0 +1,31 @@
+// Small pieces the query-frontend's handlers share.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "server/http_server.h"
+
+namespace strata::frontend {
+
+// Prometheus's 400 bad_data error answer.
+server::HttpResponse BadData(const std::string& msg);
+// A time or duration in seconds as the API takes it: "1700000000.5", "15".
+std::string Seconds(int64_t ms);
+// name=value&... (percent-encoded), in order.
+std::string EncodeParams(const std::vector<std::pair<std::string, std::string>>& params);
+// The cache's name for a key: FNV-1a 64 in hex, as Thanos's frontend hashes its keys.
+std::string HashKey(std::string_view key);
+// A cache entry: the unhashed key (so that two keys with one hash never share an answer) and
+// the payload, snappy-compressed when asked (--cache-compression-type=snappy). OpenEntry gives
+// the payload, or nullopt when the entry is another key's or malformed.
+std::string SealEntry(std::string_view key, std::string_view payload, bool snappy);
+std::optional<std::string> OpenEntry(std::string_view key, std::string_view entry, bool snappy);
+// ,"warnings":[...] when there are any.
+void AppendWarnings(std::string* body, const std::vector<std::string>& warnings);
+
+}  // namespace strata::frontend
