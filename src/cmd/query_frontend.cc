@@ -109,6 +109,21 @@ Status ApplyTripperConfig(const std::string& yaml, frontend::FrontendOptions* o)
   return Status::OK();
 }
 
+// --<prefix>.response-cache-config(-file): no cache when both are empty; caching needs a split
+// interval (the cache keeps answers per interval).
+Result<frontend::ResponseCache> ResultsCache(const std::string& file, const std::string& content,
+                                             int64_t split_interval_ms, const std::string& prefix,
+                                             Registry* registry) {
+  STRATA_ASSIGN_OR_RETURN(std::string yaml, FileOrContent(file, content));
+  if (yaml.empty()) return frontend::ResponseCache{};
+  if (split_interval_ms <= 0) {
+    return Status::InvalidArgument("--" + prefix +
+                                   ".split-interval: split interval should be greater than 0 "
+                                   "when caching is enabled");
+  }
+  return frontend::NewResponseCache(yaml, "--" + prefix + ".response-cache-config", registry);
+}
+
 Status RunFrontend(const FrontendFlags& f) {
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
   if (f.downstream_url.empty())
@@ -145,19 +160,11 @@ Status RunFrontend(const FrontendFlags& f) {
   o.partial_response = f.partial_response;
   STRATA_ASSIGN_OR_RETURN(o.max_freshness_ms,
                           Duration("query-range.response-cache-max-freshness", f.max_freshness));
-  STRATA_ASSIGN_OR_RETURN(std::string cache_yaml,
-                          FileOrContent(f.cache_config_file, f.cache_config));
-  if (!cache_yaml.empty()) {
-    if (o.split_interval_ms <= 0)
-      return Status::InvalidArgument(
-          "--query-range.split-interval: split queries interval should be "
-          "greater than 0 when caching is enabled");
-    STRATA_ASSIGN_OR_RETURN(
-        frontend::ResponseCache c,
-        frontend::NewResponseCache(cache_yaml, "--query-range.response-cache-config", &registry));
-    o.results_cache = std::move(c.cache);
-    o.cache_ttl_ms = c.ttl_ms;
-  }
+  STRATA_ASSIGN_OR_RETURN(frontend::ResponseCache rc,
+                          ResultsCache(f.cache_config_file, f.cache_config, o.split_interval_ms,
+                                       "query-range", &registry));
+  o.results_cache = std::move(rc.cache);
+  o.cache_ttl_ms = rc.ttl_ms;
   STRATA_ASSIGN_OR_RETURN(o.labels_split_interval_ms,
                           Duration("labels.split-interval", f.labels_split_interval));
   o.labels_max_retries = f.labels_max_retries;
@@ -170,18 +177,10 @@ Status RunFrontend(const FrontendFlags& f) {
   if (o.labels_default_time_range_ms == 0)
     return Status::InvalidArgument(
         "--labels.default-time-range: labels.default-time-range cannot be set to 0");
-  STRATA_ASSIGN_OR_RETURN(std::string labels_yaml,
-                          FileOrContent(f.labels_cache_config_file, f.labels_cache_config));
-  if (!labels_yaml.empty()) {
-    if (o.labels_split_interval_ms <= 0)
-      return Status::InvalidArgument(
-          "--labels.split-interval: split interval should be greater "
-          "than 0 when caching is enabled");
-    STRATA_ASSIGN_OR_RETURN(
-        frontend::ResponseCache c,
-        frontend::NewResponseCache(labels_yaml, "--labels.response-cache-config", &registry));
-    o.labels_cache = std::move(c.cache);
-  }
+  STRATA_ASSIGN_OR_RETURN(frontend::ResponseCache lc,
+                          ResultsCache(f.labels_cache_config_file, f.labels_cache_config,
+                                       o.labels_split_interval_ms, "labels", &registry));
+  o.labels_cache = std::move(lc.cache);
   o.snappy = f.cache_compression == "snappy";
   STRATA_ASSIGN_OR_RETURN(int64_t slow, ParseDuration(f.log_queries_longer_than.starts_with("-")
                                                           ? f.log_queries_longer_than.substr(1)

@@ -14,7 +14,7 @@ def main():
         (['query', '--bogus', '--help'], 'unknown flag --bogus for strata query'),
         (['query', '--bogus'], 'unknown flag --bogus for strata query'),
         (['sidecar', '--help', '--reloader.config-file=x'], 'unknown flag --reloader.config-file for strata sidecar'),
-        (['rule'], 'unknown command "rule" for strata (commands: tools, query, store, sidecar, compact)'),
+        (['rule'], 'unknown command "rule" for strata (commands: tools, query, store, sidecar, query-frontend, compact)'),
         (['tools', 'bogus'], 'unknown command "bogus" for strata tools'),
         (['tools', 'bucket', 'ls', '--bogus'], 'unknown flag --bogus for strata tools bucket ls'),
     ]
