@@ -109,6 +109,28 @@ Status ApplyTripperConfig(const std::string& yaml, frontend::FrontendOptions* o)
   return Status::OK();
 }
 
+// Thanos's rules for dynamic splitting: all three flags or none, and not with a split interval.
+Status CheckDynamicSplit(const frontend::SplitPolicy& p) {
+  if (p.min_ms <= 0 && p.max_ms <= 0 && p.shards <= 0) return Status::OK();
+  if (p.shards <= 0)
+    return Status::InvalidArgument(
+        "--query-range.horizontal-shards: min horizontal shards should be greater than 0 when "
+        "query split threshold is enabled");
+  if (p.max_ms <= 0)
+    return Status::InvalidArgument(
+        "--query-range.max-split-interval: max query split interval should be greater than 0 "
+        "when query split threshold is enabled");
+  if (p.min_ms <= 0)
+    return Status::InvalidArgument(
+        "--query-range.min-split-interval: min query split interval should be greater than 0 "
+        "when query split threshold is enabled");
+  if (p.interval_ms > 0)
+    return Status::InvalidArgument(
+        "--query-range.split-interval: split queries interval and dynamic query split interval "
+        "cannot be set at the same time (set --query-range.split-interval=0)");
+  return Status::OK();
+}
+
 // --<prefix>.response-cache-config(-file): no cache when both are empty; caching needs a split
 // interval (the cache keeps answers per interval).
 Result<frontend::ResponseCache> ResultsCache(const std::string& file, const std::string& content,
@@ -134,11 +156,6 @@ Status RunFrontend(const FrontendFlags& f) {
     return Status::Unsupported(
         "--query-frontend.vertical-shards is not supported yet (queriers "
         "and stores do not filter by shard_info)");
-  if (f.min_split_interval != "0s" || f.max_split_interval != "0s" || f.horizontal_shards != 0)
-    return Status::Unsupported(
-        "--query-range.min-split-interval, --query-range.max-split-interval "
-        "and --query-range.horizontal-shards (dynamic splitting) are not "
-        "supported yet");
   if (!f.cache_compression.empty() && f.cache_compression != "snappy")
     return Status::InvalidArgument("--cache-compression-type: unsupported compression type: " +
                                    f.cache_compression);
@@ -149,8 +166,14 @@ Status RunFrontend(const FrontendFlags& f) {
   STRATA_ASSIGN_OR_RETURN(std::string tripper,
                           FileOrContent(f.tripper_config_file, f.tripper_config));
   STRATA_RETURN_IF_ERROR(ApplyTripperConfig(tripper, &o));
-  STRATA_ASSIGN_OR_RETURN(o.split_interval_ms,
+  STRATA_ASSIGN_OR_RETURN(o.split.min_ms,
+                          Duration("query-range.min-split-interval", f.min_split_interval));
+  STRATA_ASSIGN_OR_RETURN(o.split.max_ms,
+                          Duration("query-range.max-split-interval", f.max_split_interval));
+  o.split.shards = f.horizontal_shards;
+  STRATA_ASSIGN_OR_RETURN(o.split.interval_ms,
                           Duration("query-range.split-interval", f.split_interval));
+  STRATA_RETURN_IF_ERROR(CheckDynamicSplit(o.split));
   o.align_range_with_step = f.align_range_with_step;
   o.request_downsampled = f.request_downsampled;
   o.max_retries = f.max_retries;
@@ -160,9 +183,10 @@ Status RunFrontend(const FrontendFlags& f) {
   o.partial_response = f.partial_response;
   STRATA_ASSIGN_OR_RETURN(o.max_freshness_ms,
                           Duration("query-range.response-cache-max-freshness", f.max_freshness));
-  STRATA_ASSIGN_OR_RETURN(frontend::ResponseCache rc,
-                          ResultsCache(f.cache_config_file, f.cache_config, o.split_interval_ms,
-                                       "query-range", &registry));
+  STRATA_ASSIGN_OR_RETURN(
+      frontend::ResponseCache rc,
+      ResultsCache(f.cache_config_file, f.cache_config,
+                   std::max(o.split.interval_ms, o.split.min_ms), "query-range", &registry));
   o.results_cache = std::move(rc.cache);
   o.cache_ttl_ms = rc.ttl_ms;
   STRATA_ASSIGN_OR_RETURN(o.labels_split_interval_ms,
@@ -273,12 +297,12 @@ void RegisterQueryFrontendCommand(CLI::App& app, int* exit_code) {
       "than 0 when query-range.response-cache-config is configured.");
   opt("--query-range.min-split-interval", f->min_split_interval,
       "Split query range requests above this interval in query-range.horizontal-shards requests of "
-      "equal range. Not supported yet.");
+      "equal range.");
   opt("--query-range.max-split-interval", f->max_split_interval,
-      "Split query range below this interval in query-range.horizontal-shards. Not supported yet.");
+      "Split query range below this interval in query-range.horizontal-shards.");
   opt("--query-range.horizontal-shards", f->horizontal_shards,
       "Split queries in this many requests when query duration is below "
-      "query-range.max-split-interval. Not supported yet.");
+      "query-range.max-split-interval.");
   flag("--query-range.align-range-with-step,!--no-query-range.align-range-with-step",
        f->align_range_with_step,
        "Mutate incoming queries to align their start and end with their step for better "

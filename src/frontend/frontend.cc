@@ -49,11 +49,11 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
                                 "Total time spent in seconds doing query range requests.",
                                 {"method", "status_code", "tripperware"}, DefaultDurationBuckets());
     if (opts_.results_cache) {
-      cache_ = std::make_unique<ResultsCache>(
-          std::move(opts_.results_cache),
-          ResultsCacheOptions{opts_.max_freshness_ms, opts_.split_interval_ms, opts_.snappy,
-                              opts_.cache_ttl_ms},
-          Bounded(opts_.max_query_parallelism));
+      cache_ =
+          std::make_unique<ResultsCache>(std::move(opts_.results_cache),
+                                         ResultsCacheOptions{opts_.max_freshness_ms, opts_.split,
+                                                             opts_.snappy, opts_.cache_ttl_ms},
+                                         Bounded(opts_.max_query_parallelism));
     }
     LabelsOptions lo;
     lo.split_interval_ms = opts_.labels_split_interval_ms;
@@ -153,13 +153,14 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
         {"time_taken", GoFormatDuration(took_ms)},
         {"grafana_dashboard_uid", header("x-dashboard-uid")},
         {"grafana_panel_id", header("x-panel-id")}};
-    for (const auto& [k, v] : req.params) {
+    for (const auto& param : req.params) {
+      const std::string name = "param_" + param.first;
       auto it = std::find_if(fields.begin(), fields.end(),
-                             [&](const auto& f) { return f.first == "param_" + k; });
+                             [&](const auto& f) { return f.first == name; });
       if (it == fields.end()) {
-        fields.emplace_back("param_" + k, v);
+        fields.emplace_back(name, param.second);
       } else {
-        it->second += "," + v;
+        it->second += "," + param.second;
       }
     }
     log::Log(log::Level::kInfo, "slow query detected", fields);
@@ -190,7 +191,7 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
     };
     // The whole range, split.
     auto split = [&](const RangeRequest& whole) -> Result<Answer> {
-      std::vector<RangeRequest> parts = SplitByInterval(whole, opts_.split_interval_ms);
+      std::vector<RangeRequest> parts = SplitByInterval(whole, opts_.split.IntervalFor(whole));
       split_->WithLabelValues({"query_range"}).Inc(static_cast<double>(parts.size()));
       std::vector<Result<Answer>> answers(parts.size(), Status::Internal("not run"));
       Bounded(opts_.max_query_parallelism)(parts.size(),

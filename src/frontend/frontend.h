@@ -15,6 +15,7 @@
 #include "base/metrics.h"
 #include "base/status.h"
 #include "cache/cache.h"
+#include "frontend/range_request.h"
 #include "httpclient/http_client.h"
 #include "server/http_server.h"
 
@@ -26,7 +27,7 @@ struct FrontendOptions {
   int64_t downstream_timeout_ms = 10 * 60 * 1000;
 
   // --query-range.*
-  int64_t split_interval_ms = 24 * 3600 * 1000;
+  SplitPolicy split{.interval_ms = 24 * 3600 * 1000};
   bool align_range_with_step = true;
   bool request_downsampled = true;
   int max_retries = 5;

@@ -43,6 +43,15 @@ TEST(SplitTest, SplitsAtIntervalBoundariesOnTheStepGrid) {
   EXPECT_EQ(Ranges(SplitByInterval(Req(5, 5, 1000), 24 * kH)), (V{{5, 5}}));
 }
 
+// Thanos's dynamic interval: min 1h, max 24h, 4 shards.
+TEST(SplitTest, DynamicIntervalFollowsTheRange) {
+  SplitPolicy p{.min_ms = kH, .max_ms = 24 * kH, .shards = 4};
+  EXPECT_EQ(p.IntervalFor(Req(0, 72 * kH, 60000)), 24 * kH);
+  EXPECT_EQ(p.IntervalFor(Req(0, 36 * kH, 60000)), 9 * kH);
+  EXPECT_EQ(p.IntervalFor(Req(0, kH / 2, 60000)), kH);
+  EXPECT_EQ(SplitPolicy{.interval_ms = 2 * kH}.IntervalFor(Req(0, 72 * kH, 60000)), 2 * kH);
+}
+
 TEST(SplitTest, AlignsToTheStepLikeGoIntegerDivision) {
   RangeRequest r = Req(1001, 59999, 1000);
   AlignToStep(&r);
@@ -173,7 +182,7 @@ Fanout Serial() {
 TEST(ResultsCacheTest, AsksTheQuerierOnlyForWhatTheExtentsMiss) {
   Registry reg;
   ResultsCache rc(cache::NewInMemory({.max_size_items = 100}, "fifocache", &reg),
-                  {.max_freshness_ms = 60'000, .split_interval_ms = 24 * kH}, Serial());
+                  {.max_freshness_ms = 60'000, .split = {.interval_ms = 24 * kH}}, Serial());
   FakeQuerier q;
   QueryFn next = [&](const RangeRequest& r) { return q(r); };
   const int64_t base = (NowMs() - 48 * kH) / (24 * kH) * (24 * kH);  // an old day
@@ -201,7 +210,7 @@ TEST(ResultsCacheTest, AsksTheQuerierOnlyForWhatTheExtentsMiss) {
 TEST(ResultsCacheTest, KeepsNeitherFreshPointsNorNoStoreAnswers) {
   Registry reg;
   ResultsCache rc(cache::NewInMemory({.max_size_items = 100}, "fifocache", &reg),
-                  {.max_freshness_ms = 10 * 60'000, .split_interval_ms = 24 * kH}, Serial());
+                  {.max_freshness_ms = 10 * 60'000, .split = {.interval_ms = 24 * kH}}, Serial());
   FakeQuerier q;
   QueryFn next = [&](const RangeRequest& r) { return q(r); };
   const int64_t now = NowMs() / 60000 * 60000;

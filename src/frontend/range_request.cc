@@ -113,6 +113,14 @@ std::vector<RangeRequest> SplitByInterval(const RangeRequest& r, int64_t interva
   return out;
 }
 
+int64_t SplitPolicy::IntervalFor(const RangeRequest& r) const {
+  if (interval_ms > 0 || min_ms <= 0) return interval_ms;
+  const int64_t range = r.end_ms - r.start_ms;
+  if (range / max_ms >= 2) return max_ms;
+  if (range > min_ms) return range / shards;
+  return min_ms;
+}
+
 bool QueryCacheable(const RangeRequest& r, int64_t max_cache_time_ms) {
   if (r.query.find('@') == std::string::npos && r.query.find("offset") == std::string::npos)
     return true;

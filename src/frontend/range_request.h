@@ -41,6 +41,17 @@ void AlignToStep(RangeRequest* r);
 // request's steps in [boundary, next boundary); a lone last step joins the part before it.
 std::vector<RangeRequest> SplitByInterval(const RangeRequest& r, int64_t interval_ms);
 
+// How range queries are split: at a fixed interval (--query-range.split-interval), or, when that
+// is 0, at Thanos's dynamic one: max_ms for ranges of at least twice max_ms, the range divided
+// into `shards` parts above min_ms, else min_ms. 0 everywhere: no split.
+struct SplitPolicy {
+  int64_t interval_ms = 0;
+  int64_t min_ms = 0;
+  int64_t max_ms = 0;
+  int64_t shards = 0;
+  int64_t IntervalFor(const RangeRequest& r) const;
+};
+
 // Whether an answer for r may be cached, given that data newer than max_cache_time_ms may still
 // change: no @ after r's end or max_cache_time_ms, no negative offset (as Thanos).
 bool QueryCacheable(const RangeRequest& r, int64_t max_cache_time_ms);

@@ -72,7 +72,7 @@ Result<Answer> ResultsCache::Get(const RangeRequest& r, std::string_view tenant,
                                  const QueryFn& next) {
   const int64_t max_cache_time = NowMs() - opts_.max_freshness_ms;
   if (bypass || r.start_ms > max_cache_time) return next(r);
-  const std::string key = CacheKey(r, tenant, opts_.split_interval_ms);
+  const std::string key = CacheKey(r, tenant, opts_.split.IntervalFor(r));
   std::vector<Extent> extents = Load(key);
   std::sort(extents.begin(), extents.end(),
             [](const Extent& a, const Extent& b) { return a.start_ms < b.start_ms; });

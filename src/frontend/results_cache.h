@@ -29,7 +29,7 @@ using Fanout = std::function<void(size_t n, const std::function<void(size_t)>& f
 
 struct ResultsCacheOptions {
   int64_t max_freshness_ms = 60'000;  // --query-range.response-cache-max-freshness
-  int64_t split_interval_ms = 0;      // for the key's interval index
+  SplitPolicy split;                  // for the key's interval index
   bool snappy = false;                // --cache-compression-type=snappy
   int64_t ttl_ms = 0;                 // memcached's `expiration` (0: kept until evicted)
 };
