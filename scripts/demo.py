@@ -41,7 +41,7 @@ class SkipDemo(Exception):
 # Fixed ports of the long-running demo (Thanos's defaults where they do not collide).
 PORTS = {'prom0': 9090, 'prom1': 9091, 'sidecar0_grpc': 10901, 'sidecar0_http': 10902,
          'sidecar1_grpc': 10911, 'sidecar1_http': 10912, 'store_grpc': 10905, 'store_http': 10906,
-         'query_grpc': 10903, 'query_http': 10904, 'compact_http': 10907}
+         'query_grpc': 10903, 'query_http': 10904, 'compact_http': 10907, 'frontend_http': 10909}
 
 
 def free_port():
@@ -144,7 +144,7 @@ class Stack:
         p = self.ports
         data = os.path.join(self.root, f'prom{r}')
         strata_targets = [f'127.0.0.1:{p[k]}' for k in ('sidecar0_http', 'sidecar1_http', 'store_http',
-                                                          'query_http', 'compact_http')]
+                                                          'query_http', 'compact_http', 'frontend_http')]
         node = ['127.0.0.1:9100'] if get('http://127.0.0.1:9100/metrics', timeout=1)[0] == 200 else []
         cfg = os.path.join(self.root, f'prometheus{r}.yml')
         with open(cfg, 'w') as f:
@@ -165,7 +165,7 @@ class Stack:
         fresh = not os.path.exists(os.path.join(self.root, 'prom0'))
         if fresh:
             end_ms = int(time.time() * 1000) - 10 * 60 * 1000  # ends before the live data begins
-            print('== backfilling 6h of generated history into both replicas')
+            print('== backfilling 16h of generated history into both replicas')
             for r in (0, 1):
                 self.backfill(r, end_ms)
         else:
@@ -204,7 +204,15 @@ class Stack:
         wait('the querier to see its three endpoints', lambda: sum(
             1 for group in json.loads(get(querier + '/api/v1/stores')[1])['data'].values()
             for e in group if e['lastError'] is None and e['labelSets']) == 3, timeout=30)
-        return querier
+        # The query-frontend in front of the querier, as every Thanos setup runs it: queries split
+        # by day and cached in memory.
+        cache = 'type: IN-MEMORY\nconfig:\n  max_size: 64MB\n  validity: 1h\n'
+        self.start('query-frontend', [s, 'query-frontend', f'--http-address=127.0.0.1:{p["frontend_http"]}',
+                                      f'--query-frontend.downstream-url={querier}',
+                                      f'--query-range.response-cache-config={cache}',
+                                      f'--labels.response-cache-config={cache}'],
+                   f'http://127.0.0.1:{p["frontend_http"]}/-/ready')
+        return querier, f'http://127.0.0.1:{p["frontend_http"]}'
 
     def blocks(self):
         """(ULID, compaction level) of the complete blocks in the bucket."""
@@ -225,7 +233,7 @@ def show(results, label):
         print(f'    {json.dumps(r["metric"], sort_keys=True) if r["metric"] else "{}"} {label} {r["value"][1]}')
 
 
-def tour(querier, prom0, check):
+def tour(querier, frontend, prom0, check):
     """Example queries; in --check mode also asserts on the answers."""
     now = time.time()
     t_hist = now - 2 * 3600
@@ -253,7 +261,23 @@ def tour(querier, prom0, check):
         for d in ('true', 'false'):
             print(f'  dedup={d}:')
             show(query(querier, q, now, dedup=d), '')
+    # A dashboard's range query over the whole history, through the query-frontend (split by
+    # day, cached) and straight from the querier: the same answer; the second time from cache.
+    end = int(now) // 300 * 300 - 3600  # on the step grid: the frontend aligns to it
+    rng = {'query': 'sum by (code) (rate(http_requests_total[5m]))', 'start': end - 12 * 3600, 'end': end,
+           'step': 300}
+    direct = get(querier + '/api/v1/query_range', rng)
+    timings = []
+    for _ in range(2):
+        t0 = time.monotonic()
+        via = get(frontend + '/api/v1/query_range', rng)
+        timings.append((time.monotonic() - t0) * 1000)
+    same_range = direct == via and direct[0] == 200
+    print(f'\n== 12h range query through the query-frontend: {rng["query"]}')
+    print(f'    same answer as the querier: {same_range}; {timings[0]:.1f} ms, then {timings[1]:.1f} ms from its cache')
     if check:
+        if not same_range:
+            raise RuntimeError(f'the query-frontend answered differently: {via[:2]} vs {direct[:2]}')
         if not same or int(counts['false']) != 2 * int(counts['true']):
             raise RuntimeError(f'unexpected answers: equal={same}, counts={counts}')
         if len(query(querier, readme_rate, now)) != 1:
@@ -282,15 +306,16 @@ def main():
     stack = None
     try:
         stack = Stack(os.path.abspath(args.strata), root, ports, args.check, args.s3)
-        querier = stack.run()
+        querier, frontend = stack.run()
         print(f'\nblocks in {stack.where}: {len(stack.shipped())}, '
               f'{len(stack.compacted())} of them made by the compactor')
         subprocess.run([stack.strata, 'tools', 'bucket', 'inspect', f'--objstore.config={stack.objstore}'], check=True)
         if args.check and not stack.compacted():
             raise RuntimeError('the compactor made no block from the history')
-        tour(querier, f'http://127.0.0.1:{ports["prom0"]}', args.check)
+        tour(querier, frontend, f'http://127.0.0.1:{ports["prom0"]}', args.check)
         if not args.check:
-            print(f'\nStrata querier (Prometheus API, a Grafana datasource): {querier}'
+            print(f'\nOpen the query-frontend (Prometheus API, point Grafana here): {frontend}'
+                  f'\nStrata querier behind it: {querier}'
                   f'\nPrometheus replicas: http://127.0.0.1:{ports["prom0"]} http://127.0.0.1:{ports["prom1"]}'
                   f'\nLogs: {stack.logs}\nPress Ctrl-C to stop.')
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
