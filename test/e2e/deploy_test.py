@@ -74,7 +74,7 @@ def main():
     for path in files:
         cmd = None
         for line in open(path):
-            m = re.match(r'\s*- (query|store|compact|sidecar)\s*$', line)
+            m = re.match(r'\s*- (query-frontend|query|store|compact|sidecar)\s*$', line)
             if m:
                 cmd = m.group(1)
                 continue

@@ -94,7 +94,7 @@ def main():
     ok = True
     with tempfile.TemporaryDirectory(prefix='strata-e2e-helm-') as tmp:
         renderer = build_renderer(tmp)
-        tls = {'tls': {'grpc': {'enabled': True}, 'http': {'enabled': True}}}
+        tls = {'tls': {'grpc': {'enabled': True}, 'http': {'enabled': True}}, 'queryFrontend': {'enabled': False}}
         for release, values, prefix in (('thanos', None, 'thanos'), ('monitoring', None, 'monitoring-thanos'),
                                         ('my-thanos-prod', None, 'my-thanos-prod'),
                                         ('x', {'fullnameOverride': 'obs'}, 'obs'),
@@ -106,13 +106,21 @@ def main():
                 print(f'FAIL {what}: {err}')
                 continue
             names = sorted(d['metadata']['name'] for d in docs if d['kind'] in ('Deployment', 'StatefulSet', 'Service'))
-            want = sorted([f'{prefix}-query'] * 2 + [f'{prefix}-storegateway'] * 2 + [f'{prefix}-compactor'] * 2)
+            want = sorted([f'{prefix}-query'] * 2 + [f'{prefix}-storegateway'] * 2 + [f'{prefix}-compactor'] * 2 +
+                          ([] if values is tls else [f'{prefix}-query-frontend'] * 2))
             problems = check_wiring(docs, prefix) + [f'unknown flag {f}' for f in flags_unknown(args.strata, docs)]
             if names != want:
                 problems.append(f'workloads and services {names}, want {want}')
             query_svc = named(docs, 'Service').get(f'{prefix}-query', {})
             if not any(p.get('port') == 9090 for p in query_svc.get('spec', {}).get('ports', [])):
                 problems.append(f'no Service {prefix}-query on port 9090')
+            frontend = named(docs, 'Deployment').get(f'{prefix}-query-frontend')
+            if frontend is not None:
+                fargs = frontend['spec']['template']['spec']['containers'][0]['args']
+                want_url = f'--query-frontend.downstream-url=http://{prefix}-query.monitoring.svc:9090'
+                if want_url not in fargs or not any(a.startswith('--query-range.response-cache-config=type: IN-MEMORY')
+                                                    for a in fargs):
+                    problems.append(f'query-frontend args {fargs}: want {want_url} and the IN-MEMORY cache config')
             if values is tls:
                 rendered = json.dumps(docs)
                 for flag in ('--grpc-server-tls-cert', '--grpc-client-tls-secure', '--http.config'):
@@ -123,8 +131,10 @@ def main():
                 print(f'FAIL {what}:\n  ' + '\n  '.join(problems))
             else:
                 print(f'ok   {what}: {", ".join(sorted(set(names)))}; selectors, services and flags check out')
-        for key, message in (('ruler', 'the ruler is not implemented'), ('queryFrontend', 'query frontend is not implemented')):
-            docs, err = render(renderer, tmp, 'thanos', {key: {'enabled': True}})
+        for key, values, message in (('ruler', {'ruler': {'enabled': True}}, 'the ruler is not implemented'),
+                                     ('queryFrontend with tls.http', {'tls': {'http': {'enabled': True}}},
+                                      'cannot yet authenticate to a querier')):
+            docs, err = render(renderer, tmp, 'thanos', values)
             if docs is not None or message not in err:
                 ok = False
                 print(f'FAIL {key}.enabled rendered, or without "{message}": {err}')
