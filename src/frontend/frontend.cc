@@ -214,7 +214,7 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
       if (auto f = ctx.failure()) return *f;
       return {500, "text/plain; charset=utf-8", answer.status().message() + "\n", {}};
     }
-    HttpResponse resp{200, "application/json", FormatMatrixResponse(answer->matrix), {}};
+    HttpResponse resp{200, "application/json", FormatMatrixResponse(std::move(answer->matrix)), {}};
     if (answer->no_store) resp.headers.emplace_back("Cache-Control", "no-store");
     return resp;
   }

@@ -131,6 +131,23 @@ TEST(MatrixTest, ParsesFormatsMergesAndExtracts) {
       ParseMatrixResponse(R"({"status":"success","data":{"resultType":"vector","result":[]}})")
           .ok());
   EXPECT_FALSE(ParseMatrixResponse("{not json").ok());
+  EXPECT_FALSE(ParseMatrixResponse(body.substr(0, body.size() / 2)).ok());  // truncated
+  EXPECT_EQ(ParseMatrixResponse(R"({"status":"success","data":{"resultType":"matrix","result":[)"
+                                R"({"metric":{},"histograms":[[1,{"count":"1"}]]}]}})")
+                .status()
+                .code(),
+            StatusCode::kUnsupported);
+  EXPECT_NE(ParseMatrixResponse(R"({"status":"success","data":{"resultType":"matrix","result":[)"
+                                R"({"metric":{},"values":[[1,"one"]]}]}})")
+                .status()
+                .message()
+                .find("\"one\" is not a number"),
+            std::string::npos);
+  auto escaped =
+      ParseMatrixResponse(R"({"status":"success","data":{"resultType":"matrix","result":[)"
+                          R"({"metric":{"a":"q\"\\\n\u00e9"},"values":[]}]}})");
+  ASSERT_TRUE(escaped.ok());
+  EXPECT_EQ(escaped->series[0].labels.Get("a"), "q\"\\\n\u00e9");
 
   Labels a{{"job", "a"}}, b{{"job", "b"}};
   Matrix early = M({{b, {0, 10}}, {a, {0, 10, 20}}});

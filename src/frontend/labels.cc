@@ -150,7 +150,8 @@ HttpResponse LabelsHandler::Run(const HttpRequest& req, const std::string& metho
     if (cacheable) {
       auto got = cache_->Fetch({HashKey(key)});
       if (!got.empty() && got[0]) {
-        if (auto payload = OpenEntry(key, *got[0], opts_.snappy)) {
+        std::string scratch;
+        if (auto payload = OpenEntry(key, *got[0], opts_.snappy, &scratch)) {
           if (auto p = DecodePart(*payload)) {
             parts[i] = std::move(*p);
             return;

@@ -15,11 +15,7 @@
 namespace strata::frontend {
 namespace {
 
-using nlohmann::json;
-
-Result<double> ParseValue(const json& v) {
-  if (!v.is_string()) return Status::InvalidArgument("a sample value is not a string");
-  const std::string& s = v.get_ref<const std::string&>();
+Result<double> ParseValue(const std::string& s) {
   if (s == "NaN") return std::nan("");
   if (s == "+Inf") return HUGE_VAL;
   if (s == "-Inf") return -HUGE_VAL;
@@ -30,62 +26,133 @@ Result<double> ParseValue(const json& v) {
   return d;
 }
 
-Result<promql::SeriesPoints> ParseSeries(const json& s) {
-  if (!s.is_object() || !s.contains("metric") || !s["metric"].is_object())
-    return Status::InvalidArgument("a series has no \"metric\" object");
-  std::vector<Label> labels;
-  for (const auto& [k, v] : s["metric"].items()) {
-    if (!v.is_string()) return Status::InvalidArgument("label " + k + " is not a string");
-    labels.push_back({k, v.get<std::string>()});
+// Reads a query_range answer straight into a Matrix with nlohmann's SAX interface: answers run
+// to millions of samples, and a DOM of them costs more than the whole merge.
+class MatrixSax {
+ public:
+  explicit MatrixSax(Matrix* m) : m_(m) {}
+
+  bool null() { return Scalar(); }
+  bool boolean(bool) { return Scalar(); }
+  bool number_integer(int64_t v) { return Number(static_cast<double>(v)); }
+  bool number_unsigned(uint64_t v) { return Number(static_cast<double>(v)); }
+  bool number_float(double v, const std::string&) { return Number(v); }
+  bool binary(nlohmann::json::binary_t&) { return Scalar(); }
+  bool string(std::string& s) {
+    const size_t d = stack_.size();
+    if (d == 1 && Key(0) == "status") status_ = s;
+    if (d == 2 && Key(0) == "data" && Key(1) == "resultType") result_type_ = s;
+    if (d == 2 && Key(0) == "warnings") m_->warnings.push_back(s);
+    if (d == 5 && InSeries() && Key(3) == "metric") labels_.push_back({stack_[4].key, s});
+    if (d == 6 && InSeries() && Key(3) == "values" && stack_[5].index == 1) {
+      auto v = ParseValue(s);
+      if (!v.ok()) return Fail(v.status());
+      point_.v = *v;
+    }
+    return Advance();
   }
-  promql::SeriesPoints out{Labels::FromUnsorted(std::move(labels)), {}};
-  if (s.contains("histograms"))
-    return Status::Unsupported("native histogram samples are not supported by the query-frontend");
-  if (!s.contains("values")) return out;
-  for (const auto& p : s["values"]) {
-    if (!p.is_array() || p.size() != 2 || !p[0].is_number())
-      return Status::InvalidArgument("a sample is not [timestamp, \"value\"]");
-    STRATA_ASSIGN_OR_RETURN(double v, ParseValue(p[1]));
-    out.points.push_back({std::llround(p[0].get<double>() * 1000), v});
+  bool start_object(size_t) {
+    stack_.push_back({false, "", 0});
+    return true;
   }
-  return out;
-}
+  bool key(std::string& k) {
+    stack_.back().key = k;
+    if (stack_.size() == 4 && InSeries() && k == "histograms")
+      return Fail(
+          Status::Unsupported("native histogram samples are not supported by the query-frontend"));
+    return true;
+  }
+  bool end_object() {
+    stack_.pop_back();
+    if (stack_.size() == 3 && InSeries()) {  // a series ends
+      m_->series.push_back({Labels::FromUnsorted(std::move(labels_)), std::move(points_)});
+      labels_.clear();
+      points_.clear();
+    }
+    return Advance();
+  }
+  bool start_array(size_t) {
+    stack_.push_back({true, "", 0});
+    return true;
+  }
+  bool end_array() {
+    stack_.pop_back();
+    if (stack_.size() == 5 && InSeries() && Key(3) == "values") points_.push_back(point_);
+    return Advance();
+  }
+  bool parse_error(size_t pos, const std::string&, const nlohmann::detail::exception& e) {
+    return Fail(Status::InvalidArgument("the querier's answer is not JSON at byte " +
+                                        std::to_string(pos) + ": " + e.what()));
+  }
+
+  Status Finish() const {
+    if (!error_.ok()) return error_;
+    if (status_ != "success")
+      return Status::InvalidArgument("the querier's answer has status \"" + status_ + "\"");
+    if (result_type_ != "matrix")
+      return Status::InvalidArgument("the querier's answer is not a matrix");
+    return Status::OK();
+  }
+
+ private:
+  struct Frame {
+    bool array;
+    std::string key;  // objects: the current key
+    size_t index;     // arrays: the current element
+  };
+  const std::string& Key(size_t depth) const { return stack_[depth].key; }
+  // Inside data.result[i]: depth 3 is the series object.
+  bool InSeries() const {
+    return stack_.size() >= 3 && Key(0) == "data" && Key(1) == "result" && stack_[2].array;
+  }
+  bool Number(double v) {
+    if (stack_.size() == 6 && InSeries() && Key(3) == "values" && stack_[5].index == 0)
+      point_.t = std::llround(v * 1000);
+    return Advance();
+  }
+  bool Scalar() { return Advance(); }
+  // One more element of the enclosing array.
+  bool Advance() {
+    if (!stack_.empty() && stack_.back().array) stack_.back().index++;
+    return true;
+  }
+  bool Fail(Status st) {
+    if (error_.ok()) error_ = std::move(st);
+    return false;
+  }
+
+  Matrix* m_;
+  std::vector<Frame> stack_;
+  std::string status_, result_type_;
+  std::vector<Label> labels_;
+  std::vector<promql::Point> points_;
+  promql::Point point_{0, 0};
+  Status error_;
+};
 
 }  // namespace
 
 Result<Matrix> ParseMatrixResponse(std::string_view body) {
-  json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object())
-    return Status::InvalidArgument("the querier's answer is not a JSON object");
-  if (doc.value("status", "") != "success")
-    return Status::InvalidArgument("the querier's answer has status \"" + doc.value("status", "") +
-                                   "\"");
-  const json& data = doc["data"];
-  if (!data.is_object() || data.value("resultType", "") != "matrix" || !data.contains("result") ||
-      !data["result"].is_array()) {
-    return Status::InvalidArgument("the querier's answer is not a matrix");
-  }
   Matrix m;
-  for (const auto& s : data["result"]) {
-    auto series = ParseSeries(s);
-    if (!series.ok()) return series.status().WithContext("the querier's answer");
-    m.series.push_back(std::move(*series));
-  }
-  if (doc.contains("warnings") && doc["warnings"].is_array()) {
-    for (const auto& w : doc["warnings"]) {
-      if (w.is_string()) m.warnings.push_back(w.get<std::string>());
-    }
-  }
+  MatrixSax sax(&m);
+  const bool ok = nlohmann::json::sax_parse(body, &sax);
+  STRATA_RETURN_IF_ERROR(sax.Finish());
+  if (!ok) return Status::InvalidArgument("the querier's answer is not JSON");
   return m;
 }
 
-std::string FormatMatrixResponse(const Matrix& m) {
+std::string FormatMatrixResponse(Matrix m) {
   promql::QueryResult r;
   r.type = promql::ValueType::kMatrix;
-  r.matrix = m.series;
-  std::string body = "{\"status\":\"success\",\"data\":" + promql::FormatResultData(r);
+  r.matrix = std::move(m.series);
+  const std::string data = promql::FormatResultData(r);
+  std::string body;
+  body.reserve(data.size() + 64);
+  body += "{\"status\":\"success\",\"data\":";
+  body += data;
   AppendWarnings(&body, m.warnings);
-  return body + "}";
+  body += "}";
+  return body;
 }
 
 Matrix Extract(const Matrix& m, int64_t start_ms, int64_t end_ms) {

@@ -23,7 +23,8 @@ struct Matrix {
 // what was found.
 Result<Matrix> ParseMatrixResponse(std::string_view json);
 // {"status":"success","data":{"resultType":"matrix",...},"warnings":[...]} as the querier writes.
-std::string FormatMatrixResponse(const Matrix& m);
+// Takes the matrix: answers can be megabytes, and are not copied on the way out.
+std::string FormatMatrixResponse(Matrix m);
 
 // The points of m with start_ms <= t <= end_ms; series left without points are dropped.
 Matrix Extract(const Matrix& m, int64_t start_ms, int64_t end_ms);

@@ -52,15 +52,15 @@ std::string SealEntry(std::string_view key, std::string_view payload, bool snapp
   return out;
 }
 
-std::optional<std::string> OpenEntry(std::string_view key, std::string_view entry, bool snappy) {
-  std::string raw;
+std::optional<std::string_view> OpenEntry(std::string_view key, std::string_view entry, bool snappy,
+                                          std::string* scratch) {
   if (snappy) {
-    if (!snappy::Uncompress(entry.data(), entry.size(), &raw)) return std::nullopt;
-    entry = raw;
+    if (!snappy::Uncompress(entry.data(), entry.size(), scratch)) return std::nullopt;
+    entry = *scratch;
   }
   Decoder d(entry);
   if (d.UvarintStr() != key || !d.ok()) return std::nullopt;
-  return std::string(d.rest());
+  return d.rest();
 }
 
 void AppendWarnings(std::string* body, const std::vector<std::string>& warnings) {

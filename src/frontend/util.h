@@ -22,9 +22,11 @@ std::string EncodeParams(const std::vector<std::pair<std::string, std::string>>&
 std::string HashKey(std::string_view key);
 // A cache entry: the unhashed key (so that two keys with one hash never share an answer) and
 // the payload, snappy-compressed when asked (--cache-compression-type=snappy). OpenEntry gives
-// the payload, or nullopt when the entry is another key's or malformed.
+// the payload (a view into entry, or into *scratch when it had to be decompressed), or nullopt
+// when the entry is another key's or malformed.
 std::string SealEntry(std::string_view key, std::string_view payload, bool snappy);
-std::optional<std::string> OpenEntry(std::string_view key, std::string_view entry, bool snappy);
+std::optional<std::string_view> OpenEntry(std::string_view key, std::string_view entry, bool snappy,
+                                          std::string* scratch);
 // ,"warnings":[...] when there are any.
 void AppendWarnings(std::string* body, const std::vector<std::string>& warnings);
 

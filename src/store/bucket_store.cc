@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "base/encoding.h"
+#include "base/executor.h"
 #include "base/log.h"
 #include "base/shutdown.h"
 #include "base/timestamp.h"
@@ -21,21 +22,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Runs fn(0..n-1) on up to `threads` threads and waits for all.
-void ParallelFor(size_t n, size_t threads, const std::function<void(size_t)>& fn) {
-  threads = std::min(n, std::max<size_t>(1, threads));
-  if (threads <= 1) {
-    for (size_t i = 0; i < n; i++) fn(i);
-    return;
-  }
-  std::atomic<size_t> next{0};
-  std::vector<std::thread> pool;
-  for (size_t t = 0; t < threads; t++) {
-    pool.emplace_back([&] {
-      for (size_t i = next++; i < n; i = next++) fn(i);
-    });
-  }
-  for (auto& th : pool) th.join();
+// Runs fn(0..n-1), `parallelism` at a time, on the process's shared executor: a request starts
+// no threads of its own.
+void ParallelFor(size_t n, size_t parallelism, const std::function<void(size_t)>& fn) {
+  Executor::Shared().ParallelFor(n, std::max<size_t>(1, parallelism), fn);
 }
 
 // Samples in a chunk as its header states (XOR: the first two bytes), for the sample limit.
