@@ -49,38 +49,44 @@ bool IsPrintNonAscii(char32_t c) {
   return true;
 }
 
-// Shortest round-trip digits and decimal exponent: v = 0.d1d2d3... * 10^dp.
+// Shortest round-trip digits and decimal exponent: v = 0.d1d2d3... * 10^dp. Built without
+// allocating: query answers format millions of values.
 struct Digits {
-  std::string d;
+  char d[32];
+  int n = 0;  // digits used
   int dp = 0;
 };
 
 Digits ShortestDigits(double v) {
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
-  std::string_view s(buf, static_cast<size_t>(r.ptr - buf));
   Digits out;
-  size_t e = s.find('e');
-  for (char c : s.substr(0, e)) {
-    if (c >= '0' && c <= '9') out.d += c;
+  const char* p = buf;
+  for (; p < r.ptr && *p != 'e'; p++) {
+    if (*p >= '0' && *p <= '9') out.d[out.n++] = *p;
   }
-  int exp10 = std::atoi(std::string(s.substr(e + 1)).c_str());
-  while (out.d.size() > 1 && out.d.back() == '0') out.d.pop_back();
+  int exp10 = 0;
+  std::from_chars(p + 1 + (p[1] == '+' ? 1 : 0), r.ptr, exp10);
+  while (out.n > 1 && out.d[out.n - 1] == '0') out.n--;
   out.dp = exp10 + 1;
   return out;
 }
 
+void AppendFixed(std::string* s, const Digits& g) {
+  if (g.dp <= 0) {
+    s->push_back('0');
+  } else {
+    for (int i = 0; i < g.dp; i++) s->push_back(i < g.n ? g.d[i] : '0');
+  }
+  if (g.n > g.dp) {
+    s->push_back('.');
+    for (int i = g.dp; i < g.n; i++) s->push_back(i < 0 ? '0' : g.d[i]);
+  }
+}
+
 std::string FixedFromDigits(const Digits& g) {
   std::string s;
-  if (g.dp <= 0) {
-    s = "0";
-  } else {
-    for (int i = 0; i < g.dp; i++) s += i < static_cast<int>(g.d.size()) ? g.d[i] : '0';
-  }
-  if (static_cast<int>(g.d.size()) > g.dp) {
-    s += '.';
-    for (int i = g.dp; i < static_cast<int>(g.d.size()); i++) s += i < 0 ? '0' : g.d[i];
-  }
+  AppendFixed(&s, g);
   return s;
 }
 
@@ -163,9 +169,9 @@ std::string ExponentFromDigits(const std::string& sign, const Digits& g) {
   const int exp = g.dp - 1;
   std::string s = sign;
   s += g.d[0];
-  if (g.d.size() > 1) {
+  if (g.n > 1) {
     s += '.';
-    s.append(g.d, 1);
+    s.append(g.d + 1, static_cast<size_t>(g.n - 1));
   }
   char buf[16];
   std::snprintf(buf, sizeof(buf), "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
@@ -194,11 +200,26 @@ std::string GoFormatFloatE(double v) {
 }
 
 std::string GoFormatFloatF(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  std::string sign = std::signbit(v) ? "-" : "";
-  if (v == 0) return sign + "0";
-  return sign + FixedFromDigits(ShortestDigits(std::fabs(v)));
+  std::string s;
+  AppendGoFloatF(&s, v);
+  return s;
+}
+
+void AppendGoFloatF(std::string* out, double v) {
+  if (std::isnan(v)) {
+    *out += "NaN";
+    return;
+  }
+  if (std::isinf(v)) {
+    *out += v > 0 ? "+Inf" : "-Inf";
+    return;
+  }
+  if (std::signbit(v)) out->push_back('-');
+  if (v == 0) {
+    out->push_back('0');
+    return;
+  }
+  AppendFixed(out, ShortestDigits(std::fabs(v)));
 }
 
 std::string GoFormatDuration(int64_t ms) {

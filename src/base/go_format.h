@@ -18,8 +18,10 @@ std::string GoQuote(std::string_view s);
 // spelled as Go spells them.
 std::string GoFormatFloat(double v);
 
-// strconv.FormatFloat(v, 'f', -1, 64): shortest digits, never an exponent.
+// strconv.FormatFloat(v, 'f', -1, 64): shortest digits, never an exponent. The Append form
+// writes into out without allocating (answers format millions of values).
 std::string GoFormatFloatF(double v);
+void AppendGoFloatF(std::string* out, double v);
 
 // strconv.FormatFloat(v, 'e', -1, 64): shortest digits, always an exponent ("1e-07").
 std::string GoFormatFloatE(double v);

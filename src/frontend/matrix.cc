@@ -145,11 +145,8 @@ std::string FormatMatrixResponse(Matrix m) {
   promql::QueryResult r;
   r.type = promql::ValueType::kMatrix;
   r.matrix = std::move(m.series);
-  const std::string data = promql::FormatResultData(r);
-  std::string body;
-  body.reserve(data.size() + 64);
-  body += "{\"status\":\"success\",\"data\":";
-  body += data;
+  std::string body = "{\"status\":\"success\",\"data\":";
+  promql::AppendResultData(&body, r);
   AppendWarnings(&body, m.warnings);
   body += "}";
   return body;

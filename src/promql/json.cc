@@ -97,7 +97,7 @@ void AppendJsonValue(std::string* out, double v) {
   if (a != 0 && !std::isinf(a) && !std::isnan(a) && (a < 1e-6 || a >= 1e21)) {
     *out += GoFormatFloatE(v);
   } else {
-    *out += GoFormatFloatF(v);
+    AppendGoFloatF(out, v);
   }
   out->push_back('"');
 }
@@ -129,10 +129,16 @@ void AppendPoint(std::string* out, int64_t t, double v) {
 
 std::string FormatResultData(const QueryResult& r) {
   std::string out;
-  // Answers run to megabytes: growing the string by doubling copies each byte about twice more.
+  AppendResultData(&out, r);
+  return out;
+}
+
+void AppendResultData(std::string* o, const QueryResult& r) {
+  std::string& out = *o;
+  // Growing the string by doubling would copy each byte about twice more.
   size_t points = 0;
   for (const auto& s : r.matrix) points += s.points.size() + 4;
-  out.reserve(64 + points * 24 + r.vector.size() * 96);
+  out.reserve(out.size() + 64 + points * 24 + r.vector.size() * 96);
   out += "{\"resultType\":";
   switch (r.type) {
     case ValueType::kScalar:
@@ -175,7 +181,6 @@ std::string FormatResultData(const QueryResult& r) {
       break;
   }
   out.push_back('}');
-  return out;
 }
 
 }  // namespace strata::promql

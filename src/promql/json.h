@@ -18,7 +18,9 @@ void AppendJsonTimestamp(std::string* out, int64_t ms);
 void AppendJsonValue(std::string* out, double v);
 void AppendJsonLabels(std::string* out, const Labels& labels);
 
-// The `data` object: {"resultType":"vector","result":[...]}.
+// The `data` object: {"resultType":"vector","result":[...]}. AppendResultData writes it at the
+// end of out (answers run to megabytes: building them in place saves a copy).
 std::string FormatResultData(const QueryResult& r);
+void AppendResultData(std::string* out, const QueryResult& r);
 
 }  // namespace strata::promql

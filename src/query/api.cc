@@ -43,8 +43,10 @@ HttpResponse EvalError(const Status& st) {
   }
 }
 
-HttpResponse Success(const std::string& data, const std::vector<std::string>& warnings) {
-  std::string body = "{\"status\":\"success\",\"data\":" + data;
+constexpr std::string_view kSuccessPrefix = "{\"status\":\"success\",\"data\":";
+
+// Completes a success answer whose body so far is kSuccessPrefix and the data.
+HttpResponse Finish(std::string body, const std::vector<std::string>& warnings) {
   // Warnings other than PromQL's annotations mean a partial or degraded answer, which a
   // query-frontend must not cache (Thanos's querier says so the same way).
   const bool degraded = std::any_of(warnings.begin(), warnings.end(), [](const std::string& w) {
@@ -58,9 +60,14 @@ HttpResponse Success(const std::string& data, const std::vector<std::string>& wa
     }
     body += "]";
   }
-  HttpResponse r{200, "application/json", body + "}", {}};
+  body += "}";
+  HttpResponse r{200, "application/json", std::move(body), {}};
   if (degraded) r.headers.emplace_back("Cache-Control", "no-store");
   return r;
+}
+
+HttpResponse Success(const std::string& data, const std::vector<std::string>& warnings) {
+  return Finish(std::string(kSuccessPrefix) + data, warnings);
 }
 
 std::string StringArray(const std::vector<std::string>& v) {
@@ -224,7 +231,9 @@ class Api {
     if (!r.ok()) return EvalError(r.status());
     auto warnings = proxy->TakeWarnings();
     warnings.insert(warnings.end(), r->warnings.begin(), r->warnings.end());
-    return Success(promql::FormatResultData(*r), warnings);
+    std::string body(kSuccessPrefix);
+    promql::AppendResultData(&body, *r);  // in place: answers run to megabytes
+    return Finish(std::move(body), warnings);
   }
 
   // match[] selectors, or an error response.
