@@ -56,6 +56,24 @@ uint64_t Labels::Hash() const {
   return XXH3_64bits(buf.data(), buf.size());
 }
 
+bool ShardInfo::Matches(const Labels& series) const {
+  if (!enabled()) return true;
+  std::vector<std::string_view> names(labels.begin(), labels.end());
+  std::sort(names.begin(), names.end());
+  thread_local std::string buf;
+  buf.clear();
+  for (const auto& l : series) {
+    const bool listed = std::binary_search(names.begin(), names.end(), std::string_view(l.name));
+    if (by ? !listed : (listed || l.name == kMetricName)) continue;
+    buf += l.name;
+    buf += '\xff';
+    buf += l.value;
+    buf += '\xff';
+  }
+  return XXH64(buf.data(), buf.size(), 0) % static_cast<uint64_t>(total) ==
+         static_cast<uint64_t>(index);
+}
+
 std::string Labels::String() const {
   std::string s = "{";
   for (size_t i = 0; i < v_.size(); i++) {

@@ -61,6 +61,19 @@ class Labels {
 int CompareLabels(const Labels& a, const Labels& b);
 inline bool operator<(const Labels& a, const Labels& b) { return CompareLabels(a, b) < 0; }
 
+// Thanos's ShardInfo (vertical query sharding): a series belongs to shard
+// hash % total, the hash taken over the `labels` names (by) or over every label but them and
+// __name__ (without), as Prometheus's HashForLabels / HashWithoutLabels (xxHash64 of
+// name 0xff value 0xff ...), so that Thanos and Strata components pick the same series.
+struct ShardInfo {
+  int64_t index = 0;
+  int64_t total = 0;  // 0 or 1: not sharded
+  bool by = false;
+  std::vector<std::string> labels;
+  bool enabled() const { return total > 1; }
+  bool Matches(const Labels& series) const;
+};
+
 // [a-zA-Z_][a-zA-Z0-9_]*
 bool IsValidLabelName(std::string_view name);
 // [a-zA-Z_:][a-zA-Z0-9_:]*

@@ -151,11 +151,6 @@ Status RunFrontend(const FrontendFlags& f) {
   if (f.downstream_url.empty())
     return Status::InvalidArgument(
         "--query-frontend.downstream-url: downstream URL should be configured");
-  // Refused rather than ignored: these change what is asked of the queriers.
-  if (f.vertical_shards > 1)
-    return Status::Unsupported(
-        "--query-frontend.vertical-shards is not supported yet (queriers "
-        "and stores do not filter by shard_info)");
   if (!f.cache_compression.empty() && f.cache_compression != "snappy")
     return Status::InvalidArgument("--cache-compression-type: unsupported compression type: " +
                                    f.cache_compression);
@@ -205,6 +200,7 @@ Status RunFrontend(const FrontendFlags& f) {
                           ResultsCache(f.labels_cache_config_file, f.labels_cache_config,
                                        o.labels_split_interval_ms, "labels", &registry));
   o.labels_cache = std::move(lc.cache);
+  o.vertical_shards = f.vertical_shards;
   o.snappy = f.cache_compression == "snappy";
   STRATA_ASSIGN_OR_RETURN(int64_t slow, ParseDuration(f.log_queries_longer_than.starts_with("-")
                                                           ? f.log_queries_longer_than.substr(1)
@@ -287,8 +283,9 @@ void RegisterQueryFrontendCommand(CLI::App& app, int* exit_code) {
   opt("--query-frontend.default-tenant-id", f->default_tenant,
       "Default tenant ID to use if tenant header is not present.");
   opt("--query-frontend.vertical-shards", f->vertical_shards,
-      "Number of shards to use when distributing shardable PromQL queries. Not supported yet: "
-      "values above 1 are refused.");
+      "Number of shards to use when distributing shardable PromQL queries. For more details, you "
+      "can refer to the Vertical query sharding proposal: "
+      "https://thanos.io/tip/proposals-accepted/202205-vertical-query-sharding.md");
   opt("--cache-compression-type", f->cache_compression,
       "Use compression in results cache. Supported values are: 'snappy' and '' (disable "
       "compression).");

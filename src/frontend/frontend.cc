@@ -8,12 +8,15 @@
 #include "base/log.h"
 #include "base/timestamp.h"
 #include "frontend/downstream.h"
+#include "frontend/instant.h"
 #include "frontend/labels.h"
 #include "frontend/matrix.h"
 #include "frontend/range_request.h"
 #include "frontend/results_cache.h"
+#include "frontend/shard.h"
 #include "frontend/util.h"
 #include "promql/json.h"
+#include "promql/parser.h"
 
 namespace strata::frontend {
 namespace {
@@ -45,6 +48,11 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
         &m.AddCounter("thanos_frontend_downsampled_extra_queries_total",
                       "Total number of additional queries for downsampled data", {"tripperware"})
              .WithLabelValues({"query_range"});
+    if (opts_.vertical_shards > 1) {
+      shardable_ = &m.AddCounter("thanos_frontend_sharding_middleware_queries_total",
+                                 "Total queries passing through the sharding middleware",
+                                 {"shardable", "tripperware"});
+    }
     duration_ = &m.AddHistogram("cortex_frontend_query_range_duration_seconds",
                                 "Total time spent in seconds doing query range requests.",
                                 {"method", "status_code", "tripperware"}, DefaultDurationBuckets());
@@ -90,7 +98,7 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
     });
     // Instant queries are not split or cached (as in Thanos without vertical sharding).
     router.Handle("/api/v1/query", [this, self](const HttpRequest& req) {
-      return Timed(req, "query", [&](CallContext&) { return downstream_.PassThrough(req); });
+      return Timed(req, "query", [&](CallContext& ctx) { return InstantQuery(req, ctx); });
     });
     router.HandlePrefix(
         "/", [this, self](const HttpRequest& req) { return downstream_.PassThrough(req); });
@@ -184,10 +192,34 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
     const bool bypass_cache =
         ctx.no_store_requested || r.Param("dedup") == "false" || r.Has("storeMatch[]");
     // One split part: the cache where there is one, then the querier.
-    auto part = [&](const RangeRequest& p) -> Result<Answer> {
+    const std::optional<ShardInfo> shard_by = Shardable(r.query, "query_range");
+    // One split part of one shard: the cache where there is one, then the querier.
+    auto shard_part = [&](const RangeRequest& p) -> Result<Answer> {
       QueryFn next = [&](const RangeRequest& q) { return Query(q, ctx); };
       if (!cache_) return next(p);
       return cache_->Get(p, ctx.tenant, bypass_cache, next);
+    };
+    // One split part: its shards' answers merged (--query-frontend.vertical-shards).
+    auto part = [&](const RangeRequest& p) -> Result<Answer> {
+      if (!shard_by) return shard_part(p);
+      std::vector<Result<Answer>> shards(static_cast<size_t>(opts_.vertical_shards),
+                                         Status::Internal("not run"));
+      Bounded(opts_.max_query_parallelism)(shards.size(), [&](size_t i) {
+        RangeRequest s = p;
+        s.shard = *shard_by;
+        s.shard.index = static_cast<int64_t>(i);
+        s.shard.total = opts_.vertical_shards;
+        shards[i] = shard_part(s);
+      });
+      Answer out;
+      std::vector<Matrix> ms;
+      for (auto& a : shards) {
+        if (!a.ok()) return a.status();
+        out.no_store |= a->no_store;
+        ms.push_back(std::move(a->matrix));
+      }
+      out.matrix = Merge(std::move(ms));
+      return out;
     };
     // The whole range, split.
     auto split = [&](const RangeRequest& whole) -> Result<Answer> {
@@ -217,6 +249,55 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
     HttpResponse resp{200, "application/json", FormatMatrixResponse(std::move(answer->matrix)), {}};
     if (answer->no_store) resp.headers.emplace_back("Cache-Control", "no-store");
     return resp;
+  }
+
+  // The labels to shard query by, when vertical sharding is on and the query allows it.
+  std::optional<ShardInfo> Shardable(const std::string& query, const char* tripperware) {
+    if (opts_.vertical_shards <= 1) return std::nullopt;
+    auto expr = promql::ParseExpr(query);
+    std::optional<ShardInfo> s;
+    if (expr.ok()) s = AnalyzeShardable(**expr);
+    shardable_->WithLabelValues({s ? "true" : "false", tripperware}).Inc();
+    return s;
+  }
+
+  // Instant queries are passed through, or with vertical sharding asked of every shard and
+  // merged (as Thanos: no splitting or caching).
+  HttpResponse InstantQuery(const HttpRequest& req, CallContext& ctx) {
+    const std::string query = req.Param("query");
+    const std::optional<ShardInfo> by = Shardable(query, "query_instant");
+    if (!by) return downstream_.PassThrough(req);
+    auto expr = promql::ParseExpr(query);
+    std::vector<std::pair<std::string, std::string>> params;
+    for (const auto& [k, v] : req.params) {
+      if (k != "shard_info") params.emplace_back(k, v);
+    }
+    std::vector<Result<InstantAnswer>> shards(static_cast<size_t>(opts_.vertical_shards),
+                                              Status::Internal("not run"));
+    Bounded(opts_.max_query_parallelism)(shards.size(), [&](size_t i) {
+      ShardInfo s = *by;
+      s.index = static_cast<int64_t>(i);
+      s.total = opts_.vertical_shards;
+      auto shard_params = params;
+      shard_params.emplace_back("shard_info", ShardInfoJson(s));
+      auto resp = downstream_.Send("POST", "/api/v1/query", EncodeParams(shard_params), ctx, 1,
+                                   "query_instant");
+      if (!resp.ok()) {
+        shards[i] = resp.status();
+        return;
+      }
+      shards[i] = ParseInstantResponse(resp->body);
+    });
+    std::vector<InstantAnswer> parts;
+    for (auto& s : shards) {
+      if (!s.ok()) {
+        if (auto f = ctx.failure()) return *f;
+        return {500, "text/plain; charset=utf-8", s.status().message() + "\n", {}};
+      }
+      parts.push_back(std::move(*s));
+    }
+    return {
+        200, "application/json", FormatInstantResponse(MergeInstant(std::move(parts), **expr)), {}};
   }
 
   // --query-range.request-downsampled: with max_source_resolution=auto, the range the answer
@@ -276,6 +357,7 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
   Family<Counter>* split_;
   Counter* downsampled_extra_;
   Family<Histogram>* duration_;
+  Family<Counter>* shardable_ = nullptr;
 };
 
 }  // namespace

@@ -47,6 +47,7 @@ struct FrontendOptions {
   std::unique_ptr<cache::Cache> labels_cache;
   int64_t labels_max_freshness_ms = 60'000;
 
+  int vertical_shards = 0;                   // --query-frontend.vertical-shards
   bool snappy = false;                       // --cache-compression-type=snappy
   int64_t log_queries_longer_than_ms = 0;    // 0 off, < 0 every query
   std::vector<std::string> forward_headers;  // --query-frontend.forward-header

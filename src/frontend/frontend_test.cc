@@ -9,6 +9,8 @@
 #include "frontend/matrix.h"
 #include "frontend/range_request.h"
 #include "frontend/results_cache.h"
+#include "frontend/shard.h"
+#include "promql/parser.h"
 
 namespace strata::frontend {
 namespace {
@@ -247,6 +249,53 @@ TEST(ResultsCacheTest, KeepsNeitherFreshPointsNorNoStoreAnswers) {
   EXPECT_TRUE(a->no_store);
   ASSERT_TRUE(rc.Get(old, "t", false, next2).ok());
   EXPECT_EQ(partial.asked.size(), 2u);
+}
+
+std::string Shard(const std::string& q) {
+  auto e = promql::ParseExpr(q);
+  if (!e.ok()) return "parse error";
+  auto s = AnalyzeShardable(**e);
+  return s ? ShardInfoJson(*s) : "no";
+}
+
+// Thanos's analyzer cases.
+TEST(ShardTest, AnalyzesWhichQueriesShardAndBy) {
+  EXPECT_EQ(Shard("sum by (pod) (rate(x[5m]))"), R"({"by":true,"labels":["pod"]})");
+  EXPECT_EQ(Shard("sum(x)"), "no");
+  EXPECT_EQ(Shard("x"), "no");
+  EXPECT_EQ(Shard("a / b"), R"({"labels":["__name__"]})");
+  EXPECT_EQ(Shard("histogram_quantile(0.9, sum by (le, job) (rate(b[5m])))"),
+            R"({"by":true,"labels":["job"]})");
+  EXPECT_EQ(Shard("sum by (a, b) (x) / on (b) sum by (b, c) (y)"), R"({"by":true,"labels":["b"]})");
+  EXPECT_EQ(Shard("sum without (pod) (x)"), R"({"labels":["pod"]})");
+  EXPECT_EQ(Shard("absent(sum by (pod) (x))"), "no");
+  EXPECT_EQ(Shard("topk(3, sum by (pod) (x))"), "no");
+  EXPECT_EQ(Shard("label_replace(sum by (pod) (x), \"p\", \"$1\", \"pod\", \"(.*)\")"),
+            R"({"by":true,"labels":["pod"]})");
+  ShardInfo s{.index = 2, .total = 3, .by = false, .labels = {"a"}};
+  EXPECT_EQ(ShardInfoJson(s), R"({"shard_index":2,"total_shards":3,"labels":["a"]})");
+}
+
+TEST(ShardTest, EverySeriesFallsInOneShardAndGroupsStayTogether) {
+  for (bool by : {true, false}) {
+    ShardInfo s{.index = 0, .total = 4, .by = by, .labels = {"pod"}};
+    for (int i = 0; i < 200; i++) {
+      Labels l{{"__name__", "x"}, {"pod", "p" + std::to_string(i % 20)}, {"i", std::to_string(i)}};
+      int hits = 0;
+      for (int k = 0; k < 4; k++) {
+        s.index = k;
+        hits += s.Matches(l) ? 1 : 0;
+      }
+      EXPECT_EQ(hits, 1);
+    }
+  }
+  // By pod: series of one pod share a shard, whatever their other labels.
+  ShardInfo s{.index = 0, .total = 4, .by = true, .labels = {"pod"}};
+  for (int k = 0; k < 4; k++) {
+    s.index = k;
+    EXPECT_EQ(s.Matches(Labels{{"pod", "a"}, {"i", "1"}}),
+              s.Matches(Labels{{"pod", "a"}, {"j", "2"}}));
+  }
 }
 
 TEST(GoFormatDurationTest, PrintsAsGo) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/timestamp.h"
+#include "frontend/shard.h"
 #include "frontend/util.h"
 #include "promql/json.h"
 #include "promql/parser.h"
@@ -80,6 +81,7 @@ std::string EncodeRangeRequest(const RangeRequest& r) {
                                                              {"end", Seconds(r.end_ms)},
                                                              {"step", Seconds(r.step_ms)}};
   params.insert(params.end(), r.params.begin(), r.params.end());
+  if (r.shard.enabled()) params.emplace_back("shard_info", ShardInfoJson(r.shard));
   return EncodeParams(params);
 }
 
@@ -143,7 +145,10 @@ std::string CacheKey(const RangeRequest& r, std::string_view tenant, int64_t int
   key += tenant;
   key += ":" + r.query + ":" + std::to_string(r.step_ms) + ":" +
          std::to_string(interval_ms > 0 ? r.start_ms / interval_ms : 0) + ":" +
-         std::to_string(ResolutionIndex(r)) + ":-:";
+         std::to_string(ResolutionIndex(r)) + ":" +
+         (r.shard.enabled() ? std::to_string(r.shard.total) + ":" + std::to_string(r.shard.index)
+                            : "-") +
+         ":";
   int64_t lookback = 0;
   if (r.Has("lookback_delta")) {
     auto d = ParseApiDuration(r.Param("lookback_delta"));

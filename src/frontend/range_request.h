@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/labels.h"
 #include "base/status.h"
 #include "server/http_server.h"
 
@@ -21,6 +22,7 @@ struct RangeRequest {
   // Every other parameter (dedup, partial_response, replicaLabels[], max_source_resolution,
   // engine, lookback_delta, storeMatch[], ...), in order, passed on unchanged.
   std::vector<std::pair<std::string, std::string>> params;
+  ShardInfo shard;  // vertical sharding: sent as shard_info, part of the cache key
 
   bool Has(std::string_view name) const;
   std::string Param(std::string_view name) const;  // the first value, or ""

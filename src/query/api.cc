@@ -1,5 +1,7 @@
 #include "query/api.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <condition_variable>
@@ -26,6 +28,27 @@ HttpResponse ErrorResponse(int code, const char* type, const std::string& msg) {
 }
 
 HttpResponse BadData(const std::string& msg) { return ErrorResponse(400, "bad_data", msg); }
+
+// Thanos's shard_info parameter (from a query-frontend's vertical sharding), Go's JSON of
+// storepb.ShardInfo: {"shard_index":1,"total_shards":3,"by":true,"labels":["pod"]}; "" when
+// not sharded.
+Result<ShardInfo> ParseShardInfo(const std::string& text) {
+  ShardInfo s;
+  if (text.empty()) return s;
+  auto doc = nlohmann::json::parse(text, nullptr, false);
+  auto bad = [&] { return Status::InvalidArgument("cannot parse parameter shard_info: " + text); };
+  if (doc.is_discarded() || !doc.is_object()) return bad();
+  try {
+    s.index = doc.value("shard_index", int64_t{0});
+    s.total = doc.value("total_shards", int64_t{0});
+    s.by = doc.value("by", false);
+    s.labels = doc.value("labels", std::vector<std::string>{});
+  } catch (const nlohmann::json::exception&) {
+    return bad();
+  }
+  if (s.total < 0 || s.index < 0 || (s.total > 0 && s.index >= s.total)) return bad();
+  return s;
+}
 
 // Maps an evaluation failure to Prometheus's error type and HTTP status.
 HttpResponse EvalError(const Status& st) {
@@ -131,9 +154,11 @@ class Api {
         gate_(opts_.max_concurrent, opts_.metrics) {}
 
   // A proxy for one request, honouring its dedup / partial_response / replicaLabels[] params.
-  std::shared_ptr<ProxyQuerier> Proxy(const HttpRequest& req, int64_t max_resolution = 0) {
+  std::shared_ptr<ProxyQuerier> Proxy(const HttpRequest& req, int64_t max_resolution = 0,
+                                      ShardInfo shard = {}) {
     ProxyOptions p = opts_.proxy;
     p.max_resolution_ms = max_resolution;
+    p.shard = std::move(shard);
     if (req.HasParam("dedup")) p.dedup = req.Param("dedup") != "false";
     if (req.HasParam("partial_response"))
       p.partial_response = req.Param("partial_response") != "false";
@@ -224,7 +249,9 @@ class Api {
     Status st;
     promql::Engine engine = EngineFor(req, *max_res, &st);
     if (!st.ok()) return BadData(st.message());
-    auto proxy = Proxy(req, *max_res);
+    auto shard = ParseShardInfo(req.Param("shard_info"));
+    if (!shard.ok()) return BadData(shard.status().message());
+    auto proxy = Proxy(req, *max_res, std::move(*shard));
     gate_.Enter();
     auto r = engine.Exec(*proxy, std::move(*expr), start, end, step, !range);
     gate_.Leave();

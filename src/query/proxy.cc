@@ -193,6 +193,7 @@ std::unique_ptr<storage::SeriesSet> ProxyQuerier::Select(const storage::SelectHi
   if (!picked.ok()) return storage::ErrorSeriesSet(picked.status());
   storage::SelectHints h = hints;
   h.max_resolution_ms = opts_.max_resolution_ms;
+  h.shard = opts_.shard;
   // With deduplication, endpoints are asked to leave the replica labels out and sort by what
   // remains (without_replica_labels), so the replicas of a series arrive together and are
   // deduplicated as they stream.

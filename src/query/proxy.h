@@ -39,6 +39,8 @@ struct ProxyOptions {
   // merge (as Thanos does by default); otherwise answers stream, and only those of endpoints
   // that cannot leave replica labels out are read whole when deduplicating.
   bool eager = false;
+  // A query-frontend's shard_info: endpoints send only this shard's series.
+  ShardInfo shard;
 };
 
 class ProxyQuerier : public storage::Querier {

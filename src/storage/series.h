@@ -70,6 +70,8 @@ struct SelectHints {
   // series return each non-overlapping run of its chunks as a series of its own, one after the
   // other, so every replica reaches the deduplication separately.
   std::vector<std::string> without_labels;
+  // Vertical sharding (a query-frontend's shard_info): only this shard's series.
+  ShardInfo shard;
 };
 
 class Querier {

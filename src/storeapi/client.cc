@@ -500,6 +500,7 @@ class GrpcStoreClient : public StoreClient {
                                         std::chrono::milliseconds(hints.deadline_ms)));
     ctx->set_deadline(deadline);
     for (const auto& l : hints.without_labels) req.add_without_replica_labels(l);
+    if (hints.shard.enabled()) ToProto(hints.shard, req.mutable_shard_info());
     return std::make_unique<StreamSeriesSet>(
         std::make_unique<SeriesCall>(address_, std::move(ctx), stub_.get(), req), want,
         hints.without_labels);
@@ -514,6 +515,7 @@ class GrpcStoreClient : public StoreClient {
     ToProto(q.matchers, req.mutable_matchers());
     req.set_max_resolution_window(q.max_resolution_ms);
     for (const auto& l : q.without_labels) req.add_without_replica_labels(l);
+    if (q.shard.enabled()) ToProto(q.shard, req.mutable_shard_info());
     // Every aggregate, so the whole aggregate chunk can be passed on.
     for (auto a :
          {thanos::RAW, thanos::COUNT, thanos::SUM, thanos::MIN, thanos::MAX, thanos::COUNTER})

@@ -65,4 +65,16 @@ void ToProto(const Labels& ls, google::protobuf::RepeatedPtrField<thanos::Label>
   }
 }
 
+ShardInfo ShardFromProto(const thanos::ShardInfo& s) {
+  return {s.shard_index(), s.total_shards(), s.by(),
+          std::vector<std::string>(s.labels().begin(), s.labels().end())};
+}
+
+void ToProto(const ShardInfo& s, thanos::ShardInfo* out) {
+  out->set_shard_index(s.index);
+  out->set_total_shards(s.total);
+  out->set_by(s.by);
+  for (const auto& l : s.labels) out->add_labels(l);
+}
+
 }  // namespace strata::storeapi

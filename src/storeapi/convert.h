@@ -6,6 +6,7 @@
 #include "base/matcher.h"
 #include "base/status.h"
 #include "store/labelpb/types.pb.h"
+#include "store/storepb/rpc.pb.h"
 #include "store/storepb/types.pb.h"
 
 namespace strata::storeapi {
@@ -14,5 +15,7 @@ Result<Matchers> FromProto(const google::protobuf::RepeatedPtrField<thanos::Labe
 void ToProto(const Matchers& ms, google::protobuf::RepeatedPtrField<thanos::LabelMatcher>* out);
 Labels FromProto(const google::protobuf::RepeatedPtrField<thanos::Label>& ls);
 void ToProto(const Labels& ls, google::protobuf::RepeatedPtrField<thanos::Label>* out);
+ShardInfo ShardFromProto(const thanos::ShardInfo& s);
+void ToProto(const ShardInfo& s, thanos::ShardInfo* out);
 
 }  // namespace strata::storeapi

@@ -153,13 +153,15 @@ class StoreService final : public thanos::Store::Service {
                   req->max_resolution_window(),
                   req->skip_chunks(),
                   std::vector<std::string>(req->without_replica_labels().begin(),
-                                           req->without_replica_labels().end())};
+                                           req->without_replica_labels().end()),
+                  ShardFromProto(req->shard_info())};
     gate_.Enter();
     thanos::SeriesResponse resp;
     Status st = src_->Series(
         q,
         [&](const Labels& labels, const std::vector<RawChunk>& chunks) -> Status {
           if (ctx->IsCancelled()) return Status(StatusCode::kCancelled, "series call canceled");
+          if (!q.shard.Matches(labels)) return Status::OK();  // another shard's series
           resp.Clear();
           auto* s = resp.mutable_series();
           ToProto(labels, s->mutable_labels());
@@ -229,6 +231,7 @@ class InfoService final : public thanos::info::Info::Service {
     store->set_min_time(info.min_time);
     store->set_max_time(info.max_time);
     store->set_supports_without_replica_labels(true);  // every SeriesSource honours it
+    store->set_supports_sharding(true);                // filtered as series are sent
     return grpc::Status::OK;
   }
 

@@ -58,6 +58,8 @@ struct SeriesQuery {
   // every series, and the series are ordered by what remains. Replicas of one series then come
   // out as one series whose chunks overlap in time, for the querier to deduplicate as it reads.
   std::vector<std::string> without_labels;
+  // Thanos's shard_info: only the series of this shard (vertical query sharding).
+  ShardInfo shard;
 };
 
 class SeriesSource {

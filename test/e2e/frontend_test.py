@@ -127,6 +127,7 @@ def main():
             configs['memcached'] = f'type: MEMCACHED\nconfig:\n  addresses: ["127.0.0.1:{mport}"]\n  timeout: 2s\n'
         else:
             print('SKIP part: memcached is not installed; the MEMCACHED results cache is not checked')
+        configs['sharded'] = None  # --query-frontend.vertical-shards=3, no cache
         for name, cfg in configs.items():
             port = free_port()
             cmd = [args.strata, 'query-frontend', f'--http-address=127.0.0.1:{port}',
@@ -137,6 +138,8 @@ def main():
                 cmd += [f'--query-range.response-cache-config={cfg}', f'--labels.response-cache-config={cfg}']
             if name == 'memcached':
                 cmd.append('--cache-compression-type=snappy')
+            if name == 'sharded':
+                cmd.append('--query-frontend.vertical-shards=3')
             procs.append(subprocess.Popen(cmd, stdout=log, stderr=log))
             frontends[name] = f'http://127.0.0.1:{port}'
             wait_ready(frontends[name] + '/-/ready', procs[-1], f'frontend {name}')
@@ -182,11 +185,52 @@ def main():
             if queries != 2 * len(ranges) or splits <= queries:
                 ok = False
                 print(f'FAIL {name}: {queries} query_range requests counted, {splits} split queries')
-            if (name == 'nocache') != (hits == 0):
+            if (name in ('nocache', 'sharded')) != (hits == 0):
                 ok = False
                 print(f'FAIL {name}: cortex_cache_hits_total = {hits}')
             else:
                 print(f'ok   {name}: {queries:.0f} range queries split into {splits:.0f}; {hits:.0f} cache hits')
+
+        # Vertical sharding: shardable queries were asked of 3 shards (each store answering only
+        # its shard's series) and merged to the querier's answers above; instant ones too.
+        sharded = frontends['sharded']
+        shardable = metric(sharded, 'thanos_frontend_sharding_middleware_queries_total{shardable="true"')
+        for q in ('sum by (job) (rate(http_requests_total[5m]))', 'max by (room) (temperature)',
+                  'sum without (instance) (http_requests_total)', 'count(temperature)',
+                  'sort_desc(sum by (instance) (http_requests_total))'):
+            params = {'query': q, 'time': end - 3600}
+            a = json.loads(get(querier, '/api/v1/query', params)[1])
+            b = json.loads(get(sharded, '/api/v1/query', params)[1])
+            key = lambda r: json.dumps(r['metric'], sort_keys=True)  # noqa: E731
+            same = a['status'] == b['status'] == 'success' and \
+                sorted(a['data']['result'], key=key) == sorted(b['data']['result'], key=key) and \
+                (not q.startswith('sort_desc') or a['data']['result'] == b['data']['result'])
+            if not same or not a['data']['result']:
+                ok = False
+                print(f'FAIL sharded instant {q}: {b} vs {a}')
+        # The querier passes shard_info to the store, which sends only its shard's series.
+        counts = []
+        for i in range(3):
+            info = json.dumps({'shard_index': i, 'total_shards': 3, 'by': True, 'labels': ['instance', 'job']})
+            r = json.loads(get(querier, '/api/v1/query', {'query': 'sum by (instance, job) (http_requests_total)',
+                                                           'time': end - 3600, 'shard_info': info})[1])
+            counts.append(len(r['data']['result']))
+        bad = get(querier, '/api/v1/query', {'query': 'up', 'shard_info': '{"total_shards":"x"'})
+        if bad[0] != 400 or b'cannot parse parameter shard_info' not in bad[1]:
+            ok = False
+            print(f'FAIL malformed shard_info: {bad[0]} {bad[1][:200]!r}')
+        if sum(counts) != 6 or max(counts) == 6:
+            ok = False
+            print(f'FAIL shard_info at the querier: series per shard {counts}, want 6 in all, split')
+        else:
+            print(f'ok   shard_info at the querier: the store sent {counts} of the 6 series per shard')
+        after = metric(sharded, 'thanos_frontend_sharding_middleware_queries_total{shardable="true"')
+        if shardable < 4 or after < shardable + 4:
+            ok = False
+            print(f'FAIL sharded: {shardable} then {after} shardable queries counted')
+        else:
+            print(f'ok   --query-frontend.vertical-shards=3: {after:.0f} shardable queries answered as the querier '
+                  '(range and instant)')
 
         if memcached:  # memcached gone: misses, and still the querier's answers
             procs[2].kill()
