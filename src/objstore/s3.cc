@@ -450,16 +450,15 @@ class S3Bucket : public Bucket {
     std::string auth =
         SigV4Authorization(sr, {c_.access_key, c_.secret_key, c_.session_token}, region_, amz_date);
 
-    curl_slist* hl = nullptr;
+    if (shutdown::Requested())
+      return Status(StatusCode::kCancelled, Describe(r) + ": shutting down");
+    curl_slist* hl = nullptr;  // freed after the transfer, on every path below
     for (const auto& [k, v] : sr.headers) {
       if (k != "host") hl = curl_slist_append(hl, (k + ": " + v).c_str());
     }
     hl = curl_slist_append(hl, ("authorization: " + auth).c_str());
     hl = curl_slist_append(hl, "expect:");  // no 100-continue round trip
     if (!r.has_body) hl = curl_slist_append(hl, "content-type:");
-
-    if (shutdown::Requested())
-      return Status(StatusCode::kCancelled, Describe(r) + ": shutting down");
     CURL* h = pool_.Get();
     curl_easy_reset(h);
     Response resp;

@@ -157,7 +157,12 @@ BucketStore::BucketStore(std::shared_ptr<objstore::Bucket> bucket, BucketStoreOp
       cache_(std::move(cache)),
       metrics_(std::make_shared<Metrics>(*metrics)),
       min_time_(opts_.min_time),
-      max_time_(opts_.max_time) {}
+      max_time_(opts_.max_time) {
+  // Index cache keys are SHA-256 digests (OpenSSL), computed on the shared executor's
+  // long-lived threads. Computing one here runs OpenSSL's one-time initialisation on this thread,
+  // which cleans it up at exit; on a worker its per-thread state would outlive every check.
+  (void)PostingsCacheKey("", "", "");
+}
 
 void BucketStore::SetTimeRange(int64_t min_time, int64_t max_time) {
   min_time_ = min_time;
