@@ -29,6 +29,19 @@ std::string Lower(std::string s) {
   return s;
 }
 
+// The answers of a query's parts (split ranges or shards) as one; the first failure if any.
+Result<Answer> MergeAnswers(std::vector<Result<Answer>> parts) {
+  Answer out;
+  std::vector<Matrix> ms;
+  for (auto& a : parts) {
+    if (!a.ok()) return a.status();
+    out.no_store |= a->no_store;
+    ms.push_back(std::move(a->matrix));
+  }
+  out.matrix = Merge(std::move(ms));
+  return out;
+}
+
 class Frontend : public std::enable_shared_from_this<Frontend> {
  public:
   explicit Frontend(FrontendOptions opts)
@@ -211,15 +224,7 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
         s.shard.total = opts_.vertical_shards;
         shards[i] = shard_part(s);
       });
-      Answer out;
-      std::vector<Matrix> ms;
-      for (auto& a : shards) {
-        if (!a.ok()) return a.status();
-        out.no_store |= a->no_store;
-        ms.push_back(std::move(a->matrix));
-      }
-      out.matrix = Merge(std::move(ms));
-      return out;
+      return MergeAnswers(std::move(shards));
     };
     // The whole range, split.
     auto split = [&](const RangeRequest& whole) -> Result<Answer> {
@@ -228,15 +233,7 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
       std::vector<Result<Answer>> answers(parts.size(), Status::Internal("not run"));
       Bounded(opts_.max_query_parallelism)(parts.size(),
                                            [&](size_t i) { answers[i] = part(parts[i]); });
-      Answer out;
-      std::vector<Matrix> ms;
-      for (auto& a : answers) {
-        if (!a.ok()) return a.status();
-        out.no_store |= a->no_store;
-        ms.push_back(std::move(a->matrix));
-      }
-      out.matrix = Merge(std::move(ms));
-      return out;
+      return MergeAnswers(std::move(answers));
     };
     Result<Answer> answer = Downsampled(r, split);
     const bool ok = answer.ok();
