@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -19,65 +20,74 @@ Result<double> ParseValue(const std::string& s) {
   if (s == "NaN") return std::nan("");
   if (s == "+Inf") return HUGE_VAL;
   if (s == "-Inf") return -HUGE_VAL;
-  char* end = nullptr;
-  const double d = std::strtod(s.c_str(), &end);
-  if (end == s.c_str() || *end != '\0')
+  double d = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+  if (ec != std::errc() || end != s.data() + s.size())
     return Status::InvalidArgument("sample value \"" + s + "\" is not a number");
   return d;
 }
 
 // Reads a query_range answer straight into a Matrix with nlohmann's SAX interface: answers run
-// to millions of samples, and a DOM of them costs more than the whole merge.
+// to millions of samples, and a DOM of them costs more than the whole merge. Each container's
+// role is worked out once when it opens, so a sample costs no key comparisons.
 class MatrixSax {
  public:
   explicit MatrixSax(Matrix* m) : m_(m) {}
 
-  bool null() { return Scalar(); }
-  bool boolean(bool) { return Scalar(); }
+  bool null() { return Advance(); }
+  bool boolean(bool) { return Advance(); }
   bool number_integer(int64_t v) { return Number(static_cast<double>(v)); }
   bool number_unsigned(uint64_t v) { return Number(static_cast<double>(v)); }
   bool number_float(double v, const std::string&) { return Number(v); }
-  bool binary(nlohmann::json::binary_t&) { return Scalar(); }
+  bool binary(nlohmann::json::binary_t&) { return Advance(); }
   bool string(std::string& s) {
-    const size_t d = stack_.size();
-    if (d == 1 && Key(0) == "status") status_ = s;
-    if (d == 2 && Key(0) == "data" && Key(1) == "resultType") result_type_ = s;
-    if (d == 2 && Key(0) == "warnings") m_->warnings.push_back(s);
-    if (d == 5 && InSeries() && Key(3) == "metric") labels_.push_back({stack_[4].key, s});
-    if (d == 6 && InSeries() && Key(3) == "values" && stack_[5].index == 1) {
-      auto v = ParseValue(s);
-      if (!v.ok()) return Fail(v.status());
-      point_.v = *v;
+    Frame& f = stack_.back();
+    switch (f.role) {
+      case Role::kTop:
+        if (f.key == "status") status_ = s;
+        break;
+      case Role::kData:
+        if (f.key == "resultType") result_type_ = s;
+        break;
+      case Role::kWarnings:
+        m_->warnings.push_back(s);
+        break;
+      case Role::kMetric:
+        labels_.push_back({f.key, s});
+        break;
+      case Role::kPoint:
+        if (f.index == 1) {
+          auto v = ParseValue(s);
+          if (!v.ok()) return Fail(v.status());
+          point_.v = *v;
+        }
+        break;
+      default:
+        break;
     }
     return Advance();
   }
-  bool start_object(size_t) {
-    stack_.push_back({false, "", 0});
-    return true;
-  }
+  bool start_object(size_t) { return Push(false); }
+  bool start_array(size_t) { return Push(true); }
   bool key(std::string& k) {
     stack_.back().key = k;
-    if (stack_.size() == 4 && InSeries() && k == "histograms")
+    if (stack_.back().role == Role::kSeries && k == "histograms")
       return Fail(
           Status::Unsupported("native histogram samples are not supported by the query-frontend"));
     return true;
   }
   bool end_object() {
-    stack_.pop_back();
-    if (stack_.size() == 3 && InSeries()) {  // a series ends
+    if (stack_.back().role == Role::kSeries) {
       m_->series.push_back({Labels::FromUnsorted(std::move(labels_)), std::move(points_)});
       labels_.clear();
       points_.clear();
     }
+    stack_.pop_back();
     return Advance();
   }
-  bool start_array(size_t) {
-    stack_.push_back({true, "", 0});
-    return true;
-  }
   bool end_array() {
+    if (stack_.back().role == Role::kPoint) points_.push_back(point_);
     stack_.pop_back();
-    if (stack_.size() == 5 && InSeries() && Key(3) == "values") points_.push_back(point_);
     return Advance();
   }
   bool parse_error(size_t pos, const std::string&, const nlohmann::detail::exception& e) {
@@ -95,25 +105,53 @@ class MatrixSax {
   }
 
  private:
+  // data.result[i] is a series: its metric object holds labels, its values array points.
+  enum class Role { kTop, kData, kWarnings, kResult, kSeries, kMetric, kValues, kPoint, kOther };
   struct Frame {
-    bool array;
+    Role role;
     std::string key;  // objects: the current key
     size_t index;     // arrays: the current element
   };
-  const std::string& Key(size_t depth) const { return stack_[depth].key; }
-  // Inside data.result[i]: depth 3 is the series object.
-  bool InSeries() const {
-    return stack_.size() >= 3 && Key(0) == "data" && Key(1) == "result" && stack_[2].array;
+
+  bool Push(bool array) {
+    Role role = Role::kOther;
+    if (stack_.empty()) {
+      role = array ? Role::kOther : Role::kTop;
+    } else {
+      const Frame& p = stack_.back();
+      switch (p.role) {
+        case Role::kTop:
+          if (!array && p.key == "data") role = Role::kData;
+          if (array && p.key == "warnings") role = Role::kWarnings;
+          break;
+        case Role::kData:
+          if (array && p.key == "result") role = Role::kResult;
+          break;
+        case Role::kResult:
+          if (!array) role = Role::kSeries;
+          break;
+        case Role::kSeries:
+          if (!array && p.key == "metric") role = Role::kMetric;
+          if (array && p.key == "values") role = Role::kValues;
+          break;
+        case Role::kValues:
+          if (array) role = Role::kPoint;
+          break;
+        default:
+          break;
+      }
+    }
+    stack_.push_back({role, "", 0});
+    return true;
   }
   bool Number(double v) {
-    if (stack_.size() == 6 && InSeries() && Key(3) == "values" && stack_[5].index == 0)
+    if (stack_.back().role == Role::kPoint && stack_.back().index == 0)
       point_.t = std::llround(v * 1000);
     return Advance();
   }
-  bool Scalar() { return Advance(); }
   // One more element of the enclosing array.
   bool Advance() {
-    if (!stack_.empty() && stack_.back().array) stack_.back().index++;
+    if (!stack_.empty()) stack_.back().index++;
     return true;
   }
   bool Fail(Status st) {
