@@ -1,5 +1,6 @@
 #include "promql/json.h"
 
+#include <charconv>
 #include <cmath>
 
 #include "base/go_format.h"
@@ -81,14 +82,15 @@ void AppendJsonTimestamp(std::string* out, int64_t ms) {
     out->push_back('-');
     t = 0 - t;
   }
-  *out += std::to_string(t / 1000);
-  const uint64_t frac = t % 1000;
-  if (frac != 0) {
-    out->push_back('.');
-    if (frac < 100) out->push_back('0');
-    if (frac < 10) out->push_back('0');
-    *out += std::to_string(frac);
+  char buf[24];
+  char* end = std::to_chars(buf, buf + sizeof buf, t / 1000).ptr;
+  if (const uint64_t frac = t % 1000; frac != 0) {
+    *end++ = '.';
+    *end++ = static_cast<char>('0' + frac / 100);
+    *end++ = static_cast<char>('0' + frac / 10 % 10);
+    *end++ = static_cast<char>('0' + frac % 10);
   }
+  out->append(buf, end);
 }
 
 void AppendJsonValue(std::string* out, double v) {
