@@ -1,5 +1,6 @@
 #include "base/go_format.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -73,15 +74,34 @@ Digits ShortestDigits(double v) {
 }
 
 void AppendFixed(std::string* s, const Digits& g) {
+  // Formatted in a local buffer, appended once: this runs once per sample of an answer. The
+  // fixed form is used for exponents -6..21 (AppendJsonValue) and other callers' small values,
+  // so 96 bytes hold it; anything longer takes the slow path.
+  char buf[96];
+  const int len = std::max(g.dp, 1) + 1 + std::max(g.n - g.dp, 0) + std::max(-g.dp, 0);
+  if (len > static_cast<int>(sizeof buf)) {
+    if (g.dp <= 0) {
+      s->push_back('0');
+    } else {
+      for (int i = 0; i < g.dp; i++) s->push_back(i < g.n ? g.d[i] : '0');
+    }
+    if (g.n > g.dp) {
+      s->push_back('.');
+      for (int i = g.dp; i < g.n; i++) s->push_back(i < 0 ? '0' : g.d[i]);
+    }
+    return;
+  }
+  char* p = buf;
   if (g.dp <= 0) {
-    s->push_back('0');
+    *p++ = '0';
   } else {
-    for (int i = 0; i < g.dp; i++) s->push_back(i < g.n ? g.d[i] : '0');
+    for (int i = 0; i < g.dp; i++) *p++ = i < g.n ? g.d[i] : '0';
   }
   if (g.n > g.dp) {
-    s->push_back('.');
-    for (int i = g.dp; i < g.n; i++) s->push_back(i < 0 ? '0' : g.d[i]);
+    *p++ = '.';
+    for (int i = g.dp; i < g.n; i++) *p++ = i < 0 ? '0' : g.d[i];
   }
+  s->append(buf, p);
 }
 
 std::string FixedFromDigits(const Digits& g) {
@@ -219,7 +239,13 @@ void AppendGoFloatF(std::string* out, double v) {
     out->push_back('0');
     return;
   }
-  AppendFixed(out, ShortestDigits(std::fabs(v)));
+  const double a = std::fabs(v);
+  if (a < 9007199254740992.0 && a == std::trunc(a)) {  // an integer below 2^53: its digits
+    char buf[24];
+    out->append(buf, std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(a)).ptr);
+    return;
+  }
+  AppendFixed(out, ShortestDigits(a));
 }
 
 std::string GoFormatDuration(int64_t ms) {

@@ -35,6 +35,14 @@ TEST(GoFormatTest, FloatFixed) {
   EXPECT_EQ(GoFormatFloatF(1e6), "1000000");
   EXPECT_EQ(GoFormatFloatF(0.00001), "0.00001");
   EXPECT_EQ(GoFormatFloatF(1.25), "1.25");
+  // The integer fast path and its edges agree with the digit path.
+  EXPECT_EQ(GoFormatFloatF(-42), "-42");
+  EXPECT_EQ(GoFormatFloatF(-0.0), "-0");
+  EXPECT_EQ(GoFormatFloatF(9007199254740991.0), "9007199254740991");
+  EXPECT_EQ(GoFormatFloatF(9007199254740992.0), "9007199254740992");
+  EXPECT_EQ(GoFormatFloatF(1e20), "100000000000000000000");
+  EXPECT_EQ(GoFormatFloatF(123456789.125), "123456789.125");
+  EXPECT_EQ(GoFormatFloatF(0.1 + 0.2), "0.30000000000000004");
 }
 
 TEST(GoFormatTest, QuoteLikeStrconv) {

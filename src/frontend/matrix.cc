@@ -279,6 +279,7 @@ Result<Matrix> DecodeMatrix(std::string_view data) {
     promql::SeriesPoints s{Labels::FromSorted(std::move(labels)), {}};
     const uint64_t np = d.Uvarint();
     if (np > d.remaining() / 9) break;
+    s.points.reserve(np);
     int64_t t = 0;
     for (uint64_t j = 0; j < np && d.ok(); j++) {
       t += d.Varint();
