@@ -6,6 +6,7 @@
 #include "base/go_format.h"
 #include "base/timestamp.h"
 #include "cache/in_memory.h"
+#include "frontend/instant.h"
 #include "frontend/matrix.h"
 #include "frontend/range_request.h"
 #include "frontend/results_cache.h"
@@ -133,6 +134,10 @@ TEST(MatrixTest, ParsesFormatsMergesAndExtracts) {
       ParseMatrixResponse(R"({"status":"success","data":{"resultType":"vector","result":[]}})")
           .ok());
   EXPECT_FALSE(ParseMatrixResponse("{not json").ok());
+  for (const char* bare : {"0", "\"s\"", "null", "[1]", "true", R"({"status":["w"]})"}) {
+    EXPECT_FALSE(ParseMatrixResponse(bare).ok()) << bare;  // found by the fuzzer
+    EXPECT_FALSE(ParseInstantResponse(bare).ok()) << bare;
+  }
   EXPECT_FALSE(ParseMatrixResponse(body.substr(0, body.size() / 2)).ok());  // truncated
   EXPECT_EQ(ParseMatrixResponse(R"({"status":"success","data":{"resultType":"matrix","result":[)"
                                 R"({"metric":{},"histograms":[[1,{"count":"1"}]]}]}})")

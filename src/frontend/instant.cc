@@ -32,7 +32,9 @@ Result<promql::Point> ParsePoint(const json& p) {
     if (end == s.c_str() || *end != '\0')
       return Status::InvalidArgument("sample value \"" + s + "\" is not a number");
   }
-  return promql::Point{std::llround(p[0].get<double>() * 1000), v};
+  const double t = p[0].get<double>();
+  if (!(std::fabs(t) < 9.2e15)) return Status::InvalidArgument("a timestamp is out of range");
+  return promql::Point{std::llround(t * 1000), v};
 }
 
 Labels ParseMetric(const json& m) {
@@ -43,6 +45,12 @@ Labels ParseMetric(const json& m) {
     }
   }
   return Labels::FromUnsorted(std::move(ls));
+}
+
+// A member that is a string, or "" (nlohmann's value() throws on other types).
+std::string StringMember(const json& o, const char* key) {
+  auto it = o.find(key);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 // The outermost call or aggregation, through parentheses.
@@ -57,12 +65,12 @@ const promql::Expr* Root(const promql::Expr& e) {
 
 Result<InstantAnswer> ParseInstantResponse(std::string_view body) {
   json doc = json::parse(body, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object() || doc.value("status", "") != "success" ||
+  if (doc.is_discarded() || !doc.is_object() || StringMember(doc, "status") != "success" ||
       !doc.contains("data") || !doc["data"].is_object()) {
     return Status::InvalidArgument("the querier's answer is not a successful query result");
   }
   const json& data = doc["data"];
-  const std::string type = data.value("resultType", "");
+  const std::string type = StringMember(data, "resultType");
   InstantAnswer a;
   if (doc.contains("warnings") && doc["warnings"].is_array()) {
     for (const auto& w : doc["warnings"]) {
@@ -82,7 +90,8 @@ Result<InstantAnswer> ParseInstantResponse(std::string_view body) {
     if (!s.is_object() || !s.contains("value"))
       return Status::InvalidArgument("a vector sample has no value");
     STRATA_ASSIGN_OR_RETURN(promql::Point p, ParsePoint(s["value"]));
-    a.result.vector.push_back({ParseMetric(s.value("metric", json::object())), p.t, p.v});
+    a.result.vector.push_back(
+        {ParseMetric(s.contains("metric") ? s["metric"] : json::object()), p.t, p.v});
   }
   return a;
 }

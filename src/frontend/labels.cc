@@ -28,8 +28,8 @@ struct Part {
 
 Result<Part> ParsePart(const std::string& body, bool series) {
   json doc = json::parse(body, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object() || doc.value("status", "") != "success" ||
-      !doc.contains("data") || !doc["data"].is_array()) {
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("status") ||
+      doc["status"] != "success" || !doc.contains("data") || !doc["data"].is_array()) {
     return Status::InvalidArgument("the querier's answer is not a successful list");
   }
   Part p;

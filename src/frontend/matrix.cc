@@ -41,6 +41,7 @@ class MatrixSax {
   bool number_float(double v, const std::string&) { return Number(v); }
   bool binary(nlohmann::json::binary_t&) { return Advance(); }
   bool string(std::string& s) {
+    if (stack_.empty()) return true;  // a bare string, not an answer: Finish() says so
     Frame& f = stack_.back();
     switch (f.role) {
       case Role::kTop:
@@ -145,8 +146,11 @@ class MatrixSax {
     return true;
   }
   bool Number(double v) {
-    if (stack_.back().role == Role::kPoint && stack_.back().index == 0)
+    if (!stack_.empty() && stack_.back().role == Role::kPoint && stack_.back().index == 0) {
+      if (!(std::fabs(v) < 9.2e15))
+        return Fail(Status::InvalidArgument("a timestamp is out of range"));
       point_.t = std::llround(v * 1000);
+    }
     return Advance();
   }
   // One more element of the enclosing array.
@@ -252,7 +256,7 @@ std::string EncodeMatrix(const Matrix& m) {
     e.PutUvarint(s.points.size());
     int64_t prev = 0;
     for (const auto& p : s.points) {
-      e.PutVarint(p.t - prev);
+      e.PutVarint(static_cast<int64_t>(static_cast<uint64_t>(p.t) - static_cast<uint64_t>(prev)));
       prev = p.t;
       uint64_t bits;
       std::memcpy(&bits, &p.v, sizeof bits);
@@ -282,7 +286,8 @@ Result<Matrix> DecodeMatrix(std::string_view data) {
     s.points.reserve(np);
     int64_t t = 0;
     for (uint64_t j = 0; j < np && d.ok(); j++) {
-      t += d.Varint();
+      // Deltas wrap as unsigned: damaged input may not make signed arithmetic overflow.
+      t = static_cast<int64_t>(static_cast<uint64_t>(t) + static_cast<uint64_t>(d.Varint()));
       const uint64_t bits = d.Be64();
       double v;
       std::memcpy(&v, &bits, sizeof v);

@@ -55,7 +55,11 @@ std::string SealEntry(std::string_view key, std::string_view payload, bool snapp
 std::optional<std::string_view> OpenEntry(std::string_view key, std::string_view entry, bool snappy,
                                           std::string* scratch) {
   if (snappy) {
-    if (!snappy::Uncompress(entry.data(), entry.size(), scratch)) return std::nullopt;
+    // Validated first: a damaged header could claim gigabytes, which Uncompress would allocate.
+    if (!snappy::IsValidCompressedBuffer(entry.data(), entry.size()) ||
+        !snappy::Uncompress(entry.data(), entry.size(), scratch)) {
+      return std::nullopt;
+    }
     entry = *scratch;
   }
   Decoder d(entry);
