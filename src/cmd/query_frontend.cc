@@ -90,7 +90,9 @@ Status ApplyTripperConfig(const std::string& yaml, frontend::FrontendOptions* o)
           else if (tk == "key_file")
             o->downstream_tls.key_file = tv;
           else if (tk == "server_name")
-            o->downstream_tls.server_name = tv;
+            return Status::Unsupported(
+                "downstream tripper config: tls_config: server_name is not supported (the "
+                "downstream URL's host is what the certificate must name)");
           else if (tk == "insecure_skip_verify")
             o->downstream_tls.insecure_skip_verify = t.second.as<bool>();
           else
@@ -148,6 +150,8 @@ Result<frontend::ResponseCache> ResultsCache(const std::string& file, const std:
 
 Status RunFrontend(const FrontendFlags& f) {
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
+  // Checked, not used: shutdown closes the listener at once (docs/status.md).
+  STRATA_RETURN_IF_ERROR(Duration("http-grace-period", f.http_grace_period).status());
   if (f.downstream_url.empty())
     return Status::InvalidArgument(
         "--query-frontend.downstream-url: downstream URL should be configured");
