@@ -224,8 +224,7 @@ Status RunFrontend(const FrontendFlags& f) {
   http.address = f.http_address;
   http.web_config_file = f.http_config;
   http.threads = 16;
-  http.gzip =
-      true;  // Thanos's frontend always gzips (--query-frontend.compress-responses adds nothing)
+  // gzip stays on, as in Thanos's frontend (--query-frontend.compress-responses adds nothing).
   if (!f.web_disable_cors) {
     http.extra_headers = {{"Access-Control-Allow-Headers",
                            "Accept, Accept-Encoding, Authorization, Content-Type, Origin"},

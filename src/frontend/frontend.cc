@@ -205,7 +205,11 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
     const bool bypass_cache =
         ctx.no_store_requested || r.Param("dedup") == "false" || r.Has("storeMatch[]");
     // One split part: the cache where there is one, then the querier.
-    const std::optional<ShardInfo> shard_by = Shardable(r.query, "query_range");
+    std::optional<ShardInfo> shard_by;
+    if (opts_.vertical_shards > 1) {
+      auto expr = promql::ParseExpr(r.query);  // parsed as ParseRangeRequest printed it
+      shard_by = Shardable(expr.ok() ? expr->get() : nullptr, "query_range");
+    }
     // One split part of one shard: the cache where there is one, then the querier.
     auto shard_part = [&](const RangeRequest& p) -> Result<Answer> {
       QueryFn next = [&](const RangeRequest& q) { return Query(q, ctx); };
@@ -248,12 +252,10 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
     return resp;
   }
 
-  // The labels to shard query by, when vertical sharding is on and the query allows it.
-  std::optional<ShardInfo> Shardable(const std::string& query, const char* tripperware) {
-    if (opts_.vertical_shards <= 1) return std::nullopt;
-    auto expr = promql::ParseExpr(query);
-    std::optional<ShardInfo> s;
-    if (expr.ok()) s = AnalyzeShardable(**expr);
+  // The labels to shard expr by, when vertical sharding is on and the query allows it (a query
+  // that did not parse, nullptr, is not sharded: the querier will say what is wrong with it).
+  std::optional<ShardInfo> Shardable(const promql::Expr* expr, const char* tripperware) {
+    const std::optional<ShardInfo> s = expr ? AnalyzeShardable(*expr) : std::nullopt;
     shardable_->WithLabelValues({s ? "true" : "false", tripperware}).Inc();
     return s;
   }
@@ -261,10 +263,11 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
   // Instant queries are passed through, or with vertical sharding asked of every shard and
   // merged (as Thanos: no splitting or caching).
   HttpResponse InstantQuery(const HttpRequest& req, CallContext& ctx) {
-    const std::string query = req.Param("query");
-    const std::optional<ShardInfo> by = Shardable(query, "query_instant");
+    if (opts_.vertical_shards <= 1) return downstream_.PassThrough(req);
+    auto expr = promql::ParseExpr(req.Param("query"));
+    const std::optional<ShardInfo> by =
+        Shardable(expr.ok() ? expr->get() : nullptr, "query_instant");
     if (!by) return downstream_.PassThrough(req);
-    auto expr = promql::ParseExpr(query);
     std::vector<std::pair<std::string, std::string>> params;
     for (const auto& [k, v] : req.params) {
       if (k != "shard_info") params.emplace_back(k, v);

@@ -44,6 +44,9 @@ TEST(SplitTest, SplitsAtIntervalBoundariesOnTheStepGrid) {
   EXPECT_EQ(Ranges(SplitByInterval(Req(84600000, 93600000, kH), 24 * kH)),
             (V{{84600000, 84600000}, {88200000, 93600000}}));
   EXPECT_EQ(Ranges(SplitByInterval(Req(5, 5, 1000), 24 * kH)), (V{{5, 5}}));
+  // A range from 1970 at a daily step is not cut into 20,000 requests.
+  EXPECT_EQ(SplitByInterval(Req(0, 20000 * 24 * kH, 24 * kH), 24 * kH).size(), 1u);
+  EXPECT_EQ(SplitByInterval(Req(0, 1000 * 24 * kH, 24 * kH), 24 * kH).size(), 1000u);
 }
 
 // Thanos's dynamic interval: min 1h, max 24h, 4 shards.

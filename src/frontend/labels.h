@@ -1,7 +1,8 @@
 // The query-frontend's label names, label values and series requests, as Thanos's labels
 // tripperware: a missing range becomes the last --labels.default-time-range, the range is split
 // into --labels.split-interval chunks asked in parallel (with retries), and the answers are
-// merged (names and values: sorted union; series: each label set once, in label order).
+// merged (names and values: sorted union; series: each label set once, in label order). Ranges
+// of more than kMaxSplitParts intervals go to the querier in one request.
 // Chunks older than the max freshness are cached whole when a labels cache is configured.
 // Thread-safety: safe for concurrent use.
 #pragma once

@@ -41,6 +41,9 @@ void AlignToStep(RangeRequest* r);
 
 // Thanos's split: boundaries at multiples of interval_ms since the epoch; each part holds the
 // request's steps in [boundary, next boundary); a lone last step joins the part before it.
+// A range of more than kMaxSplitParts intervals is not split (Thanos would send a request per
+// interval: 20,000 for a range from 1970 at 24h).
+constexpr int64_t kMaxSplitParts = 1000;
 std::vector<RangeRequest> SplitByInterval(const RangeRequest& r, int64_t interval_ms);
 
 // How range queries are split: at a fixed interval (--query-range.split-interval), or, when that

@@ -214,8 +214,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         req.headers["content-type"].starts_with("application/x-www-form-urlencoded")) {
       for (auto& p : ParseQueryString(req.body)) req.params.push_back(std::move(p));
     }
-    const bool gzip =
-        state_.opts.gzip && req.headers["accept-encoding"].find("gzip") != std::string::npos;
+    const bool gzip = req.headers["accept-encoding"].find("gzip") != std::string::npos;
     const bool keep_alive = msg.keep_alive();
     Write(Serve(req), keep_alive, gzip);
   }

@@ -62,8 +62,6 @@ struct HttpServerOptions {
   int read_timeout_seconds = 60;  // for a request to arrive (also the keep-alive idle timeout)
   // --http.config: a web config file (TLS, basic auth, headers), re-read when it changes.
   std::string web_config_file;
-  // gzip bodies over 1 KiB for clients that accept it (the query-frontend makes it a flag).
-  bool gzip = true;
   // Headers added to every response (the query-frontend's CORS headers).
   std::vector<std::pair<std::string, std::string>> extra_headers;
 };

@@ -1,5 +1,7 @@
 #include "store/bucket_store.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -159,9 +161,9 @@ BucketStore::BucketStore(std::shared_ptr<objstore::Bucket> bucket, BucketStoreOp
       min_time_(opts_.min_time),
       max_time_(opts_.max_time) {
   // Index cache keys are SHA-256 digests (OpenSSL), computed on the shared executor's
-  // long-lived threads. Computing one here runs OpenSSL's one-time initialisation on this thread,
-  // which cleans it up at exit; on a worker its per-thread state would outlive every check.
-  (void)PostingsCacheKey("", "", "");
+  // long-lived threads. OpenSSL's one-time initialisation (configuration included) runs here, on
+  // this thread, which cleans it up at exit; on a worker its state would outlive every check.
+  OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG | OPENSSL_INIT_ADD_ALL_DIGESTS, nullptr);
 }
 
 void BucketStore::SetTimeRange(int64_t min_time, int64_t max_time) {
