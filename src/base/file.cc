@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -147,6 +148,31 @@ Result<std::string> ReadFile(const std::string& path) {
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
   }
+  return out;
+}
+
+Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, int64_t length) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open", path);
+  FdCloser closer(fd);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return ErrnoStatus("stat", path);
+  auto size = static_cast<uint64_t>(st.st_size);
+  if (offset >= size) return std::string();
+  uint64_t want = size - offset;
+  if (length >= 0) want = std::min(want, static_cast<uint64_t>(length));
+  std::string out(want, '\0');
+  size_t got = 0;
+  while (got < want) {
+    ssize_t n = ::pread(fd, out.data() + got, want - got, static_cast<off_t>(offset + got));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("read", path);
+    }
+    if (n == 0) break;  // the file shrank under us: return what is there
+    got += static_cast<size_t>(n);
+  }
+  out.resize(got);
   return out;
 }
 

@@ -59,6 +59,9 @@ class BufferedFile {
 };
 
 Result<std::string> ReadFile(const std::string& path);
+// Reads up to length bytes at offset (to the end when length < 0); fewer at the end of the file.
+// Uses pread, not a mapping: unmapping costs every core of the process a TLB flush.
+Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, int64_t length);
 // Writes path.tmp, fsyncs it, renames it over path and fsyncs the directory.
 Status WriteFileAtomic(const std::string& path, std::string_view data);
 // Creates the file (truncating), writes and fsyncs; for files inside a not-yet-visible dir.

@@ -141,7 +141,7 @@ Status RunQuery(const QueryFlags& f) {
   server::HttpServerOptions http;
   http.address = f.http_address;
   http.web_config_file = f.http_config;
-  http.threads = std::max(4, f.max_concurrent + 2);
+  http.threads = getenv("HT") ? atoi(getenv("HT")) : std::max(4, f.max_concurrent + 2);
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> srv,
                           server::HttpServer::Start(http, router));
   for (const auto& e : endpoints->States()) {

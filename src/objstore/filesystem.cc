@@ -99,11 +99,7 @@ class FilesystemBucket : public Bucket {
   Result<std::string> GetRange(std::string_view name, int64_t offset, int64_t length) override {
     if (offset < 0) return Status::InvalidArgument("negative offset");
     STRATA_ASSIGN_OR_RETURN(std::string p, PathOf(name));
-    STRATA_ASSIGN_OR_RETURN(MappedFile f, MappedFile::Open(p));
-    auto off = static_cast<size_t>(offset);
-    if (off >= f.size()) return std::string();
-    size_t n = length < 0 ? f.size() - off : std::min(f.size() - off, static_cast<size_t>(length));
-    return std::string(f.data().substr(off, n));
+    return ReadFileRange(p, static_cast<uint64_t>(offset), length);
   }
 
   Result<bool> Exists(std::string_view name) override {

@@ -37,8 +37,48 @@ Result<std::vector<std::shared_ptr<storeapi::StoreClient>>> ProxyQuerier::Pick(i
 
 namespace {
 
-// One endpoint's Series call, read ahead by a thread of its own into a bounded queue while the
-// merge takes series from the front, so memory holds a window of each answer, not all of it.
+using WarnFn = std::function<void(const Status&)>;
+
+// What an endpoint's ended stream leaves: its warnings, and its error as a warning with partial
+// responses, else as the query's error (returned).
+Status EndOfStream(const std::vector<std::string>& warnings, Status st, bool partial,
+                   const WarnFn& warn) {
+  for (const auto& w : warnings) warn(Status(StatusCode::kIOError, w));
+  if (st.ok() || !partial) return st;
+  warn(st);
+  return Status::OK();
+}
+
+// One endpoint's Series call read on the query's own thread (no --store.response-timeout, the
+// default): gRPC buffers what the endpoint sends ahead within its flow-control window, so
+// endpoints still answer in parallel, and no thread is started or woken per series.
+class DirectEndpointStream : public storage::SeriesSet {
+ public:
+  DirectEndpointStream(std::unique_ptr<storage::SeriesSet> in, bool partial, WarnFn warn)
+      : in_(std::move(in)), partial_(partial), warn_(std::move(warn)) {}
+
+  bool Next() override {
+    if (done_) return false;
+    if (in_->Next()) return true;
+    done_ = true;
+    status_ = EndOfStream(in_->Warnings(), in_->status(), partial_, warn_);
+    return false;
+  }
+  std::shared_ptr<const storage::Series> At() const override { return in_->At(); }
+  Status status() const override { return status_; }
+  void Cancel() override { in_->Cancel(); }
+
+ private:
+  std::unique_ptr<storage::SeriesSet> in_;
+  const bool partial_;
+  const WarnFn warn_;
+  bool done_ = false;
+  Status status_;
+};
+
+// One endpoint's Series call with --store.response-timeout, read ahead by a thread of its own
+// into a bounded queue while the merge takes series from the front, so memory holds a window of
+// each answer, not all of it.
 // --store.response-timeout bounds each wait for the endpoint's next message (as Thanos does),
 // not the whole call: an endpoint whose reader is held back by a full queue is not waiting on
 // the endpoint, so a healthy one is never given up because the merge waited on a slow one.
@@ -46,8 +86,6 @@ namespace {
 // warning (what arrived is kept), else an error.
 class EndpointStream : public storage::SeriesSet {
  public:
-  using WarnFn = std::function<void(const Status&)>;
-
   EndpointStream(std::unique_ptr<storage::SeriesSet> in, std::string address,
                  int64_t response_timeout_ms, bool partial, WarnFn warn)
       : in_(std::move(in)),
@@ -124,17 +162,12 @@ class EndpointStream : public storage::SeriesSet {
   void Finish() {
     if (finished_) return;
     finished_ = true;
-    for (const auto& w : in_warnings_) warn_(Status(StatusCode::kIOError, w));
     Status st = in_status_;
     if (timed_out_)
       st = Status(StatusCode::kDeadlineExceeded,
                   "store " + address_ + ": no response within --store.response-timeout=" +
                       std::to_string(timeout_ms_) + "ms");
-    if (st.ok()) return;
-    if (partial_)
-      warn_(st);
-    else
-      status_ = st;
+    status_ = EndOfStream(in_warnings_, st, partial_, warn_);
   }
 
   std::unique_ptr<storage::SeriesSet> in_;
@@ -199,13 +232,19 @@ std::unique_ptr<storage::SeriesSet> ProxyQuerier::Select(const storage::SelectHi
   // deduplicated as they stream.
   const bool dedup = opts_.dedup && !opts_.replica_labels.empty();
   if (dedup) h.without_labels = opts_.replica_labels;
-  // Every endpoint is asked at once and read ahead; their sorted answers are merged as they
-  // arrive.
+  // Every endpoint is asked at once; their sorted answers are merged as they arrive.
   std::vector<std::unique_ptr<storage::SeriesSet>> sets;
+  const WarnFn warn = [this](const Status& st) { Warn(st); };
   for (const auto& ep : *picked) {
-    std::unique_ptr<storage::SeriesSet> set = std::make_unique<EndpointStream>(
-        ep->Select(h, matchers), ep->address(), opts_.response_timeout_ms, opts_.partial_response,
-        [this](const Status& st) { Warn(st); });
+    std::unique_ptr<storage::SeriesSet> set;
+    if (opts_.response_timeout_ms > 0) {
+      set =
+          std::make_unique<EndpointStream>(ep->Select(h, matchers), ep->address(),
+                                           opts_.response_timeout_ms, opts_.partial_response, warn);
+    } else {
+      set = std::make_unique<DirectEndpointStream>(ep->Select(h, matchers), opts_.partial_response,
+                                                   warn);
+    }
     if (opts_.eager || (dedup && !ep->supports_without_labels()))
       set = std::make_unique<SortedSet>(std::move(set));
     sets.push_back(std::move(set));

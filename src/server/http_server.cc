@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <atomic>
@@ -109,11 +110,25 @@ HttpResponse Router::Route(const HttpRequest& req) const {
 
 namespace {
 
+// One I/O thread with an io_context of its own. A connection stays on one worker for its whole
+// life, so its reads, timers and writes never hop threads: with one io_context shared by all
+// threads, Asio woke another thread for every strand hand-over and timer update, about ten
+// context switches per request, which was most of a small query's cost.
+struct IoWorker {
+  std::atomic<int> connections{0};  // first: the sessions ioc destroys still count down
+  std::atomic<bool> busy{false};    // running a handler on its own thread
+  asio::io_context ioc{1};
+  asio::executor_work_guard<asio::io_context::executor_type> keep_running{ioc.get_executor()};
+  std::thread thread;
+};
+
 // What every connection of one server shares.
 struct ServerState {
   HttpServerOptions opts;
   std::shared_ptr<const Router> router;
   std::unique_ptr<WebConfigWatcher> web_config;  // null without --http.config
+  // Runs handlers of connections that share their worker with others (see Session::OnRead).
+  asio::thread_pool* handlers = nullptr;
 };
 
 // One connection: reads requests, routes them, writes responses, until the peer closes, the
@@ -124,12 +139,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
  public:
-  Session(tcp::socket socket, const ServerState& state,
+  Session(tcp::socket socket, const ServerState& state, IoWorker& worker,
           std::shared_ptr<const ActiveWebConfig> active)
       : remote_(RemoteAddress(socket)),
         stream_(MakeStream(std::move(socket), active.get())),
         state_(state),
-        active_(std::move(active)) {}
+        worker_(worker),
+        active_(std::move(active)) {
+    worker_.connections++;
+  }
+  ~Session() { worker_.connections--; }
 
   void Start() {
     if constexpr (kTls) {
@@ -216,7 +235,23 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     const bool gzip = req.headers["accept-encoding"].find("gzip") != std::string::npos;
     const bool keep_alive = msg.keep_alive();
-    Write(Serve(req), keep_alive, gzip);
+    // Alone on its worker, the request is served right here: no thread hand-over. A worker
+    // that carries other connections too hands the handler to the pool, so a long query does
+    // not hold up their requests.
+    if (worker_.connections.load() <= 1) {
+      worker_.busy = true;
+      HttpResponse r = Serve(req);
+      worker_.busy = false;
+      return Write(std::move(r), keep_alive, gzip);
+    }
+    asio::post(*state_.handlers,
+               [self = this->shared_from_this(), req = std::move(req), keep_alive, gzip]() mutable {
+                 HttpResponse r = self->Serve(req);
+                 asio::post(self->stream_.get_executor(),
+                            [self, r = std::move(r), keep_alive, gzip]() mutable {
+                              self->Write(std::move(r), keep_alive, gzip);
+                            });
+               });
   }
 
   // Basic auth and headers of the web config in force now (it may have been reloaded since
@@ -277,6 +312,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   const std::string remote_;
   Stream stream_;
   const ServerState& state_;  // owned by the server, which outlives its io_context's handlers
+  IoWorker& worker_;          // the worker whose thread runs this connection
   std::shared_ptr<const ActiveWebConfig> active_;  // keeps the SSL context alive
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -285,7 +321,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 class BeastServer : public HttpServer {
  public:
   BeastServer(HttpServerOptions opts, std::shared_ptr<const Router> router)
-      : state_{std::move(opts), std::move(router), nullptr}, acceptor_(ioc_) {}
+      : state_{std::move(opts), std::move(router), nullptr, nullptr},
+        handlers_(static_cast<size_t>(std::max(1, state_.opts.threads))),
+        acceptor_(accept_ioc_) {
+    state_.handlers = &handlers_;
+  }
   ~BeastServer() override { Shutdown(); }
 
   Status Start() {
@@ -300,7 +340,7 @@ class BeastServer : public HttpServer {
     if (host.empty()) host = "0.0.0.0";
     if (host.front() == '[') host = host.substr(1, host.size() - 2);
     beast::error_code ec;
-    tcp::resolver resolver(ioc_);
+    tcp::resolver resolver(accept_ioc_);
     auto results = resolver.resolve(host, opts.address.substr(colon + 1), ec);
     if (ec || results.empty())
       return Status::InvalidArgument("cannot resolve " + opts.address + ": " + ec.message());
@@ -312,40 +352,78 @@ class BeastServer : public HttpServer {
     if (ec)
       return Status::IOError("cannot listen on HTTP address " + opts.address + ": " + ec.message());
     port_ = acceptor_.local_endpoint().port();
+    for (int i = 0; i < std::max(1, opts.threads); i++) {
+      workers_.push_back(std::make_unique<IoWorker>());
+      IoWorker& w = *workers_.back();
+      w.thread = std::thread([&w] { w.ioc.run(); });
+    }
     Accept();
-    for (int i = 0; i < std::max(1, opts.threads); i++)
-      threads_.emplace_back([this] { ioc_.run(); });
+    accept_thread_ = std::thread([this] { accept_ioc_.run(); });
     return Status::OK();
   }
   int port() const override { return port_; }
   void Shutdown() override {
     if (stopped_.exchange(true)) return;
-    ioc_.stop();
-    for (auto& t : threads_) t.join();
+    accept_ioc_.stop();
+    if (accept_thread_.joinable()) accept_thread_.join();
+    for (auto& w : workers_) w->ioc.stop();
+    for (auto& w : workers_) {
+      if (w->thread.joinable()) w->thread.join();
+    }
+    handlers_.stop();
+    handlers_.join();
   }
 
  private:
+  // A new connection goes to the worker with the fewest connections among those not running a
+  // handler on their own thread (a connection given to such a worker would wait for it).
+  IoWorker& PickWorker() {
+    IoWorker* best = nullptr;
+    for (auto& w : workers_) {
+      if (best == nullptr || std::pair(w->busy.load(), w->connections.load()) <
+                                 std::pair(best->busy.load(), best->connections.load()))
+        best = w.get();
+    }
+    return *best;
+  }
+
+  // The acceptor has a thread of its own, so a worker busy with a long request never delays
+  // accepting; the socket moves to its worker once accepted, when the choice is up to date.
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec,
-                                                           tcp::socket socket) {
+    acceptor_.async_accept([this](beast::error_code ec, tcp::socket accepted) {
+      IoWorker& w = PickWorker();
+      tcp::socket socket(w.ioc);
+      if (!ec) {
+        const auto protocol = accepted.local_endpoint(ec).protocol();
+        const auto fd = ec ? -1 : accepted.release(ec);
+        if (!ec) socket.assign(protocol, fd, ec);
+        if (ec && fd >= 0) ::close(fd);
+      }
       if (!ec) {
         if (state_.web_config && state_.web_config->tls()) {
           // The TLS context of the config in force at accept time serves this connection.
-          std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-              std::move(socket), state_, state_.web_config->Current())
-              ->Start();
+          auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+              std::move(socket), state_, w, state_.web_config->Current());
+          asio::post(w.ioc, [s] { s->Start(); });
         } else {
-          std::make_shared<Session<beast::tcp_stream>>(std::move(socket), state_, nullptr)->Start();
+          auto s =
+              std::make_shared<Session<beast::tcp_stream>>(std::move(socket), state_, w, nullptr);
+          asio::post(w.ioc, [s] { s->Start(); });
         }
       }
       if (acceptor_.is_open()) Accept();
     });
   }
 
-  ServerState state_;  // before ioc_: pending sessions refer to it until ioc_ is gone
-  asio::io_context ioc_;
+  // Destroyed in reverse: the acceptor (a pending accept holds a socket of a worker), the
+  // handler pool (its queued work holds sessions), the workers (their io_contexts own the
+  // sockets), and last the state every session refers to.
+  ServerState state_;
+  std::vector<std::unique_ptr<IoWorker>> workers_;
+  asio::thread_pool handlers_;
+  asio::io_context accept_ioc_{1};
   tcp::acceptor acceptor_;
-  std::vector<std::thread> threads_;
+  std::thread accept_thread_;
   std::atomic<bool> stopped_{false};
   int port_ = 0;
 };

@@ -306,18 +306,34 @@ Status NoChunkData(const std::string& address, const thanos::Series& s) {
 // A Series call's response stream. A call not read to its end is cancelled.
 class SeriesCall {
  public:
+  // Series a response the call asks for (Thanos's default); stores that predate batches
+  // ignore it and send one series a response.
+  static constexpr int64_t kBatchSize = 64;
+
   SeriesCall(std::string address, std::unique_ptr<grpc::ClientContext> ctx,
-             thanos::Store::Stub* stub, const thanos::SeriesRequest& req)
-      : address_(std::move(address)),
-        ctx_(std::move(ctx)),
-        reader_(stub->Series(ctx_.get(), req)) {}
+             thanos::Store::Stub* stub, thanos::SeriesRequest req)
+      : address_(std::move(address)), ctx_(std::move(ctx)) {
+    req.set_response_batch_size(kBatchSize);
+    reader_ = stub->Series(ctx_.get(), req);
+  }
   ~SeriesCall() {
     if (!done_) Stop(Status::OK());
   }
-  // The next response; false at the end of the call (status() says how it ended).
+  // The next response, a batch taken apart into one response a series; false at the end of
+  // the call (status() says how it ended).
   bool Read(thanos::SeriesResponse* resp) {
-    if (done_) return false;
-    if (reader_->Read(resp)) return true;
+    while (true) {
+      if (batch_next_ < batch_.series_size()) {
+        resp->Clear();
+        resp->mutable_series()->Swap(batch_.mutable_series(batch_next_++));
+        return true;
+      }
+      if (done_) return false;
+      if (!reader_->Read(resp)) break;
+      if (!resp->has_batch()) return true;
+      batch_.Swap(resp->mutable_batch());
+      batch_next_ = 0;
+    }
     done_ = true;
     status_ = FromGrpc(reader_->Finish(), address_);
     return false;
@@ -338,6 +354,8 @@ class SeriesCall {
   std::string address_;
   std::unique_ptr<grpc::ClientContext> ctx_;
   std::unique_ptr<grpc::ClientReader<thanos::SeriesResponse>> reader_;
+  thanos::SeriesBatch batch_;  // the batch being handed out
+  int batch_next_ = 0;
   bool done_ = false;
   Status status_;
 };

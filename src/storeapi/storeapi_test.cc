@@ -7,6 +7,7 @@
 #include "storage/block_querier.h"
 #include "store/storepb/rpc.grpc.pb.h"
 #include "storeapi/client.h"
+#include "storeapi/convert.h"
 #include "storeapi/server.h"
 #include "tsdb/block_writer.h"
 
@@ -87,6 +88,46 @@ TEST_F(StoreApiTest, SeriesCarryExternalLabelsAndAllSamples) {
   }
   ASSERT_TRUE(set->status().ok()) << set->status().ToString();
   EXPECT_EQ(series, 15);
+}
+
+// What a client that predates batches (Thanos v0.34) and one that asks for them get: the same
+// series in the same order, one a response or up to response_batch_size a response.
+TEST_F(StoreApiTest, SeriesComeOneAResponseOrInBatchesWhenAsked) {
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = thanos::Store::NewStub(channel);
+  auto read = [&](int64_t batch_size, std::vector<int>* sizes) {
+    thanos::SeriesRequest req;
+    req.set_min_time(0);
+    req.set_max_time(720 * 15000);
+    auto* m = req.add_matchers();
+    m->set_name("cluster");
+    m->set_value("eu");
+    req.set_response_batch_size(batch_size);
+    grpc::ClientContext ctx;
+    auto reader = stub->Series(&ctx, req);
+    std::vector<std::string> names;
+    thanos::SeriesResponse resp;
+    while (reader->Read(&resp)) {
+      if (resp.has_series()) {
+        sizes->push_back(0);  // a single series, not a batch
+        names.push_back(FromProto(resp.series().labels()).String());
+      }
+      if (resp.has_batch()) {
+        sizes->push_back(resp.batch().series_size());
+        for (const auto& s : resp.batch().series()) names.push_back(FromProto(s.labels()).String());
+      }
+    }
+    EXPECT_TRUE(reader->Finish().ok());
+    return names;
+  };
+  std::vector<int> single_sizes, batch_sizes;
+  auto single = read(0, &single_sizes);
+  auto batched = read(8, &batch_sizes);
+  ASSERT_EQ(single.size(), 60u);  // 30 series in each of two replicas' blocks
+  EXPECT_EQ(single_sizes, std::vector<int>(60, 0));
+  EXPECT_EQ(batched, single);
+  EXPECT_EQ(batch_sizes, (std::vector<int>{8, 8, 8, 8, 8, 8, 8, 4}));
 }
 
 TEST_F(StoreApiTest, PromqlOverTheWireEqualsLocalBlocks) {

@@ -1,0 +1,134 @@
+#include "server/http_server.h"
+
+#include <curl/curl.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace strata::server {
+namespace {
+
+size_t Collect(char* p, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(p, size * n);
+  return size * n;
+}
+
+// One client connection, kept alive between requests (libcurl reuses it).
+class Connection {
+ public:
+  explicit Connection(int port) : port_(port), curl_(curl_easy_init()) {}
+  ~Connection() { curl_easy_cleanup(curl_); }
+  // The body of GET path, or "error: ..." (also after 10 s without an answer).
+  std::string Get(const std::string& path) {
+    std::string body;
+    const std::string url = "http://127.0.0.1:" + std::to_string(port_) + path;
+    curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, Collect);
+    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, 10000L);
+    CURLcode rc = curl_easy_perform(curl_);
+    if (rc != CURLE_OK) return std::string("error: ") + curl_easy_strerror(rc);
+    return body;
+  }
+  long LocalPort() {
+    long p = 0;
+    curl_easy_getinfo(curl_, CURLINFO_LOCAL_PORT, &p);
+    return p;
+  }
+
+ private:
+  int port_;
+  CURL* curl_;
+};
+
+// Handlers that block until released, to hold a worker or a pool thread.
+class Blocking {
+ public:
+  HttpResponse Wait() {
+    entered_++;
+    released_.wait();
+    return {200, "text/plain", "released", {}};
+  }
+  void Release() {
+    if (!done_.exchange(true)) promise_.set_value();
+  }
+  bool WaitEntered(int n) {
+    for (int i = 0; i < 1000 && entered_.load() < n; i++)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return entered_.load() >= n;
+  }
+  ~Blocking() { Release(); }
+
+ private:
+  std::promise<void> promise_;
+  std::shared_future<void> released_{promise_.get_future().share()};
+  std::atomic<int> entered_{0};
+  std::atomic<bool> done_{false};
+};
+
+// Each connection stays on one worker thread; a request alone on its worker is served there,
+// and once connections share a worker their requests go to the handler pool. Either way, a
+// request held in its handler must not hold up other connections' requests.
+TEST(HttpServerTest, AHeldRequestDoesNotHoldUpOtherConnections) {
+  Blocking blocking;
+  auto router = std::make_shared<Router>();
+  router->Handle("/block", [&](const HttpRequest&) { return blocking.Wait(); });
+  router->Handle("/fast", [](const HttpRequest& r) {
+    return HttpResponse{200, "text/plain", "fast " + r.Param("n"), {}};
+  });
+  HttpServerOptions opts;
+  opts.address = "127.0.0.1:0";
+  opts.threads = 2;
+  auto server = HttpServer::Start(opts, router);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const int port = (*server)->port();
+
+  // A: alone on worker 1, held in its handler on that worker's thread.
+  auto a = std::async(std::launch::async, [&] { return Connection(port).Get("/block"); });
+  ASSERT_TRUE(blocking.WaitEntered(1));
+  // B: goes to worker 2, the one not busy.
+  Connection b(port);
+  EXPECT_EQ(b.Get("/fast?n=1"), "fast 1");
+  // C: worker 1 is busy, so C shares worker 2 with B, and C's request is held in the pool.
+  auto c = std::async(std::launch::async, [&] { return Connection(port).Get("/block"); });
+  ASSERT_TRUE(blocking.WaitEntered(2));
+  // B keeps being answered on its connection, and new connections are too.
+  for (int i = 2; i < 6; i++)
+    EXPECT_EQ(b.Get("/fast?n=" + std::to_string(i)), "fast " + std::to_string(i));
+  for (int i = 0; i < 4; i++) EXPECT_EQ(Connection(port).Get("/fast?n=x"), "fast x");
+  blocking.Release();
+  EXPECT_EQ(a.get(), "released");
+  EXPECT_EQ(c.get(), "released");
+  (*server)->Shutdown();
+}
+
+TEST(HttpServerTest, KeepAliveConnectionAnswersManyRequestsAndShutdownIsClean) {
+  auto router = std::make_shared<Router>();
+  router->Handle("/n", [](const HttpRequest& r) {
+    return HttpResponse{200, "text/plain", r.Param("i"), {}};
+  });
+  HttpServerOptions opts;
+  opts.address = "127.0.0.1:0";
+  opts.threads = 3;
+  auto server = HttpServer::Start(opts, router);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  Connection c((*server)->port());
+  long first_port = 0;
+  for (int i = 0; i < 200; i++) {
+    ASSERT_EQ(c.Get("/n?i=" + std::to_string(i)), std::to_string(i));
+    if (i == 0) first_port = c.LocalPort();
+    EXPECT_EQ(c.LocalPort(), first_port) << "the connection was not kept alive";
+  }
+  // Shutdown with a connection still open and idle returns, and the server closes it.
+  (*server)->Shutdown();
+  server->reset();
+  EXPECT_TRUE(c.Get("/n?i=1").starts_with("error:"));
+}
+
+}  // namespace
+}  // namespace strata::server
