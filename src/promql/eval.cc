@@ -242,15 +242,17 @@ Status Evaluator::StreamSeries(const VectorSelector& vs, const storage::SelectHi
     rs.t.clear();
     rs.v.clear();
     auto it = series->Iterator();
-    if (it->Seek(hints.start)) {
-      do {
-        if (it->t() > hints.end) break;
-        if (drop_stale && IsStaleNaN(it->v())) continue;
-        rs.t.push_back(it->t());
-        rs.v.push_back(it->v());
-      } while (it->Next());
+    STRATA_RETURN_IF_ERROR(it->AppendSamples(hints.start, hints.end, &rs.t, &rs.v));
+    if (drop_stale) {
+      size_t kept = 0;
+      for (size_t i = 0; i < rs.t.size(); i++) {
+        if (IsStaleNaN(rs.v[i])) continue;
+        rs.t[kept] = rs.t[i];
+        rs.v[kept++] = rs.v[i];
+      }
+      rs.t.resize(kept);
+      rs.v.resize(kept);
     }
-    STRATA_RETURN_IF_ERROR(it->status());
     const auto loaded = static_cast<int64_t>(rs.t.size());
     STRATA_RETURN_IF_ERROR(Reserve(loaded));
     Status st = fn(rs);

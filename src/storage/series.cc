@@ -1,6 +1,19 @@
 #include "storage/series.h"
 
 namespace strata::storage {
+
+Status SampleIterator::AppendSamples(int64_t mint, int64_t maxt, std::vector<int64_t>* ts,
+                                     std::vector<double>* vs) {
+  if (Seek(mint)) {
+    do {
+      if (t() > maxt) break;
+      ts->push_back(t());
+      vs->push_back(v());
+    } while (Next());
+  }
+  return status();
+}
+
 namespace {
 
 class VectorSet : public SeriesSet {

@@ -27,6 +27,11 @@ class SampleIterator {
   virtual Status status() const = 0;
   // Non-fatal problems the source reported (e.g. a store's block that could not be read).
   virtual std::vector<std::string> Warnings() const { return {}; }
+  // On a fresh iterator: appends every sample with mint <= t <= maxt and returns status().
+  // Sources that can decode whole chunks into arrays override it (the engine's way to load
+  // a series); the default seeks and steps.
+  virtual Status AppendSamples(int64_t mint, int64_t maxt, std::vector<int64_t>* ts,
+                               std::vector<double>* vs);
 };
 
 class Series {

@@ -167,6 +167,46 @@ class ChunksIterator : public storage::SampleIterator {
   double v() const override { return it_.v(); }
   Status status() const override { return status_; }
 
+  // Whole chunks decoded straight into the arrays, the edges trimmed afterwards.
+  Status AppendSamples(int64_t mint, int64_t maxt, std::vector<int64_t>* ts,
+                       std::vector<double>* vs) override {
+    if (open_) return SampleIterator::AppendSamples(mint, maxt, ts, vs);
+    const size_t before = ts->size();
+    for (; next_ < end_; next_++) {
+      const Chunk& c = (*chunks_)[next_];
+      if (c.max_time < mint) continue;
+      if (c.min_time > maxt) break;
+      if (c.encoding != thanos::Chunk::XOR) {
+        Fail(Status::Unsupported("native histogram chunks are not supported yet"));
+        return status_;
+      }
+      const std::string_view data(c.data);
+      const size_t at = ts->size(), n = tsdb::XorNumSamples(data);
+      ts->resize(at + n);
+      vs->resize(at + n);
+      Status st = tsdb::XorDecodeAll(&data, 1, ts->data() + at, vs->data() + at);
+      if (!st.ok()) {
+        Fail(st);
+        return status_;
+      }
+    }
+    next_ = end_;
+    // Only the first and last chunks can reach past [mint, maxt]; timestamps are sorted.
+    auto first =
+        std::lower_bound(ts->begin() + static_cast<std::ptrdiff_t>(before), ts->end(), mint);
+    auto last = std::upper_bound(first, ts->end(), maxt);
+    const auto b = static_cast<std::ptrdiff_t>(before);
+    const auto drop_front = first - (ts->begin() + b);
+    const auto keep = last - first;
+    if (drop_front > 0) {
+      std::move(first, last, ts->begin() + b);
+      std::move(vs->begin() + b + drop_front, vs->begin() + b + drop_front + keep, vs->begin() + b);
+    }
+    ts->resize(before + static_cast<size_t>(keep));
+    vs->resize(before + static_cast<size_t>(keep));
+    return status_;
+  }
+
  private:
   bool OpenNext() {
     if (next_ >= end_ || !status_.ok()) return false;

@@ -130,6 +130,40 @@ TEST_F(StoreApiTest, SeriesComeOneAResponseOrInBatchesWhenAsked) {
   EXPECT_EQ(batch_sizes, (std::vector<int>{8, 8, 8, 8, 8, 8, 8, 4}));
 }
 
+// The engine loads a series' window with AppendSamples, which decodes whole chunks; it must
+// give exactly what seeking and stepping gives, at every kind of window edge.
+TEST_F(StoreApiTest, AppendSamplesEqualsSeekAndNextForEveryWindow) {
+  storage::SelectHints h{0, 720 * 15000, 0, 0, ""};
+  auto set = client_->Select(h, {*Matcher::Make(MatchType::kEqual, "instance", "i3"),
+                                 *Matcher::Make(MatchType::kEqual, "replica", "1")});
+  ASSERT_TRUE(set->Next());
+  auto series = set->At();
+  const std::vector<std::pair<int64_t, int64_t>> windows = {
+      {0, 720 * 15000},     {-100, 5},          {1, 14999},         {15000, 15000},
+      {7000, 1800000},      {1500000, 3100000}, {2000000, 2000001}, {10770000, 20000000},
+      {20000000, 30000000}, {-5000, -1}};
+  for (auto [mint, maxt] : windows) {
+    std::vector<int64_t> want_t, got_t;
+    std::vector<double> want_v, got_v;
+    auto a = series->Iterator();
+    if (a->Seek(mint)) {
+      do {
+        if (a->t() > maxt) break;
+        want_t.push_back(a->t());
+        want_v.push_back(a->v());
+      } while (a->Next());
+    }
+    ASSERT_TRUE(a->status().ok());
+    got_t = {42};  // appended to, not replaced
+    got_v = {4.2};
+    ASSERT_TRUE(series->Iterator()->AppendSamples(mint, maxt, &got_t, &got_v).ok());
+    want_t.insert(want_t.begin(), 42);
+    want_v.insert(want_v.begin(), 4.2);
+    EXPECT_EQ(got_t, want_t) << mint << ".." << maxt;
+    EXPECT_EQ(got_v, want_v) << mint << ".." << maxt;
+  }
+}
+
 TEST_F(StoreApiTest, PromqlOverTheWireEqualsLocalBlocks) {
   // Locally, external labels are not part of the series, so compare per replica with the
   // replica label dropped.

@@ -1,5 +1,7 @@
 #include "tsdb/xor_chunk.h"
 
+#include <algorithm>
+
 namespace strata::tsdb {
 
 std::string_view ChunkEncodingName(uint8_t encoding) {
@@ -127,18 +129,18 @@ void XorIterator::Reset(std::string_view data) {
     return;
   }
   total_ = LoadBe16(data.data());
-  br_ = BitReader(data.data() + 2, data.size() - 2);
+  c_.br = BitReader(data.data() + 2, data.size() - 2);
 }
 
 // Timestamps of the first two samples are varints written byte by byte into the bit stream.
 bool XorIterator::ReadVarintBytes(uint64_t* out) {
   uint64_t x = 0;
   for (int shift = 0; shift <= 63; shift += 7) {
-    uint64_t byte = br_.Read(8);
+    uint64_t byte = c_.br.Read(8);
     x |= (byte & 0x7f) << shift;
     if (byte < 0x80) {
       *out = x;
-      return !br_.overrun();
+      return !c_.br.overrun();
     }
   }
   return false;
@@ -147,27 +149,65 @@ bool XorIterator::ReadVarintBytes(uint64_t* out) {
 bool XorIterator::ReadFirst() {
   uint64_t x;
   if (!ReadVarintBytes(&x)) return Fail();
-  t_ = static_cast<int64_t>(x >> 1) ^ -static_cast<int64_t>(x & 1);
-  v_bits_ = br_.Read(64);
-  if (br_.overrun()) return Fail();
+  c_.t = static_cast<int64_t>(x >> 1) ^ -static_cast<int64_t>(x & 1);
+  c_.v_bits = c_.br.Read(64);
+  if (c_.br.overrun()) return Fail();
   read_++;
   return true;
 }
 
 bool XorIterator::ReadSecond() {
-  if (!ReadVarintBytes(&t_delta_)) return Fail();
-  t_ = static_cast<int64_t>(static_cast<uint64_t>(t_) + t_delta_);
-  if (!ReadValueFrom(br_.Peek(), 57) || br_.overrun()) return Fail();
+  if (!ReadVarintBytes(&c_.t_delta)) return Fail();
+  c_.t = static_cast<int64_t>(static_cast<uint64_t>(c_.t) + c_.t_delta);
+  if (!c_.ReadValueFrom(c_.br.Peek(), 57) || c_.br.overrun()) return Fail();
   read_++;
   return true;
 }
 
 bool XorIterator::Seek(int64_t t) {
-  if (read_ > 0 && t_ >= t) return true;
+  if (read_ > 0 && c_.t >= t) return true;
   while (Next()) {
-    if (t_ >= t) return true;
+    if (c_.t >= t) return true;
   }
   return false;
+}
+
+namespace {
+
+// The error of a chunk XorDecodeAll failed on, as XorIterator reports it.
+Status ChunkError(std::string_view chunk) {
+  XorIterator it(chunk);
+  while (it.Next()) {
+  }
+  return it.failed() ? it.status() : Status::Corruption("XOR chunk is malformed");
+}
+
+}  // namespace
+
+Status XorDecodeAll(const std::string_view* chunks, size_t n, int64_t* ts, double* vs) {
+  for (size_t i = 0; i < n; i++) {
+    // The first two samples are stored differently; the iterator reads them.
+    XorIterator it(chunks[i]);
+    const size_t total = it.num_samples();
+    size_t j = 0;
+    for (; j < std::min<size_t>(2, total) && it.Next(); j++) {
+      ts[j] = it.t();
+      vs[j] = it.v();
+    }
+    if (it.failed()) return it.status();
+    // A local copy stays in registers; errors are collected, not branched on, per sample.
+    XorCursor c = it.cursor();
+    bool ok = true;
+    for (; j < total; j++) {
+      ok &= c.Step();
+      ts[j] = c.t;
+      vs[j] = std::bit_cast<double>(c.v_bits);
+    }
+    if (!ok) return ChunkError(chunks[i]);
+    ts += total;
+    vs += total;
+  }
+  return Status::OK();
 }
 
 Status XorIterator::status() const {

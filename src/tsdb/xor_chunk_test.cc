@@ -24,16 +24,52 @@ std::vector<Sample> Decode(std::string_view data) {
   return out;
 }
 
+// Every chunk decoded at once by XorDecodeAll.
+std::vector<Sample> DecodeAll(const std::vector<std::string>& chunks) {
+  std::vector<std::string_view> views(chunks.begin(), chunks.end());
+  size_t total = 0;
+  for (auto c : views) total += XorNumSamples(c);
+  std::vector<int64_t> ts(total);
+  std::vector<double> vs(total);
+  Status st = XorDecodeAll(views.data(), views.size(), ts.data(), vs.data());
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  std::vector<Sample> out;
+  for (size_t i = 0; i < total; i++) out.push_back({ts[i], vs[i]});
+  return out;
+}
+
+void ExpectSame(const std::vector<Sample>& got, const std::vector<Sample>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); i++) {
+    EXPECT_EQ(got[i].t, want[i].t) << i;
+    EXPECT_EQ(std::bit_cast<uint64_t>(got[i].v), std::bit_cast<uint64_t>(want[i].v)) << i;
+  }
+}
+
 void ExpectRoundTrip(const std::vector<Sample>& in) {
   XorAppender app;
   for (const auto& s : in) app.Append(s.t, s.v);
   EXPECT_EQ(app.num_samples(), in.size());
-  auto out = Decode(app.Bytes());
-  ASSERT_EQ(out.size(), in.size());
-  for (size_t i = 0; i < in.size(); i++) {
-    EXPECT_EQ(out[i].t, in[i].t) << i;
-    EXPECT_EQ(std::bit_cast<uint64_t>(out[i].v), std::bit_cast<uint64_t>(in[i].v)) << i;
+  ExpectSame(Decode(app.Bytes()), in);
+  ExpectSame(DecodeAll({app.Bytes()}), in);
+}
+
+// Random scrape-like chunks of 0 to 130 samples.
+std::vector<std::string> RandomChunks(size_t n, std::mt19937_64& rng) {
+  std::vector<std::string> chunks;
+  int64_t t = 1600000000000;
+  for (size_t c = 0; c < n; c++) {
+    XorAppender app;
+    const size_t samples = rng() % 131;
+    double v = static_cast<double>(rng() % 1000);
+    for (size_t i = 0; i < samples; i++) {
+      t += 15000 + static_cast<int64_t>(rng() % 11) - 5;
+      if (rng() % 4 == 0) v += static_cast<double>(rng() % 1000) / 7;
+      app.Append(t, v);
+    }
+    chunks.push_back(app.Bytes());
   }
+  return chunks;
 }
 
 TEST(XorChunkTest, KnownBytesMatchPrometheus) {
@@ -110,6 +146,44 @@ TEST(XorChunkTest, TruncatedChunkFailsCleanly) {
     while (it.Next()) n++;
     EXPECT_LT(n, 50) << len;
     EXPECT_FALSE(it.status().ok()) << len;
+  }
+}
+
+TEST(XorChunkTest, DecodeAllEqualsTheIteratorOverManyChunksOfEverySize) {
+  std::mt19937_64 rng(7);
+  for (size_t n : {1, 2, 3, 4, 5, 9, 40}) {
+    auto chunks = RandomChunks(n, rng);
+    chunks.push_back(XorAppender().Bytes());  // an empty chunk among them
+    std::vector<Sample> want;
+    for (const auto& c : chunks) {
+      auto one = Decode(c);
+      want.insert(want.end(), one.begin(), one.end());
+    }
+    ExpectSame(DecodeAll(chunks), want);
+  }
+}
+
+TEST(XorChunkTest, DecodeAllReportsATruncatedChunkAsTheIteratorDoes) {
+  std::mt19937_64 rng(9);
+  for (size_t bad : {0, 3, 5}) {
+    auto chunks = RandomChunks(6, rng);
+    XorAppender app;
+    for (int i = 0; i < 120; i++) app.Append(i * 15000 + (i % 7) * 13, i * 1.5 + (i % 3));
+    const std::string full = app.Bytes();
+    for (size_t len : {size_t{1}, size_t{5}, full.size() / 2, full.size() - 3}) {
+      chunks[bad] = full.substr(0, len);
+      std::vector<std::string_view> views(chunks.begin(), chunks.end());
+      size_t total = 0;
+      for (auto c : views) total += XorNumSamples(c);
+      std::vector<int64_t> ts(total);
+      std::vector<double> vs(total);
+      Status st = XorDecodeAll(views.data(), views.size(), ts.data(), vs.data());
+      XorIterator it(chunks[bad]);
+      while (it.Next()) {
+      }
+      EXPECT_FALSE(st.ok()) << bad << " " << len;
+      EXPECT_EQ(st.ToString(), it.status().ToString()) << bad << " " << len;
+    }
   }
 }
 
