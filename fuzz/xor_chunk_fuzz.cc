@@ -1,7 +1,9 @@
-// Decodes arbitrary bytes as an XOR chunk; whatever decodes must re-encode to the same samples.
+// Decodes arbitrary bytes as an XOR chunk; whatever decodes must re-encode to the same samples,
+// and XorDecodeAll must agree with the iterator: the same samples, or the same error.
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -16,6 +18,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   while (it.Next()) {
     ts.push_back(it.t());
     vs.push_back(it.v());
+  }
+  {
+    const size_t n = strata::tsdb::XorNumSamples(in);
+    std::vector<int64_t> all_t(n);
+    std::vector<double> all_v(n);
+    strata::Status st = strata::tsdb::XorDecodeAll(&in, 1, all_t.data(), all_v.data());
+    if (st.ToString() != it.status().ToString()) std::abort();
+    if (st.ok() &&
+        (all_t != ts || (n > 0 && std::memcmp(all_v.data(), vs.data(), n * sizeof(double)) != 0)))
+      std::abort();
   }
   if (it.failed() || ts.empty()) return 0;
   std::string again = strata::tsdb::EncodeXorChunk(ts.data(), vs.data(), ts.size());

@@ -52,8 +52,10 @@ Status RunQuery(const QueryFlags& f) {
   // gRPC's default poller (epoll1) lets any idle gRPC thread, such as the StoreAPI server's,
   // pick up a Series answer and then wake the query thread waiting for it: three more context
   // switches per endpoint call, and most of a small query's cost on a VM. With "poll" the
-  // waiting thread reads its own calls. A GRPC_POLL_STRATEGY set by the user is kept.
-  setenv("GRPC_POLL_STRATEGY", "poll", /*overwrite=*/0);
+  // waiting thread reads its own calls. Not with TLS to the endpoints: gRPC 1.51's TLS
+  // handshakes stall under "poll" (no thread polls a connection being set up), as e2e.tls
+  // showed. A GRPC_POLL_STRATEGY set by the user is kept.
+  if (!f.grpc_client_tls.secure) setenv("GRPC_POLL_STRATEGY", "poll", /*overwrite=*/0);
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
   STRATA_RETURN_IF_ERROR(f.grpc_tls.Validate());
   query::ApiOptions opts;

@@ -415,9 +415,9 @@ class BeastServer : public HttpServer {
     });
   }
 
-  // Destroyed in reverse: the acceptor (a pending accept holds a socket of a worker), the
-  // handler pool (its queued work holds sessions), the workers (their io_contexts own the
-  // sockets), and last the state every session refers to.
+  // Destroyed in reverse: the acceptor, the handler pool (its queued work holds sessions), the
+  // workers (their io_contexts own the sessions' sockets), and last the state every session
+  // refers to.
   ServerState state_;
   std::vector<std::unique_ptr<IoWorker>> workers_;
   asio::thread_pool handlers_;

@@ -192,18 +192,14 @@ class ChunksIterator : public storage::SampleIterator {
     }
     next_ = end_;
     // Only the first and last chunks can reach past [mint, maxt]; timestamps are sorted.
-    auto first =
+    const auto first =
         std::lower_bound(ts->begin() + static_cast<std::ptrdiff_t>(before), ts->end(), mint);
-    auto last = std::upper_bound(first, ts->end(), maxt);
-    const auto b = static_cast<std::ptrdiff_t>(before);
-    const auto drop_front = first - (ts->begin() + b);
-    const auto keep = last - first;
-    if (drop_front > 0) {
-      std::move(first, last, ts->begin() + b);
-      std::move(vs->begin() + b + drop_front, vs->begin() + b + drop_front + keep, vs->begin() + b);
-    }
-    ts->resize(before + static_cast<size_t>(keep));
-    vs->resize(before + static_cast<size_t>(keep));
+    const auto from = first - ts->begin();
+    const auto to = std::upper_bound(first, ts->end(), maxt) - ts->begin();
+    ts->erase(ts->begin() + to, ts->end());
+    vs->erase(vs->begin() + to, vs->end());
+    ts->erase(ts->begin() + static_cast<std::ptrdiff_t>(before), ts->begin() + from);
+    vs->erase(vs->begin() + static_cast<std::ptrdiff_t>(before), vs->begin() + from);
     return status_;
   }
 
@@ -400,8 +396,9 @@ class SeriesCall {
   Status status_;
 };
 
-// A Series call read as it arrives: one response per Next(), decoded once (the querier's
-// proxy drains it from a thread per endpoint). Warnings are collected for Warnings(); a call
+// A Series call read as it arrives: one series per Next(), decoded once (the querier's proxy
+// reads it on the query's thread, or on a thread per endpoint with --store.response-timeout).
+// Warnings are collected for Warnings(); a call
 // not read to its end is cancelled. With labels to leave out, a series whose chunks overlap
 // comes out as several series (SplitOverlaps).
 class StreamSeriesSet : public storage::SeriesSet {
