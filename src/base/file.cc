@@ -64,6 +64,12 @@ Result<MappedFile> MappedFile::Open(const std::string& path) {
   return f;
 }
 
+void MappedFile::DropPagesBefore(size_t end) const {
+  static const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  end = std::min(end, size_) / page * page;
+  if (addr_ != nullptr && end > 0) ::madvise(addr_, end, MADV_DONTNEED);
+}
+
 MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
   if (this != &o) {
     if (addr_ != nullptr) ::munmap(addr_, size_);

@@ -22,6 +22,10 @@ class MappedFile {
 
   std::string_view data() const { return {static_cast<const char*>(addr_), size_}; }
   size_t size() const { return size_; }
+  // Gives the whole pages below `end` back (madvise DONTNEED): a sequential reader's resident
+  // set stays small. A page touched again is read back from the page cache, so this is safe
+  // but slow if the caller was wrong about being done with it.
+  void DropPagesBefore(size_t end) const;
   const std::string& path() const { return path_; }
 
  private:

@@ -188,9 +188,18 @@ Result<tsdb::BlockMeta> CompactBlocks(const std::vector<std::string>& block_dirs
   std::vector<tsdb::EncodedChunk> out;
   std::vector<std::string> storage;
   for (size_t n = 0;; n++) {
-    // A big compaction takes minutes; a termination signal must not wait for it.
-    if (n % 1024 == 0 && shutdown::Requested())
-      return Status(StatusCode::kCancelled, "compaction stopped: shutting down");
+    if (n % 1024 == 0) {
+      // A big compaction takes minutes; a termination signal must not wait for it.
+      if (shutdown::Requested())
+        return Status(StatusCode::kCancelled, "compaction stopped: shutting down");
+      // Series are read in the order their chunks were written, so what lies before a
+      // block's next series is done with: without this, every source chunk read stays
+      // resident until the end, and peak memory is the size of all sources.
+      for (const Cursor& c : cursors) {
+        c.block->chunks().DropBefore(c.done() || c.series.chunks.empty() ? UINT64_MAX
+                                                                           : c.series.chunks[0].ref);
+      }
+    }
     const Labels* next = nullptr;
     for (const Cursor& c : cursors)
       if (!c.done() && (next == nullptr || c.series.labels < *next)) next = &c.series.labels;

@@ -93,6 +93,13 @@ Result<ChunkReader> ChunkReader::Open(const std::string& dir) {
   return r;
 }
 
+void ChunkReader::DropBefore(uint64_t ref) const {
+  const uint32_t seg = ChunkRef::Segment(ref);
+  for (uint32_t s = 0; s < seg && s < segments_.size(); s++)
+    segments_[s].DropPagesBefore(segments_[s].size());
+  if (seg < segments_.size()) segments_[seg].DropPagesBefore(ChunkRef::Offset(ref));
+}
+
 Result<ChunkData> ChunkReader::Chunk(uint64_t ref) const {
   uint32_t seg = ChunkRef::Segment(ref);
   uint32_t off = ChunkRef::Offset(ref);

@@ -75,6 +75,9 @@ class ChunkReader {
   static Result<ChunkReader> Open(const std::string& dir);
   // Bounds-checked; verifies the CRC. Errors name the segment file and offset.
   Result<ChunkData> Chunk(uint64_t ref) const;
+  // Gives back the memory of every chunk before ref (segments before its own, and its own up
+  // to it), for a reader that goes through the chunks in order, as a compaction does.
+  void DropBefore(uint64_t ref) const;
   size_t num_segments() const { return segments_.size(); }
   uint64_t total_size() const;
 
