@@ -197,7 +197,7 @@ Result<tsdb::BlockMeta> CompactBlocks(const std::vector<std::string>& block_dirs
       // resident until the end, and peak memory is the size of all sources.
       for (const Cursor& c : cursors) {
         c.block->chunks().DropBefore(c.done() || c.series.chunks.empty() ? UINT64_MAX
-                                                                           : c.series.chunks[0].ref);
+                                                                         : c.series.chunks[0].ref);
       }
     }
     const Labels* next = nullptr;
