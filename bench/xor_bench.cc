@@ -33,16 +33,22 @@ void BM_XorEncode(benchmark::State& state) {
   state.counters["bytes/sample"] = static_cast<double>(bytes) / (kChunkSamples * kChunks);
 }
 
-void BM_XorDecode(benchmark::State& state) {
+// kChunks chunks of kChunkSamples samples of the benchmark's shape; *ts: their timestamps.
+std::vector<std::string> MakeChunks(benchmark::State& state, std::vector<int64_t>* ts) {
   auto shape = static_cast<Shape>(state.range(0));
-  std::vector<int64_t> ts;
   std::vector<double> vs;
-  MakeSamples(shape, kChunkSamples * kChunks, 1, &ts, &vs);
+  MakeSamples(shape, kChunkSamples * kChunks, 1, ts, &vs);
   std::vector<std::string> chunks;
   for (size_t c = 0; c < kChunks; c++) {
     chunks.push_back(
-        tsdb::EncodeXorChunk(&ts[c * kChunkSamples], &vs[c * kChunkSamples], kChunkSamples));
+        tsdb::EncodeXorChunk(&(*ts)[c * kChunkSamples], &vs[c * kChunkSamples], kChunkSamples));
   }
+  return chunks;
+}
+
+void BM_XorDecode(benchmark::State& state) {
+  std::vector<int64_t> ts;
+  const std::vector<std::string> chunks = MakeChunks(state, &ts);
   for (auto _ : state) {
     int64_t tsum = 0;
     double vsum = 0;
@@ -61,18 +67,11 @@ void BM_XorDecode(benchmark::State& state) {
 
 // All chunks decoded into arrays with XorDecodeAll, as the engine loads a series' samples.
 void BM_XorDecodeAll(benchmark::State& state) {
-  auto shape = static_cast<Shape>(state.range(0));
   std::vector<int64_t> ts;
-  std::vector<double> vs;
-  MakeSamples(shape, kChunkSamples * kChunks, 1, &ts, &vs);
-  std::vector<std::string> chunks;
-  for (size_t c = 0; c < kChunks; c++) {
-    chunks.push_back(
-        tsdb::EncodeXorChunk(&ts[c * kChunkSamples], &vs[c * kChunkSamples], kChunkSamples));
-  }
+  const std::vector<std::string> chunks = MakeChunks(state, &ts);
   std::vector<std::string_view> views(chunks.begin(), chunks.end());
   std::vector<int64_t> out_t(ts.size());
-  std::vector<double> out_v(vs.size());
+  std::vector<double> out_v(ts.size());
   for (auto _ : state) {
     Status st = tsdb::XorDecodeAll(views.data(), views.size(), out_t.data(), out_v.data());
     if (!st.ok()) state.SkipWithError(st.ToString().c_str());

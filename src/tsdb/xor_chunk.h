@@ -47,8 +47,8 @@ class XorAppender {
 std::string EncodeXorChunk(const int64_t* ts, const double* vs, size_t n);
 
 // The decoding state of one XOR chunk past its first two samples, and the step that decodes
-// the next sample. Shared by XorIterator (one sample at a time) and XorDecodeAll (whole chunks,
-// several in lockstep). Step() is inline: it is the innermost loop of every query.
+// the next sample. Shared by XorIterator (one sample at a time) and XorDecodeAll (whole chunks
+// into arrays). Step() is inline: it is the innermost loop of every query.
 struct XorCursor {
   BitReader br;
   int64_t t = 0;

@@ -24,17 +24,22 @@ std::vector<Sample> Decode(std::string_view data) {
   return out;
 }
 
-// Every chunk decoded at once by XorDecodeAll.
-std::vector<Sample> DecodeAll(const std::vector<std::string>& chunks) {
+// Every chunk decoded at once by XorDecodeAll into *out; its status.
+Status DecodeAllInto(const std::vector<std::string>& chunks, std::vector<Sample>* out) {
   std::vector<std::string_view> views(chunks.begin(), chunks.end());
   size_t total = 0;
   for (auto c : views) total += XorNumSamples(c);
   std::vector<int64_t> ts(total);
   std::vector<double> vs(total);
   Status st = XorDecodeAll(views.data(), views.size(), ts.data(), vs.data());
-  EXPECT_TRUE(st.ok()) << st.ToString();
+  for (size_t i = 0; i < total; i++) out->push_back({ts[i], vs[i]});
+  return st;
+}
+
+std::vector<Sample> DecodeAll(const std::vector<std::string>& chunks) {
   std::vector<Sample> out;
-  for (size_t i = 0; i < total; i++) out.push_back({ts[i], vs[i]});
+  Status st = DecodeAllInto(chunks, &out);
+  EXPECT_TRUE(st.ok()) << st.ToString();
   return out;
 }
 
@@ -172,12 +177,8 @@ TEST(XorChunkTest, DecodeAllReportsATruncatedChunkAsTheIteratorDoes) {
     const std::string full = app.Bytes();
     for (size_t len : {size_t{1}, size_t{5}, full.size() / 2, full.size() - 3}) {
       chunks[bad] = full.substr(0, len);
-      std::vector<std::string_view> views(chunks.begin(), chunks.end());
-      size_t total = 0;
-      for (auto c : views) total += XorNumSamples(c);
-      std::vector<int64_t> ts(total);
-      std::vector<double> vs(total);
-      Status st = XorDecodeAll(views.data(), views.size(), ts.data(), vs.data());
+      std::vector<Sample> ignored;
+      Status st = DecodeAllInto(chunks, &ignored);
       XorIterator it(chunks[bad]);
       while (it.Next()) {
       }
