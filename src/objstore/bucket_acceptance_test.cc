@@ -160,6 +160,31 @@ TEST_P(BucketAcceptanceTest, ListsOneLevelAndRecursively) {
   EXPECT_EQ(calls, 1);
 }
 
+// Listed names are found lexically below the bucket's directory, however it is spelled.
+TEST(FilesystemBucketTest, ListsTheSameNamesHoweverTheDirectoryIsSpelled) {
+  const fs::path dir = fs::temp_directory_path() / ("strata-fs-spelling-" + Ulid::New(0).String());
+  fs::create_directories(dir / "sub");
+  {
+    auto base = NewFilesystemBucket(dir.string());
+    ASSERT_TRUE(base.ok());
+    ASSERT_TRUE((*base)->Upload("a/b", "x").ok());
+    ASSERT_TRUE((*base)->Upload("top", "y").ok());
+  }
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir / "sub");
+  for (const std::string& spelling :
+       {dir.string() + "/", dir.string() + "//", (dir / "sub" / "..").string(), std::string(".."),
+        std::string("../")}) {
+    auto b = NewFilesystemBucket(spelling);
+    ASSERT_TRUE(b.ok()) << spelling;
+    EXPECT_EQ(List(**b, "", true), (std::vector<std::string>{"a/b", "top"})) << spelling;
+    EXPECT_EQ(List(**b, "", false), (std::vector<std::string>{"a/", "top"})) << spelling;
+    EXPECT_EQ(List(**b, "a", false), (std::vector<std::string>{"a/b"})) << spelling;
+  }
+  fs::current_path(cwd);
+  fs::remove_all(dir);
+}
+
 TEST_P(BucketAcceptanceTest, PaginatesPastAThousandObjectsWithConcurrentUploads) {
   Bucket& b = *bucket_;
   constexpr int kObjects = 1100;

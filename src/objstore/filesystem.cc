@@ -69,16 +69,18 @@ class FilesystemBucket : public Bucket {
     std::error_code ec;
     if (!fs::is_directory(root, ec)) return Status::OK();  // nothing under that prefix
     std::set<std::string> names;
+    // Entries are root/..., so their names are found lexically; fs::relative would resolve
+    // every path component with a readlink call (thousands per listing of a big bucket).
     if (recursive) {
       for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
            it.increment(ec)) {
         if (it->is_regular_file(ec) && !IsTemp(it->path())) {
-          names.insert(fs::relative(it->path(), dir_, ec).generic_string());
+          names.insert(it->path().lexically_relative(dir_).generic_string());
         }
       }
     } else {
       for (auto it = fs::directory_iterator(root, ec); !ec && it != fs::end(it); it.increment(ec)) {
-        std::string rel = fs::relative(it->path(), dir_, ec).generic_string();
+        std::string rel = it->path().lexically_relative(dir_).generic_string();
         if (it->is_directory(ec)) {
           if (!fs::is_empty(it->path(), ec)) names.insert(rel + "/");
         } else if (!IsTemp(it->path())) {
