@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -12,14 +14,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Resident file-backed memory of this process, in KiB (RssFile in /proc/self/status).
+// Resident mapped-file memory of this process, in KiB: RssFile, plus RssShmem for a temporary
+// directory on tmpfs (/proc/self/status).
 long RssFileKib() {
   std::ifstream in("/proc/self/status");
   std::string line;
+  long kib = -1;
   while (std::getline(in, line)) {
-    if (line.rfind("RssFile:", 0) == 0) return std::stol(line.substr(8));
+    for (const char* key : {"RssFile:", "RssShmem:"}) {
+      if (line.rfind(key, 0) == 0) kib = std::max(kib, 0L) + std::stol(line.substr(strlen(key)));
+    }
   }
-  return -1;
+  return kib;
 }
 
 class FileTest : public ::testing::Test {
