@@ -37,6 +37,8 @@ class Bucket {
   virtual Result<ObjectAttributes> Attributes(std::string_view name) = 0;
   virtual Status Upload(std::string_view name, std::string_view data) = 0;
   // Streams a local file into the object (multipart for large files where the store has it).
+  // The file must not be changed in place afterwards (TSDB block files never are: they are
+  // replaced by a rename): the FILESYSTEM bucket may hard-link the object to it.
   virtual Status UploadFile(std::string_view name, const std::string& path) = 0;
   // Streams the object into a local file (written to path.tmp and renamed when complete). The
   // file is a read-only working copy: the FILESYSTEM bucket may hard-link it to the object.

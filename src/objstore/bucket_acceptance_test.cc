@@ -185,6 +185,28 @@ TEST(FilesystemBucketTest, ListsTheSameNamesHoweverTheDirectoryIsSpelled) {
   fs::remove_all(dir);
 }
 
+// An uploaded file may be hard-linked to its object: removing the file, or replacing it by a
+// rename as TSDB writers do, leaves the object as uploaded.
+TEST(FilesystemBucketTest, AnUploadedFileRemovedOrReplacedLeavesTheObject) {
+  const fs::path dir = fs::temp_directory_path() / ("strata-fs-upload-" + Ulid::New(0).String());
+  fs::create_directories(dir / "local");
+  auto b = NewFilesystemBucket((dir / "bucket").string());
+  ASSERT_TRUE(b.ok());
+  const std::string a = (dir / "local" / "a").string(), c = (dir / "local" / "c").string();
+  ASSERT_TRUE(WriteFileSynced(a, "first").ok());
+  ASSERT_TRUE(WriteFileSynced(c, "kept").ok());
+  ASSERT_TRUE((*b)->UploadFile("blk/a", a).ok());
+  ASSERT_TRUE((*b)->UploadFile("blk/c", c).ok());
+  ASSERT_TRUE(WriteFileAtomic(a, "second").ok());
+  fs::remove(c);
+  EXPECT_EQ(*(*b)->Get("blk/a"), "first");
+  EXPECT_EQ(*(*b)->Get("blk/c"), "kept");
+  // Uploading again replaces the object.
+  ASSERT_TRUE((*b)->UploadFile("blk/a", a).ok());
+  EXPECT_EQ(*(*b)->Get("blk/a"), "second");
+  fs::remove_all(dir);
+}
+
 TEST_P(BucketAcceptanceTest, PaginatesPastAThousandObjectsWithConcurrentUploads) {
   Bucket& b = *bucket_;
   constexpr int kObjects = 1100;

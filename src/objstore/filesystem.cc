@@ -42,10 +42,11 @@ Status ValidateObjectName(std::string_view name) {
 
 namespace {
 
-// Downloads: objects are never changed in place (they are written to a temporary name, then
-// renamed) and a downloaded file is the caller's read-only working copy, so on the same
-// filesystem a hard link stands in for a copy (the compactor reads every block it compacts).
-// Uploads are copied: the caller may still change its file, and the object must not follow.
+// Objects are never changed in place (they are written to a temporary name, then renamed), a
+// downloaded file is the caller's read-only working copy, and an uploaded file is never changed
+// in place either (Bucket::UploadFile), so on the same filesystem a hard link stands in for a
+// copy both ways: the compactor reads every block it compacts and uploads every block it
+// writes, and copying the uploads was a fifth of a compaction pass.
 void LinkOrCopy(const std::string& from, const std::string& to, std::error_code& ec) {
   ::unlink(to.c_str());
   if (::link(from.c_str(), to.c_str()) == 0) {
@@ -137,7 +138,7 @@ class FilesystemBucket : public Bucket {
     STRATA_RETURN_IF_ERROR(MakeParent(p));
     std::string tmp = TempName(p);
     std::error_code ec;
-    fs::copy_file(path, tmp, fs::copy_options::overwrite_existing, ec);
+    LinkOrCopy(path, tmp, ec);
     Status st =
         ec ? Status::IOError("copy " + path + " to " + tmp + ": " + ec.message()) : Status::OK();
     if (st.ok()) st = SyncFile(tmp);
