@@ -74,24 +74,11 @@ Digits ShortestDigits(double v) {
 }
 
 void AppendFixed(std::string* s, const Digits& g) {
-  // Formatted in a local buffer, appended once: this runs once per sample of an answer. The
-  // fixed form is used for exponents -6..21 (AppendJsonValue) and other callers' small values,
-  // so 96 bytes hold it; anything longer takes the slow path.
-  char buf[96];
-  const int len = std::max(g.dp, 1) + 1 + std::max(g.n - g.dp, 0) + std::max(-g.dp, 0);
-  if (len > static_cast<int>(sizeof buf)) {
-    if (g.dp <= 0) {
-      s->push_back('0');
-    } else {
-      for (int i = 0; i < g.dp; i++) s->push_back(i < g.n ? g.d[i] : '0');
-    }
-    if (g.n > g.dp) {
-      s->push_back('.');
-      for (int i = g.dp; i < g.n; i++) s->push_back(i < 0 ? '0' : g.d[i]);
-    }
-    return;
-  }
-  char* p = buf;
+  // Written in place into room made once (an upper bound, trimmed after): this runs once per
+  // sample of an answer, and a push_back per digit was a visible part of it.
+  const size_t at = s->size();
+  s->resize(at + static_cast<size_t>(std::max(g.dp, 1) + 1 + std::max(g.n - g.dp, 0)));
+  char* p = s->data() + at;
   if (g.dp <= 0) {
     *p++ = '0';
   } else {
@@ -101,7 +88,7 @@ void AppendFixed(std::string* s, const Digits& g) {
     *p++ = '.';
     for (int i = g.dp; i < g.n; i++) *p++ = i < 0 ? '0' : g.d[i];
   }
-  s->append(buf, p);
+  s->resize(static_cast<size_t>(p - s->data()));
 }
 
 std::string FixedFromDigits(const Digits& g) {

@@ -32,9 +32,9 @@ Result<promql::Point> ParsePoint(const json& p) {
     if (end == s.c_str() || *end != '\0')
       return Status::InvalidArgument("sample value \"" + s + "\" is not a number");
   }
-  const double t = p[0].get<double>();
-  if (!(std::fabs(t) < 9.2e15)) return Status::InvalidArgument("a timestamp is out of range");
-  return promql::Point{std::llround(t * 1000), v};
+  const std::optional<int64_t> t = AnswerTimeMs(p[0].get<double>());
+  if (!t) return Status::InvalidArgument("a timestamp is out of range");
+  return promql::Point{*t, v};
 }
 
 Labels ParseMetric(const json& m) {

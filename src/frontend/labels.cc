@@ -131,10 +131,7 @@ HttpResponse LabelsHandler::Run(const HttpRequest& req, const std::string& metho
     params.emplace_back("partial_response", opts_.partial_response ? "true" : "false");
 
   std::vector<std::pair<int64_t, int64_t>> chunks;
-  // Not split into more than kMaxSplitParts requests (a range from 1970 would make 20,000).
-  const int64_t iv = (end - start) / std::max<int64_t>(1, opts_.split_interval_ms) > kMaxSplitParts
-                         ? 0
-                         : opts_.split_interval_ms;
+  const int64_t iv = CappedSplitInterval(start, end, opts_.split_interval_ms);
   for (int64_t s = start; s < end || chunks.empty(); s += iv) {
     chunks.emplace_back(s, iv > 0 ? std::min(end, s + iv) : end);
     if (iv <= 0) break;

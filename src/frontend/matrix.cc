@@ -147,9 +147,9 @@ class MatrixSax {
   }
   bool Number(double v) {
     if (!stack_.empty() && stack_.back().role == Role::kPoint && stack_.back().index == 0) {
-      if (!(std::fabs(v) < 9.2e15))
-        return Fail(Status::InvalidArgument("a timestamp is out of range"));
-      point_.t = std::llround(v * 1000);
+      const std::optional<int64_t> t = AnswerTimeMs(v);
+      if (!t) return Fail(Status::InvalidArgument("a timestamp is out of range"));
+      point_.t = *t;
     }
     return Advance();
   }

@@ -103,11 +103,14 @@ int64_t NextIntervalBoundary(int64_t t, int64_t step, int64_t interval) {
 
 }  // namespace
 
+int64_t CappedSplitInterval(int64_t start_ms, int64_t end_ms, int64_t interval_ms) {
+  if (interval_ms <= 0 || (end_ms - start_ms) / interval_ms > kMaxSplitParts) return 0;
+  return interval_ms;
+}
+
 std::vector<RangeRequest> SplitByInterval(const RangeRequest& r, int64_t interval_ms) {
-  if (interval_ms <= 0 || r.start_ms == r.end_ms ||
-      (r.end_ms - r.start_ms) / interval_ms > kMaxSplitParts) {
-    return {r};
-  }
+  interval_ms = CappedSplitInterval(r.start_ms, r.end_ms, interval_ms);
+  if (interval_ms == 0 || r.start_ms == r.end_ms) return {r};
   std::vector<RangeRequest> out;
   for (int64_t s = r.start_ms; s < r.end_ms;
        s = NextIntervalBoundary(s, r.step_ms, interval_ms) + r.step_ms) {

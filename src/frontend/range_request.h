@@ -45,6 +45,9 @@ void AlignToStep(RangeRequest* r);
 // interval: 20,000 for a range from 1970 at 24h).
 constexpr int64_t kMaxSplitParts = 1000;
 std::vector<RangeRequest> SplitByInterval(const RangeRequest& r, int64_t interval_ms);
+// The interval to split [start_ms, end_ms] at: interval_ms, or 0 (no split) when that would
+// make more than kMaxSplitParts parts.
+int64_t CappedSplitInterval(int64_t start_ms, int64_t end_ms, int64_t interval_ms);
 
 // How range queries are split: at a fixed interval (--query-range.split-interval), or, when that
 // is 0, at Thanos's dynamic one: max_ms for ranges of at least twice max_ms, the range divided

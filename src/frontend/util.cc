@@ -1,5 +1,7 @@
 #include "frontend/util.h"
 
+#include <cmath>
+
 #include <snappy.h>
 
 #include <cstdio>
@@ -20,6 +22,11 @@ std::string Seconds(int64_t ms) {
   std::string s;
   promql::AppendJsonTimestamp(&s, ms);
   return s;
+}
+
+std::optional<int64_t> AnswerTimeMs(double seconds) {
+  if (!(std::fabs(seconds) < 9.2e15)) return std::nullopt;
+  return std::llround(seconds * 1000);
 }
 
 std::string EncodeParams(const std::vector<std::pair<std::string, std::string>>& params) {

@@ -16,6 +16,9 @@ namespace strata::frontend {
 server::HttpResponse BadData(const std::string& msg);
 // A time or duration in seconds as the API takes it: "1700000000.5", "15".
 std::string Seconds(int64_t ms);
+// An answer's sample time (seconds, as JSON gives it) in milliseconds, or nullopt when it is out
+// of int64 milliseconds' range (damaged input must not overflow).
+std::optional<int64_t> AnswerTimeMs(double seconds);
 // name=value&... (percent-encoded), in order.
 std::string EncodeParams(const std::vector<std::pair<std::string, std::string>>& params);
 // The cache's name for a key: FNV-1a 64 in hex, as Thanos's frontend hashes its keys.
