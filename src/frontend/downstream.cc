@@ -63,6 +63,7 @@ Result<http::Response> Downstream::Send(const std::string& method, const std::st
   req.url = base_url_ + path;
   req.timeout_ms = timeout_ms_;
   req.headers = ctx.headers;
+  req.accept_compressed = false;  // parsed and re-encoded here: gzip would only cost CPU
   if (method == "POST") {
     req.body = params;
     req.headers.push_back("Content-Type: application/x-www-form-urlencoded");

@@ -108,7 +108,7 @@ Result<Response> Client::Do(const Request& req) {
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout_ms));
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(req.timeout_ms));
-  curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // gzip/deflate when the server offers
+  if (req.accept_compressed) curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // gzip, deflate
   const ClientConfig& c = config_;
   if (!c.basic_auth_username.empty()) {
     curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);

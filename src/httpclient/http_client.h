@@ -31,6 +31,10 @@ struct Request {
   std::vector<std::string> headers;  // "Name: value"
   std::string body;                  // POST body
   int64_t timeout_ms = 30000;        // whole request, connect included
+  // Ask for gzip/deflate. Off where both ends are ours on a cluster network and the body is
+  // parsed at once (the query-frontend's split queries): compressing costs the sender more CPU
+  // than sending the bytes plain.
+  bool accept_compressed = true;
   // When set, receives the body piece by piece as it arrives, and returns false to abort.
   // Only called for 2xx responses whose Content-Type contains stream_content_type; other
   // bodies are kept in Response::body for the caller's error message.
