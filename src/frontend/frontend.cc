@@ -247,7 +247,7 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
       if (auto f = ctx.failure()) return *f;
       return {500, "text/plain; charset=utf-8", answer.status().message() + "\n", {}};
     }
-    HttpResponse resp{200, "application/json", FormatMatrixResponse(std::move(answer->matrix)), {}};
+    HttpResponse resp{200, "application/json", FormatMatrixResponse(answer->matrix), {}};
     if (answer->no_store) resp.headers.emplace_back("Cache-Control", "no-store");
     return resp;
   }
@@ -329,10 +329,10 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
 
   // Thanos's minResponseTime: -1 when the first series has no points, else the earliest point.
   static int64_t MinTime(const Matrix& m) {
-    if (m.series.empty() || m.series[0].points.empty()) return -1;
-    int64_t t = m.series[0].points.front().t;
+    if (m.series.empty() || m.series[0].empty()) return -1;
+    int64_t t = m.series[0].t(0);
     for (const auto& s : m.series) {
-      if (!s.points.empty()) t = std::min(t, s.points.front().t);
+      if (!s.empty()) t = std::min(t, s.t(0));
     }
     return t;
   }

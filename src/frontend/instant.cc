@@ -80,7 +80,7 @@ Result<InstantAnswer> ParseInstantResponse(std::string_view body) {
   if (type == "matrix") {
     STRATA_ASSIGN_OR_RETURN(Matrix m, ParseMatrixResponse(body));
     a.result.type = promql::ValueType::kMatrix;
-    a.result.matrix = std::move(m.series);
+    a.matrix.series = std::move(m.series);
     return a;
   }
   if (type != "vector" || !data.contains("result") || !data["result"].is_array())
@@ -106,9 +106,9 @@ InstantAnswer MergeInstant(std::vector<InstantAnswer> parts, const promql::Expr&
   }
   if (!parts.empty() && parts[0].result.type == promql::ValueType::kMatrix) {
     std::vector<Matrix> ms;
-    for (auto& p : parts) ms.push_back({std::move(p.result.matrix), {}});
+    for (auto& p : parts) ms.push_back({std::move(p.matrix.series), {}});
     out.result.type = promql::ValueType::kMatrix;
-    out.result.matrix = Merge(std::move(ms)).series;
+    out.matrix.series = Merge(std::move(ms)).series;
     return out;
   }
   out.result.type = promql::ValueType::kVector;
@@ -144,7 +144,11 @@ InstantAnswer MergeInstant(std::vector<InstantAnswer> parts, const promql::Expr&
 
 std::string FormatInstantResponse(const InstantAnswer& a) {
   std::string body = "{\"status\":\"success\",\"data\":";
-  promql::AppendResultData(&body, a.result);
+  if (a.result.type == promql::ValueType::kMatrix) {
+    AppendMatrixData(&body, a.matrix);
+  } else {
+    promql::AppendResultData(&body, a.result);
+  }
   AppendWarnings(&body, a.warnings);
   return body + "}";
 }

@@ -8,13 +8,15 @@
 #include <vector>
 
 #include "base/status.h"
+#include "frontend/matrix.h"
 #include "promql/ast.h"
 #include "promql/value.h"
 
 namespace strata::frontend {
 
 struct InstantAnswer {
-  promql::QueryResult result;  // a vector or a matrix
+  promql::QueryResult result;  // a vector, or a matrix kept in `matrix`
+  Matrix matrix;
   std::vector<std::string> warnings;
 };
 

@@ -1,11 +1,8 @@
 #include "frontend/matrix.h"
 
-#include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <map>
 
@@ -16,194 +13,177 @@
 namespace strata::frontend {
 namespace {
 
-Result<double> ParseValue(const std::string& s) {
-  if (s == "NaN") return std::nan("");
-  if (s == "+Inf") return HUGE_VAL;
-  if (s == "-Inf") return -HUGE_VAL;
-  double d = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
-  if (ec != std::errc() || end != s.data() + s.size())
-    return Status::InvalidArgument("sample value \"" + s + "\" is not a number");
-  return d;
+// Values are written back between quotes as they came, so they must be a number's text ("1.5",
+// "-2e-07", "+Inf", "NaN"), which also means they need no escaping.
+bool IsNumberText(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    const bool digit = c >= '0' && c <= '9';
+    if (!digit && (c == '\0' || std::strchr("+-.eEInfNa", c) == nullptr)) return false;
+  }
+  return true;
 }
 
-// Reads a query_range answer straight into a Matrix with nlohmann's SAX interface: answers run
-// to millions of samples, and a DOM of them costs more than the whole merge. Each container's
-// role is worked out once when it opens, so a sample costs no key comparisons.
-class MatrixSax {
+// Reads a query_range answer into a Matrix with simdjson: answers run to megabytes, and
+// nlohmann's lexer (about 120 MB/s) was most of the frontend's CPU on a split query. Its DOM API
+// picks the CPU's fastest kernels at run time (the On-Demand API is fixed at build time). Unknown
+// members are skipped, as a Prometheus client skips them.
+class AnswerReader {
  public:
-  explicit MatrixSax(Matrix* m) : m_(m) {}
-
-  bool null() { return Advance(); }
-  bool boolean(bool) { return Advance(); }
-  bool number_integer(int64_t v) { return Number(static_cast<double>(v)); }
-  bool number_unsigned(uint64_t v) { return Number(static_cast<double>(v)); }
-  bool number_float(double v, const std::string&) { return Number(v); }
-  bool binary(nlohmann::json::binary_t&) { return Advance(); }
-  bool string(std::string& s) {
-    if (stack_.empty()) return true;  // a bare string, not an answer: Finish() says so
-    Frame& f = stack_.back();
-    switch (f.role) {
-      case Role::kTop:
-        if (f.key == "status") status_ = s;
-        break;
-      case Role::kData:
-        if (f.key == "resultType") result_type_ = s;
-        break;
-      case Role::kWarnings:
-        m_->warnings.push_back(s);
-        break;
-      case Role::kMetric:
-        labels_.push_back({f.key, s});
-        break;
-      case Role::kPoint:
-        if (f.index == 1) {
-          auto v = ParseValue(s);
-          if (!v.ok()) return Fail(v.status());
-          point_.v = *v;
+  Result<Matrix> Read(std::string_view body) {
+    thread_local simdjson::dom::parser parser;
+    const simdjson::padded_string padded(body);
+    simdjson::dom::object top;
+    if (auto e = parser.parse(padded).get(top); e) return Error(e);
+    Matrix m;
+    std::string_view status, type;
+    for (auto [key, v] : top) {
+      if (key == "status") {
+        STRATA_RETURN_IF_ERROR(Check(v.get_string().get(status)));
+      } else if (key == "data") {
+        STRATA_RETURN_IF_ERROR(Data(v, &m, &type));
+      } else if (key == "warnings") {
+        simdjson::dom::array warnings;
+        STRATA_RETURN_IF_ERROR(Check(v.get_array().get(warnings)));
+        for (auto w : warnings) {
+          std::string_view text;
+          STRATA_RETURN_IF_ERROR(Check(w.get_string().get(text)));
+          m.warnings.emplace_back(text);
         }
-        break;
-      default:
-        break;
+      }
     }
-    return Advance();
-  }
-  bool start_object(size_t) { return Push(false); }
-  bool start_array(size_t) { return Push(true); }
-  bool key(std::string& k) {
-    stack_.back().key = k;
-    if (stack_.back().role == Role::kSeries && k == "histograms")
-      return Fail(
-          Status::Unsupported("native histogram samples are not supported by the query-frontend"));
-    return true;
-  }
-  bool end_object() {
-    if (stack_.back().role == Role::kSeries) {
-      m_->series.push_back({Labels::FromUnsorted(std::move(labels_)), std::move(points_)});
-      labels_.clear();
-      points_.clear();
-    }
-    stack_.pop_back();
-    return Advance();
-  }
-  bool end_array() {
-    if (stack_.back().role == Role::kPoint) points_.push_back(point_);
-    stack_.pop_back();
-    return Advance();
-  }
-  bool parse_error(size_t pos, const std::string&, const nlohmann::detail::exception& e) {
-    return Fail(Status::InvalidArgument("the querier's answer is not JSON at byte " +
-                                        std::to_string(pos) + ": " + e.what()));
-  }
-
-  Status Finish() const {
-    if (!error_.ok()) return error_;
-    if (status_ != "success")
-      return Status::InvalidArgument("the querier's answer has status \"" + status_ + "\"");
-    if (result_type_ != "matrix")
-      return Status::InvalidArgument("the querier's answer is not a matrix");
-    return Status::OK();
+    if (status != "success")
+      return Status::InvalidArgument("the querier's answer has status \"" + std::string(status) +
+                                     "\"");
+    if (type != "matrix") return Status::InvalidArgument("the querier's answer is not a matrix");
+    return m;
   }
 
  private:
-  // data.result[i] is a series: its metric object holds labels, its values array points.
-  enum class Role { kTop, kData, kWarnings, kResult, kSeries, kMetric, kValues, kPoint, kOther };
-  struct Frame {
-    Role role;
-    std::string key;  // objects: the current key
-    size_t index;     // arrays: the current element
-  };
-
-  bool Push(bool array) {
-    Role role = Role::kOther;
-    if (stack_.empty()) {
-      role = array ? Role::kOther : Role::kTop;
-    } else {
-      const Frame& p = stack_.back();
-      switch (p.role) {
-        case Role::kTop:
-          if (!array && p.key == "data") role = Role::kData;
-          if (array && p.key == "warnings") role = Role::kWarnings;
-          break;
-        case Role::kData:
-          if (array && p.key == "result") role = Role::kResult;
-          break;
-        case Role::kResult:
-          if (!array) role = Role::kSeries;
-          break;
-        case Role::kSeries:
-          if (!array && p.key == "metric") role = Role::kMetric;
-          if (array && p.key == "values") role = Role::kValues;
-          break;
-        case Role::kValues:
-          if (array) role = Role::kPoint;
-          break;
-        default:
-          break;
-      }
-    }
-    stack_.push_back({role, "", 0});
-    return true;
-  }
-  bool Number(double v) {
-    if (!stack_.empty() && stack_.back().role == Role::kPoint && stack_.back().index == 0) {
-      const std::optional<int64_t> t = AnswerTimeMs(v);
-      if (!t) return Fail(Status::InvalidArgument("a timestamp is out of range"));
-      point_.t = *t;
-    }
-    return Advance();
-  }
-  // One more element of the enclosing array.
-  bool Advance() {
-    if (!stack_.empty()) stack_.back().index++;
-    return true;
-  }
-  bool Fail(Status st) {
-    if (error_.ok()) error_ = std::move(st);
-    return false;
+  static Status Data(simdjson::dom::element v, Matrix* m, std::string_view* type) {
+    simdjson::dom::object data;
+    simdjson::dom::array result;
+    STRATA_RETURN_IF_ERROR(Check(v.get_object().get(data)));
+    STRATA_RETURN_IF_ERROR(Check(data["resultType"].get_string().get(*type)));
+    if (*type != "matrix") return Status::OK();
+    STRATA_RETURN_IF_ERROR(Check(data["result"].get_array().get(result)));
+    m->series.reserve(result.size());
+    for (auto series : result) STRATA_RETURN_IF_ERROR(Series(series, &m->series.emplace_back()));
+    return Status::OK();
   }
 
-  Matrix* m_;
-  std::vector<Frame> stack_;
-  std::string status_, result_type_;
-  std::vector<Label> labels_;
-  std::vector<promql::Point> points_;
-  promql::Point point_{0, 0};
-  Status error_;
+  static Status Series(simdjson::dom::element v, MatrixSeries* out) {
+    simdjson::dom::object series;
+    STRATA_RETURN_IF_ERROR(Check(v.get_object().get(series)));
+    if (series["histograms"].error() == simdjson::SUCCESS)
+      return Status::Unsupported(
+          "native histogram samples are not supported by the query-frontend");
+    simdjson::dom::object metric;
+    STRATA_RETURN_IF_ERROR(Check(series["metric"].get_object().get(metric)));
+    std::vector<Label> labels;
+    labels.reserve(metric.size());
+    for (auto [name, value] : metric) {
+      std::string_view text;
+      STRATA_RETURN_IF_ERROR(Check(value.get_string().get(text)));
+      labels.push_back({std::string(name), std::string(text)});
+    }
+    out->labels = Labels::FromUnsorted(std::move(labels));
+    simdjson::dom::array values;
+    if (series["values"].error() == simdjson::NO_SUCH_FIELD) return Status::OK();
+    STRATA_RETURN_IF_ERROR(Check(series["values"].get_array().get(values)));
+    for (auto point : values) STRATA_RETURN_IF_ERROR(Point(point, out));
+    return Status::OK();
+  }
+
+  // [<seconds>, "<value>"]
+  static Status Point(simdjson::dom::element v, MatrixSeries* out) {
+    simdjson::dom::array point;
+    STRATA_RETURN_IF_ERROR(Check(v.get_array().get(point)));
+    double seconds = 0;
+    std::string_view value;
+    if (point.size() != 2 || point.at(0).get_double().get(seconds) != simdjson::SUCCESS ||
+        point.at(1).get_string().get(value) != simdjson::SUCCESS) {
+      return Status::InvalidArgument("a point of the querier's answer is not [time, \"value\"]");
+    }
+    const std::optional<int64_t> t = AnswerTimeMs(seconds);
+    if (!t) return Status::InvalidArgument("a timestamp is out of range");
+    if (!IsNumberText(value))
+      return Status::InvalidArgument("sample value \"" + std::string(value) + "\" is not a number");
+    out->Add(*t, value);
+    return Status::OK();
+  }
+
+  static Status Check(simdjson::error_code e) { return e ? Error(e) : Status::OK(); }
+  static Status Error(simdjson::error_code e) {
+    return Status::InvalidArgument(std::string("the querier's answer is not a valid answer: ") +
+                                   simdjson::error_message(e));
+  }
 };
 
 }  // namespace
 
-Result<Matrix> ParseMatrixResponse(std::string_view body) {
-  Matrix m;
-  MatrixSax sax(&m);
-  const bool ok = nlohmann::json::sax_parse(body, &sax);
-  STRATA_RETURN_IF_ERROR(sax.Finish());
-  if (!ok) return Status::InvalidArgument("the querier's answer is not JSON");
-  return m;
+Result<Matrix> ParseMatrixResponse(std::string_view body) { return AnswerReader().Read(body); }
+
+void AppendMatrixData(std::string* o, const Matrix& m) {
+  std::string& out = *o;
+  size_t bytes = 64;
+  for (const auto& s : m.series) bytes += 64 + s.size() * 24;
+  out.reserve(out.size() + bytes);
+  out += "{\"resultType\":\"matrix\",\"result\":[";
+  for (size_t i = 0; i < m.series.size(); i++) {
+    const MatrixSeries& s = m.series[i];
+    if (i > 0) out.push_back(',');
+    out += "{\"metric\":";
+    promql::AppendJsonLabels(&out, s.labels);
+    out += ",\"values\":[";
+    for (size_t j = 0; j < s.size(); j++) {
+      out += j > 0 ? ",[" : "[";
+      promql::AppendJsonTimestamp(&out, s.t(j));
+      out += ",\"";
+      out += s.value(j);
+      out += "\"]";
+    }
+    out += "]}";
+  }
+  out += "]}";
 }
 
-std::string FormatMatrixResponse(Matrix m) {
-  promql::QueryResult r;
-  r.type = promql::ValueType::kMatrix;
-  r.matrix = std::move(m.series);
+std::string FormatMatrixResponse(const Matrix& m) {
   std::string body = "{\"status\":\"success\",\"data\":";
-  promql::AppendResultData(&body, r);
+  AppendMatrixData(&body, m);
   AppendWarnings(&body, m.warnings);
   body += "}";
   return body;
+}
+
+size_t MatrixSeries::LowerBound(int64_t ms) const {
+  return static_cast<size_t>(std::lower_bound(t_.begin(), t_.end(), ms) - t_.begin());
+}
+
+void MatrixSeries::Add(int64_t t, std::string_view value) {
+  t_.push_back(t);
+  text_ += value;
+  end_.push_back(text_.size());
+}
+
+void MatrixSeries::Append(const MatrixSeries& other, size_t from, size_t to) {
+  if (from >= to) return;
+  const size_t base = from == 0 ? 0 : other.end_[from - 1];
+  const size_t shift = text_.size();
+  t_.insert(t_.end(), other.t_.begin() + from, other.t_.begin() + to);
+  text_.append(other.text_, base, other.end_[to - 1] - base);
+  for (size_t i = from; i < to; i++) end_.push_back(other.end_[i] - base + shift);
 }
 
 Matrix Extract(const Matrix& m, int64_t start_ms, int64_t end_ms) {
   Matrix out;
   out.warnings = m.warnings;
   for (const auto& s : m.series) {
-    auto lo = std::lower_bound(s.points.begin(), s.points.end(), start_ms,
-                               [](const promql::Point& p, int64_t t) { return p.t < t; });
-    auto hi = std::upper_bound(lo, s.points.end(), end_ms,
-                               [](int64_t t, const promql::Point& p) { return t < p.t; });
-    if (lo == hi) continue;
-    out.series.push_back({s.labels, {lo, hi}});
+    const size_t lo = s.LowerBound(start_ms);
+    const size_t hi = end_ms == INT64_MAX ? s.size() : s.LowerBound(end_ms + 1);
+    if (lo >= hi) continue;
+    out.series.emplace_back(s.labels);
+    out.series.back().Append(s, lo, hi);
   }
   return out;
 }
@@ -214,13 +194,13 @@ Matrix Merge(std::vector<Matrix> parts) {
   auto first_t = [](const Matrix& m) {
     int64_t t = INT64_MAX;
     for (const auto& s : m.series) {
-      if (!s.points.empty()) t = std::min(t, s.points.front().t);
+      if (!s.empty()) t = std::min(t, s.t(0));
     }
     return t;
   };
   std::stable_sort(parts.begin(), parts.end(),
                    [&](const Matrix& a, const Matrix& b) { return first_t(a) < first_t(b); });
-  std::map<Labels, std::vector<promql::Point>> by_labels;
+  std::map<Labels, MatrixSeries> by_labels;
   Matrix out;
   for (auto& part : parts) {
     for (auto& w : part.warnings) {
@@ -228,18 +208,23 @@ Matrix Merge(std::vector<Matrix> parts) {
         out.warnings.push_back(std::move(w));
     }
     for (auto& s : part.series) {
-      auto& pts = by_labels[s.labels];
-      // Overlapping points: the earlier part's are kept (as Thanos merges).
-      auto from = s.points.begin();
-      if (!pts.empty()) {
-        from = std::upper_bound(s.points.begin(), s.points.end(), pts.back().t,
-                                [](int64_t t, const promql::Point& p) { return t < p.t; });
+      auto [it, fresh] = by_labels.try_emplace(s.labels);
+      MatrixSeries& dst = it->second;
+      if (fresh) {
+        dst = std::move(s);
+        continue;
       }
-      pts.insert(pts.end(), from, s.points.end());
+      // Overlapping points: the earlier part's are kept (as Thanos merges).
+      size_t from = 0;
+      if (!dst.empty()) {
+        const int64_t last = dst.t(dst.size() - 1);
+        from = last == INT64_MAX ? s.size() : s.LowerBound(last + 1);
+      }
+      dst.Append(s, from, s.size());
     }
   }
-  for (auto& [labels, pts] : by_labels) {
-    if (!pts.empty()) out.series.push_back({labels, std::move(pts)});
+  for (auto& [labels, s] : by_labels) {
+    if (!s.empty()) out.series.push_back(std::move(s));
   }
   return out;
 }
@@ -253,14 +238,13 @@ std::string EncodeMatrix(const Matrix& m) {
       e.PutUvarintStr(l.name);
       e.PutUvarintStr(l.value);
     }
-    e.PutUvarint(s.points.size());
+    e.PutUvarint(s.size());
     int64_t prev = 0;
-    for (const auto& p : s.points) {
-      e.PutVarint(static_cast<int64_t>(static_cast<uint64_t>(p.t) - static_cast<uint64_t>(prev)));
-      prev = p.t;
-      uint64_t bits;
-      std::memcpy(&bits, &p.v, sizeof bits);
-      e.PutBe64(bits);
+    for (size_t i = 0; i < s.size(); i++) {
+      e.PutVarint(
+          static_cast<int64_t>(static_cast<uint64_t>(s.t(i)) - static_cast<uint64_t>(prev)));
+      prev = s.t(i);
+      e.PutUvarintStr(s.value(i));
     }
   }
   return std::move(e.buf());
@@ -280,18 +264,16 @@ Result<Matrix> DecodeMatrix(std::string_view data) {
       l.name = std::string(d.UvarintStr());
       l.value = std::string(d.UvarintStr());
     }
-    promql::SeriesPoints s{Labels::FromSorted(std::move(labels)), {}};
+    MatrixSeries s(Labels::FromSorted(std::move(labels)));
     const uint64_t np = d.Uvarint();
-    if (np > d.remaining() / 9) break;
-    s.points.reserve(np);
+    if (np > d.remaining() / 3) break;  // a point takes at least three bytes
     int64_t t = 0;
     for (uint64_t j = 0; j < np && d.ok(); j++) {
       // Deltas wrap as unsigned: damaged input may not make signed arithmetic overflow.
       t = static_cast<int64_t>(static_cast<uint64_t>(t) + static_cast<uint64_t>(d.Varint()));
-      const uint64_t bits = d.Be64();
-      double v;
-      std::memcpy(&v, &bits, sizeof v);
-      s.points.push_back({t, v});
+      const std::string_view v = d.UvarintStr();
+      if (d.ok() && !IsNumberText(v)) return Status::Corruption("a cached sample value is damaged");
+      s.Add(t, v);
     }
     m.series.push_back(std::move(s));
   }

@@ -14,13 +14,18 @@ namespace {
 // Cortex's minimum extent: shorter cached pieces are not worth a split of the request.
 constexpr int64_t kMinCacheExtentMs = 5 * 60 * 1000;
 
+// Entries are sealed and hashed under the key with the extents' format version in front, so an
+// entry in an earlier format (a shared memcached, a rolling update) is a miss, not misread.
+std::string EntryKey(const std::string& key) { return "v2|" + key; }
+
 }  // namespace
 
 ResultsCache::ResultsCache(std::unique_ptr<cache::Cache> cache, ResultsCacheOptions opts,
                            Fanout fanout)
     : cache_(std::move(cache)), opts_(opts), fanout_(std::move(fanout)) {}
 
-std::vector<ResultsCache::Extent> ResultsCache::Load(const std::string& key) {
+std::vector<ResultsCache::Extent> ResultsCache::Load(const std::string& query_key) {
+  const std::string key = EntryKey(query_key);
   auto got = cache_->Fetch({HashKey(key)});
   if (got.empty() || !got[0]) return {};
   std::string scratch;
@@ -66,7 +71,8 @@ void ResultsCache::Save(const std::string& key, std::vector<Extent> extents, int
     e.PutVarint(x.end_ms);
     e.PutUvarintStr(EncodeMatrix(x.matrix));
   }
-  cache_->Store(HashKey(key), SealEntry(key, e.buf(), opts_.snappy), opts_.ttl_ms);
+  const std::string sealed = EntryKey(key);
+  cache_->Store(HashKey(sealed), SealEntry(sealed, e.buf(), opts_.snappy), opts_.ttl_ms);
 }
 
 Result<Answer> ResultsCache::Get(const RangeRequest& r, std::string_view tenant, bool bypass,
