@@ -11,10 +11,8 @@
 #include "promql/json.h"
 
 namespace strata::frontend {
-namespace {
+namespace {}  // namespace
 
-// Values are written back between quotes as they came, so they must be a number's text ("1.5",
-// "-2e-07", "+Inf", "NaN"), which also means they need no escaping.
 bool IsNumberText(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
   for (char c : s) {
@@ -23,6 +21,8 @@ bool IsNumberText(std::string_view s) {
   }
   return true;
 }
+
+namespace {
 
 // Reads a query_range answer into a Matrix with simdjson: answers run to megabytes, and
 // nlohmann's lexer (about 120 MB/s) was most of the frontend's CPU on a split query. Its DOM API
@@ -135,15 +135,9 @@ void AppendMatrixData(std::string* o, const Matrix& m) {
     if (i > 0) out.push_back(',');
     out += "{\"metric\":";
     promql::AppendJsonLabels(&out, s.labels);
-    out += ",\"values\":[";
-    for (size_t j = 0; j < s.size(); j++) {
-      out += j > 0 ? ",[" : "[";
-      promql::AppendJsonTimestamp(&out, s.t(j));
-      out += ",\"";
-      out += s.value(j);
-      out += "\"]";
-    }
-    out += "]}";
+    out += ",\"values\":";
+    s.AppendValuesJson(&out);
+    out.push_back('}');
   }
   out += "]}";
 }
@@ -160,9 +154,20 @@ size_t MatrixSeries::LowerBound(int64_t ms) const {
   return static_cast<size_t>(std::lower_bound(t_.begin(), t_.end(), ms) - t_.begin());
 }
 
+std::string_view MatrixSeries::value(size_t i) const {
+  const size_t from = i == 0 ? 0 : end_[i - 1];
+  const std::string_view point = std::string_view(text_).substr(from, end_[i] - from);
+  const size_t quote = point.find('"');
+  return point.substr(quote + 1, point.size() - quote - 3);  // up to the closing "]
+}
+
 void MatrixSeries::Add(int64_t t, std::string_view value) {
   t_.push_back(t);
+  text_ += ",[";
+  promql::AppendJsonTimestamp(&text_, t);
+  text_ += ",\"";
   text_ += value;
+  text_ += "\"]";
   end_.push_back(text_.size());
 }
 
@@ -173,6 +178,12 @@ void MatrixSeries::Append(const MatrixSeries& other, size_t from, size_t to) {
   t_.insert(t_.end(), other.t_.begin() + from, other.t_.begin() + to);
   text_.append(other.text_, base, other.end_[to - 1] - base);
   for (size_t i = from; i < to; i++) end_.push_back(other.end_[i] - base + shift);
+}
+
+void MatrixSeries::AppendValuesJson(std::string* out) const {
+  out->push_back('[');
+  if (!text_.empty()) out->append(text_, 1);  // without the first point's comma
+  out->push_back(']');
 }
 
 Matrix Extract(const Matrix& m, int64_t start_ms, int64_t end_ms) {
@@ -239,46 +250,74 @@ std::string EncodeMatrix(const Matrix& m) {
       e.PutUvarintStr(l.value);
     }
     e.PutUvarint(s.size());
-    int64_t prev = 0;
+    int64_t prev_t = 0;
+    size_t prev_end = 0;
     for (size_t i = 0; i < s.size(); i++) {
       e.PutVarint(
-          static_cast<int64_t>(static_cast<uint64_t>(s.t(i)) - static_cast<uint64_t>(prev)));
-      prev = s.t(i);
-      e.PutUvarintStr(s.value(i));
+          static_cast<int64_t>(static_cast<uint64_t>(s.t_[i]) - static_cast<uint64_t>(prev_t)));
+      e.PutUvarint(s.end_[i] - prev_end);
+      prev_t = s.t_[i];
+      prev_end = s.end_[i];
     }
+    e.PutBytes(s.text_);
   }
   return std::move(e.buf());
 }
 
+namespace {
+
+// `,[<seconds>,"<value>"]` with the value a number's text: a damaged cache entry must not put
+// broken JSON into an answer.
+bool IsPointText(std::string_view p) {
+  if (p.size() < 8 || !p.starts_with(",[") || !p.ends_with("\"]")) return false;
+  const size_t comma = p.find(",\"", 2);
+  if (comma == std::string_view::npos || comma == 2) return false;
+  for (char c : p.substr(2, comma - 2)) {
+    if (!((c >= '0' && c <= '9') || c == '.' || c == '-')) return false;
+  }
+  return IsNumberText(p.substr(comma + 2, p.size() - comma - 4));
+}
+
+}  // namespace
+
 Result<Matrix> DecodeMatrix(std::string_view data) {
+  const Status damaged = Status::Corruption("a cached query result is truncated or malformed");
   Decoder d(data);
   Matrix m;
   const uint64_t n = d.Uvarint();
   for (uint64_t i = 0; i < n && d.ok(); i++) {
     // Every label takes at least two bytes: a count beyond that is corrupt, not allocated.
     const uint64_t nl = d.Uvarint();
-    if (nl > d.remaining() / 2) break;
+    if (nl > d.remaining() / 2) return damaged;
     std::vector<Label> labels(nl);
     for (auto& l : labels) {
-      if (!d.ok()) break;
       l.name = std::string(d.UvarintStr());
       l.value = std::string(d.UvarintStr());
     }
     MatrixSeries s(Labels::FromSorted(std::move(labels)));
     const uint64_t np = d.Uvarint();
-    if (np > d.remaining() / 3) break;  // a point takes at least three bytes
+    if (np > d.remaining() / 10) return damaged;  // a point takes at least ten bytes
+    s.t_.reserve(np);
+    s.end_.reserve(np);
     int64_t t = 0;
+    size_t end = 0;
     for (uint64_t j = 0; j < np && d.ok(); j++) {
       // Deltas wrap as unsigned: damaged input may not make signed arithmetic overflow.
       t = static_cast<int64_t>(static_cast<uint64_t>(t) + static_cast<uint64_t>(d.Varint()));
-      const std::string_view v = d.UvarintStr();
-      if (d.ok() && !IsNumberText(v)) return Status::Corruption("a cached sample value is damaged");
-      s.Add(t, v);
+      end += d.Uvarint();
+      s.t_.push_back(t);
+      s.end_.push_back(end);
+    }
+    if (!d.ok() || end > d.remaining()) return damaged;
+    s.text_ = std::string(d.Bytes(end));
+    for (size_t j = 0, from = 0; j < s.end_.size(); from = s.end_[j++]) {
+      if (s.end_[j] < from ||
+          !IsPointText(std::string_view(s.text_).substr(from, s.end_[j] - from)))
+        return damaged;
     }
     m.series.push_back(std::move(s));
   }
-  if (!d.ok() || d.remaining() != 0 || m.series.size() != n)
-    return Status::Corruption("a cached query result is truncated or malformed");
+  if (!d.ok() || d.remaining() != 0 || m.series.size() != n) return damaged;
   return m;
 }
 

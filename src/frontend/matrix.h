@@ -15,7 +15,11 @@
 
 namespace strata::frontend {
 
-// One series: points in time order, each a timestamp and its value's text ("1.5", "NaN").
+struct Matrix;
+
+// One series: points in time order, each a timestamp and its value's text ("1.5", "NaN"). Each
+// point is kept as the JSON it is written as (`,[1700000000,"1.5"]`), so writing a merged or
+// cached series back is one copy.
 class MatrixSeries {
  public:
   MatrixSeries() = default;
@@ -24,22 +28,30 @@ class MatrixSeries {
   size_t size() const { return t_.size(); }
   bool empty() const { return t_.empty(); }
   int64_t t(size_t i) const { return t_[i]; }
-  std::string_view value(size_t i) const {
-    const size_t from = i == 0 ? 0 : end_[i - 1];
-    return std::string_view(text_).substr(from, end_[i] - from);
-  }
+  std::string_view value(size_t i) const;
   // The first point at or after ms (size() when none).
   size_t LowerBound(int64_t ms) const;
+  void Reserve(size_t points) {
+    t_.reserve(points);
+    end_.reserve(points);
+    text_.reserve(points * 24);
+  }
+  // `value` must be a number's text (IsNumberText).
   void Add(int64_t t, std::string_view value);
   // Adds points [from, to) of other.
   void Append(const MatrixSeries& other, size_t from, size_t to);
+  // The "values" array: [[1700000000,"1.5"],...].
+  void AppendValuesJson(std::string* out) const;
 
   Labels labels;
 
  private:
+  friend std::string EncodeMatrix(const Matrix& m);
+  friend Result<Matrix> DecodeMatrix(std::string_view data);
+
   std::vector<int64_t> t_;
-  std::vector<size_t> end_;  // where each value's text ends in text_
-  std::string text_;
+  std::vector<size_t> end_;  // where each point's text ends in text_
+  std::string text_;         // every point as `,[<seconds>,"<value>"]`
 };
 
 struct Matrix {
@@ -47,8 +59,12 @@ struct Matrix {
   std::vector<std::string> warnings;
 };
 
+// Whether s is a number's text as the Prometheus API writes it (digits, sign, point, exponent,
+// Inf, NaN): written back between quotes as it came, it needs no escaping.
+bool IsNumberText(std::string_view s);
+
 // A successful query_range response body (resultType matrix); anything else is an error naming
-// what was found. A value must be a number's text (digits, sign, point, exponent, Inf, NaN).
+// what was found. Values must be IsNumberText.
 Result<Matrix> ParseMatrixResponse(std::string_view json);
 // {"status":"success","data":{"resultType":"matrix",...},"warnings":[...]} as the querier writes.
 std::string FormatMatrixResponse(const Matrix& m);
