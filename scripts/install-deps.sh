@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev clang-format
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libre2-dev libsnappy-dev libyaml-cpp-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
-  libxxhash-dev libpugixml-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libboost-dev
+  libxxhash-dev libpugixml-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libsimdjson-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev libmemcached-dev
   prometheus python3 curl yamllint dnsmasq-base
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev

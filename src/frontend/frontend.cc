@@ -211,8 +211,8 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
       shard_by = Shardable(expr.ok() ? expr->get() : nullptr, "query_range");
     }
     // One split part of one shard: the cache where there is one, then the querier.
+    QueryFn next = [&](const RangeRequest& q) { return Query(q, ctx); };
     auto shard_part = [&](const RangeRequest& p) -> Result<Answer> {
-      QueryFn next = [&](const RangeRequest& q) { return Query(q, ctx); };
       if (!cache_) return next(p);
       return cache_->Get(p, ctx.tenant, bypass_cache, next);
     };
@@ -234,6 +234,9 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
     auto split = [&](const RangeRequest& whole) -> Result<Answer> {
       std::vector<RangeRequest> parts = SplitByInterval(whole, opts_.split.IntervalFor(whole));
       split_->WithLabelValues({"query_range"}).Inc(static_cast<double>(parts.size()));
+      if (cache_ && !shard_by) {  // one cache call for all parts
+        return MergeAnswers(cache_->GetAll(parts, ctx.tenant, bypass_cache, next));
+      }
       std::vector<Result<Answer>> answers(parts.size(), Status::Internal("not run"));
       Bounded(opts_.max_query_parallelism)(parts.size(),
                                            [&](size_t i) { answers[i] = part(parts[i]); });

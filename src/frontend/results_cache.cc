@@ -24,12 +24,11 @@ ResultsCache::ResultsCache(std::unique_ptr<cache::Cache> cache, ResultsCacheOpti
                            Fanout fanout)
     : cache_(std::move(cache)), opts_(opts), fanout_(std::move(fanout)) {}
 
-std::vector<ResultsCache::Extent> ResultsCache::Load(const std::string& query_key) {
-  const std::string key = EntryKey(query_key);
-  auto got = cache_->Fetch({HashKey(key)});
-  if (got.empty() || !got[0]) return {};
+std::vector<ResultsCache::Extent> ResultsCache::Decode(const std::string& sealed_key,
+                                                       const std::optional<std::string>& entry) {
+  if (!entry) return {};
   std::string scratch;
-  auto payload = OpenEntry(key, *got[0], opts_.snappy, &scratch);
+  auto payload = OpenEntry(sealed_key, *entry, opts_.snappy, &scratch);
   if (!payload) return {};  // another key under the same hash, or not ours
   Decoder d(*payload);
   std::vector<Extent> out;
@@ -44,13 +43,15 @@ std::vector<ResultsCache::Extent> ResultsCache::Load(const std::string& query_ke
     out.push_back(std::move(e));
   }
   if (!d.ok() || out.size() != n) {
-    log::Warn("results cache: a malformed entry is treated as a miss", {{"key", key}});
+    log::Warn("results cache: a malformed entry is treated as a miss", {{"key", sealed_key}});
     return {};
   }
+  std::sort(out.begin(), out.end(),
+            [](const Extent& a, const Extent& b) { return a.start_ms < b.start_ms; });
   return out;
 }
 
-void ResultsCache::Save(const std::string& key, std::vector<Extent> extents, int64_t step_ms,
+void ResultsCache::Save(const std::string& sealed_key, std::vector<Extent> extents, int64_t step_ms,
                         int64_t max_cache_time_ms) {
   // Only whole steps older than the max freshness: later points may still change.
   const int64_t limit = max_cache_time_ms / step_ms * step_ms;
@@ -71,58 +72,107 @@ void ResultsCache::Save(const std::string& key, std::vector<Extent> extents, int
     e.PutVarint(x.end_ms);
     e.PutUvarintStr(EncodeMatrix(x.matrix));
   }
-  const std::string sealed = EntryKey(key);
-  cache_->Store(HashKey(sealed), SealEntry(sealed, e.buf(), opts_.snappy), opts_.ttl_ms);
+  cache_->Store(HashKey(sealed_key), SealEntry(sealed_key, e.buf(), opts_.snappy), opts_.ttl_ms);
 }
 
 Result<Answer> ResultsCache::Get(const RangeRequest& r, std::string_view tenant, bool bypass,
                                  const QueryFn& next) {
-  const int64_t max_cache_time = NowMs() - opts_.max_freshness_ms;
-  if (bypass || r.start_ms > max_cache_time) return next(r);
-  const std::string key = CacheKey(r, tenant, opts_.split.IntervalFor(r));
-  std::vector<Extent> extents = Load(key);
-  std::sort(extents.begin(), extents.end(),
-            [](const Extent& a, const Extent& b) { return a.start_ms < b.start_ms; });
+  return std::move(GetAll({r}, tenant, bypass, next)[0]);
+}
 
-  // The common warm case: one extent holds the whole range, and its decoded answer is ours.
-  for (auto& x : extents) {
-    if (x.start_ms <= r.start_ms && x.end_ms >= r.end_ms) {
-      if (x.start_ms == r.start_ms && x.end_ms == r.end_ms)
-        return Answer{std::move(x.matrix), false};
-      return Answer{Extract(x.matrix, r.start_ms, r.end_ms), false};
+std::vector<Result<Answer>> ResultsCache::GetAll(const std::vector<RangeRequest>& rs,
+                                                 std::string_view tenant, bool bypass,
+                                                 const QueryFn& next) {
+  const int64_t max_cache_time = NowMs() - opts_.max_freshness_ms;
+  std::vector<Plan> plans(rs.size());
+  std::vector<std::string> hashes;
+  std::vector<size_t> looked_up;
+  for (size_t i = 0; i < rs.size(); i++) {
+    if (bypass || rs[i].start_ms > max_cache_time) {
+      plans[i].missing.push_back(rs[i]);  // straight to the querier, not kept
+      continue;
+    }
+    plans[i].key = EntryKey(CacheKey(rs[i], tenant, opts_.split.IntervalFor(rs[i])));
+    hashes.push_back(HashKey(plans[i].key));
+    looked_up.push_back(i);
+  }
+  // One cache call for every part: one round trip to memcached, and no thread hand-over for a
+  // part the cache answers whole.
+  if (!hashes.empty()) {
+    auto got = cache_->Fetch(hashes);
+    for (size_t k = 0; k < looked_up.size(); k++) {
+      const size_t i = looked_up[k];
+      PlanFromExtents(rs[i], Decode(plans[i].key, k < got.size() ? got[k] : std::nullopt),
+                      &plans[i]);
     }
   }
 
+  // Every range the extents miss, of every part, asked of the querier in parallel.
+  std::vector<std::pair<size_t, size_t>> asks;  // (part, missing range)
+  for (size_t i = 0; i < plans.size(); i++) {
+    for (size_t j = 0; j < plans[i].missing.size(); j++) asks.emplace_back(i, j);
+  }
+  std::vector<Result<Answer>> answers(asks.size(), Status::Internal("not run"));
+  fanout_(asks.size(),
+          [&](size_t k) { answers[k] = next(plans[asks[k].first].missing[asks[k].second]); });
+
+  std::vector<Result<Answer>> out;
+  out.reserve(rs.size());
+  size_t k = 0;
+  for (size_t i = 0; i < plans.size(); i++) {
+    const size_t n = plans[i].missing.size();
+    std::vector<Result<Answer>> mine;
+    for (size_t j = 0; j < n; j++) mine.push_back(std::move(answers[k++]));
+    if (plans[i].key.empty()) {
+      out.push_back(std::move(mine[0]));
+    } else {
+      out.push_back(Complete(rs[i], std::move(plans[i]), std::move(mine), max_cache_time));
+    }
+  }
+  return out;
+}
+
+void ResultsCache::PlanFromExtents(const RangeRequest& r, std::vector<Extent> extents, Plan* plan) {
+  // The common warm case: one extent holds the whole range.
+  for (auto& x : extents) {
+    if (x.start_ms <= r.start_ms && x.end_ms >= r.end_ms) {
+      plan->cached.push_back(x.start_ms == r.start_ms && x.end_ms == r.end_ms
+                                 ? std::move(x.matrix)
+                                 : Extract(x.matrix, r.start_ms, r.end_ms));
+      return;
+    }
+  }
   // What the extents answer, and the ranges between them that the querier must.
-  std::vector<Matrix> parts;
-  std::vector<RangeRequest> missing;
   int64_t cur = r.start_ms;
   const bool long_request = r.end_ms - r.start_ms > kMinCacheExtentMs;
   for (const auto& x : extents) {
     if (x.end_ms < cur || x.start_ms > r.end_ms) continue;
     if (long_request && x.end_ms - x.start_ms < kMinCacheExtentMs) continue;
-    if (cur < x.start_ms) missing.push_back(r.WithRange(cur, x.start_ms));
-    parts.push_back(Extract(x.matrix, cur, r.end_ms));
+    if (cur < x.start_ms) plan->missing.push_back(r.WithRange(cur, x.start_ms));
+    plan->cached.push_back(Extract(x.matrix, cur, r.end_ms));
     cur = std::max(cur, x.end_ms);
   }
-  if (cur < r.end_ms || (parts.empty() && missing.empty()))
-    missing.push_back(r.WithRange(cur, r.end_ms));
-  if (missing.empty()) return Answer{Merge(std::move(parts)), false};
+  if (cur < r.end_ms || (plan->cached.empty() && plan->missing.empty()))
+    plan->missing.push_back(r.WithRange(cur, r.end_ms));
+  if (!plan->missing.empty()) plan->extents = std::move(extents);
+}
 
-  std::vector<Result<Answer>> answers(missing.size(), Status::Internal("not run"));
-  fanout_(missing.size(), [&](size_t i) { answers[i] = next(missing[i]); });
+Result<Answer> ResultsCache::Complete(const RangeRequest& r, Plan plan,
+                                      std::vector<Result<Answer>> answers, int64_t max_cache_time) {
+  if (plan.missing.empty()) return Answer{Merge(std::move(plan.cached)), false};
   const bool cacheable = QueryCacheable(r, max_cache_time);
+  std::vector<Extent>& extents = plan.extents;
   Answer out;
-  for (size_t i = 0; i < missing.size(); i++) {
+  for (size_t i = 0; i < plan.missing.size(); i++) {
     if (!answers[i].ok()) return answers[i].status();
     Answer& a = *answers[i];
     out.no_store |= a.no_store;
     if (cacheable && !a.no_store) {
-      extents.push_back({missing[i].start_ms, missing[i].end_ms, a.matrix});
+      extents.push_back({plan.missing[i].start_ms, plan.missing[i].end_ms, a.matrix});
     }
-    parts.push_back(std::move(a.matrix));
+    plan.cached.push_back(std::move(a.matrix));
   }
-  out.matrix = Merge(std::move(parts));
+  out.matrix = Merge(std::move(plan.cached));
 
   // Adjacent or overlapping extents become one, so the entry stays small.
   std::sort(extents.begin(), extents.end(), [](const Extent& a, const Extent& b) {
@@ -142,7 +192,7 @@ Result<Answer> ResultsCache::Get(const RangeRequest& r, std::string_view tenant,
     }
     merged.push_back(std::move(x));
   }
-  Save(key, std::move(merged), r.step_ms, max_cache_time);
+  Save(plan.key, std::move(merged), r.step_ms, max_cache_time);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/metrics.h"
@@ -41,6 +42,10 @@ class ResultsCache {
   // rest. `bypass` (dedup=false, storeMatch[], a request saying no-store) skips the cache.
   Result<Answer> Get(const RangeRequest& r, std::string_view tenant, bool bypass,
                      const QueryFn& next);
+  // Get for many parts (the split of one request), with one cache call for all of them; the
+  // querier is asked, in parallel, only for what the cache misses.
+  std::vector<Result<Answer>> GetAll(const std::vector<RangeRequest>& rs, std::string_view tenant,
+                                     bool bypass, const QueryFn& next);
 
  private:
   struct Extent {
@@ -48,8 +53,20 @@ class ResultsCache {
     int64_t end_ms;
     Matrix matrix;
   };
-  std::vector<Extent> Load(const std::string& key);
-  void Save(const std::string& key, std::vector<Extent> extents, int64_t step_ms,
+  // One part's way to its answer: what the cache holds and the ranges to ask the querier for.
+  struct Plan {
+    std::string key;  // sealed entry key; empty when the cache is bypassed
+    std::vector<Extent> extents;
+    std::vector<Matrix> cached;
+    std::vector<RangeRequest> missing;
+  };
+  std::vector<Extent> Decode(const std::string& sealed_key,
+                             const std::optional<std::string>& entry);
+  static void PlanFromExtents(const RangeRequest& r, std::vector<Extent> extents, Plan* plan);
+  // The part's answer from the cache and the querier's answers; the merged extents saved.
+  Result<Answer> Complete(const RangeRequest& r, Plan plan, std::vector<Result<Answer>> answers,
+                          int64_t max_cache_time);
+  void Save(const std::string& sealed_key, std::vector<Extent> extents, int64_t step_ms,
             int64_t max_cache_time_ms);
 
   std::unique_ptr<cache::Cache> cache_;
