@@ -210,8 +210,8 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
       auto expr = promql::ParseExpr(r.query);  // parsed as ParseRangeRequest printed it
       shard_by = Shardable(expr.ok() ? expr->get() : nullptr, "query_range");
     }
-    // One split part of one shard: the cache where there is one, then the querier.
     QueryFn next = [&](const RangeRequest& q) { return Query(q, ctx); };
+    // One split part of one shard: the cache where there is one, then the querier.
     auto shard_part = [&](const RangeRequest& p) -> Result<Answer> {
       if (!cache_) return next(p);
       return cache_->Get(p, ctx.tenant, bypass_cache, next);

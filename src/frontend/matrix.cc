@@ -30,8 +30,7 @@ namespace {
 // members are skipped, as a Prometheus client skips them.
 class AnswerReader {
  public:
-  Result<Matrix> Read(std::string_view body) {
-    thread_local simdjson::dom::parser parser;
+  Result<Matrix> Read(std::string_view body, simdjson::dom::parser& parser) {
     const simdjson::padded_string padded(body);
     simdjson::dom::object top;
     if (auto e = parser.parse(padded).get(top); e) return Error(e);
@@ -122,7 +121,16 @@ class AnswerReader {
 
 }  // namespace
 
-Result<Matrix> ParseMatrixResponse(std::string_view body) { return AnswerReader().Read(body); }
+Result<Matrix> ParseMatrixResponse(std::string_view body) {
+  // A parser keeps the buffers of the largest answer it has read. One per thread saves their
+  // allocation per answer; after a large answer they are given back, so a rare huge answer does
+  // not stay pinned on every thread that once parsed one.
+  constexpr size_t kKeptCapacity = 8 << 20;
+  thread_local simdjson::dom::parser parser;
+  Result<Matrix> m = AnswerReader().Read(body, parser);
+  if (parser.capacity() > kKeptCapacity) parser = simdjson::dom::parser();
+  return m;
+}
 
 void AppendMatrixData(std::string* o, const Matrix& m) {
   std::string& out = *o;

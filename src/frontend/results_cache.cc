@@ -100,10 +100,10 @@ std::vector<Result<Answer>> ResultsCache::GetAll(const std::vector<RangeRequest>
   // part the cache answers whole.
   if (!hashes.empty()) {
     auto got = cache_->Fetch(hashes);
+    got.resize(hashes.size());  // a key a cache did not answer for is a miss
     for (size_t k = 0; k < looked_up.size(); k++) {
       const size_t i = looked_up[k];
-      PlanFromExtents(rs[i], Decode(plans[i].key, k < got.size() ? got[k] : std::nullopt),
-                      &plans[i]);
+      PlanFromExtents(rs[i], Decode(plans[i].key, got[k]), &plans[i]);
     }
   }
 

@@ -167,7 +167,7 @@ std::string HexSha256(std::string_view a, std::string_view b) {
                                                                             EVP_MD_CTX_free);
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
-  EVP_DigestInit_ex(ctx.get(), kSha256, nullptr);
+  EVP_DigestInit_ex(ctx.get(), kSha256 != nullptr ? kSha256 : EVP_sha256(), nullptr);
   EVP_DigestUpdate(ctx.get(), a.data(), a.size());
   EVP_DigestUpdate(ctx.get(), "\xff", 1);  // never part of a label name, so pairs cannot collide
   EVP_DigestUpdate(ctx.get(), b.data(), b.size());

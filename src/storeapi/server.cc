@@ -186,11 +186,12 @@ class StoreService final : public thanos::Store::Service {
             s = resp.mutable_series();
           }
           ToProto(labels, s->mutable_labels());
+          for (const auto& l : labels) batch_bytes += l.name.size() + l.value.size();
           for (const auto& c : chunks) {
             auto* ac = s->add_chunks();
             ac->set_min_time(c.min_time);
             ac->set_max_time(c.max_time);
-            batch_bytes += c.data.size();
+            batch_bytes += c.data.size() + 24;  // with its times and encoding
             if (c.encoding == tsdb::kAggrChunkEncoding) {
               STRATA_RETURN_IF_ERROR(AddAggregates(c, req->aggregates(), ac));
               continue;
@@ -241,7 +242,8 @@ class StoreService final : public thanos::Store::Service {
   }
 
  private:
-  // A batch is sent early once its chunks reach this size, so messages stay small.
+  // A batch is sent early once its labels and chunks reach this size, so a message stays small
+  // whatever batch size a client asks for (series without chunks included).
   static constexpr size_t kMaxBatchBytes = 1 << 20;
 
   std::shared_ptr<SeriesSource> src_;

@@ -84,7 +84,6 @@ class XorIterator {
   Status status() const;
   // Where a decoder stands after Next() returned true: for XorDecodeAll.
   const XorCursor& cursor() const { return c_; }
-  uint16_t read() const { return read_; }
 
  private:
   bool Fail() {
