@@ -9,6 +9,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "base/metrics.h"
 #include "base/status.h"
@@ -20,7 +22,8 @@ class App;
 }
 namespace strata::server {
 class Router;
-}
+struct HttpServerOptions;
+}  // namespace strata::server
 
 namespace strata::cmd {
 
@@ -61,6 +64,23 @@ void AddGrpcClientTlsFlags(CLI::App& cmd, storeapi::ClientTls& tls);
 // --http.config: the exporter-toolkit web config (TLS, basic auth, headers) for every HTTP
 // endpoint of the component.
 void AddHttpConfigFlag(CLI::App& cmd, std::string& path);
+
+// Thanos's --web.* flags: --web.external-prefix, --web.prefix-header and --web.disable-cors
+// always; --web.route-prefix and --web.disable where the component has them.
+struct WebFlags {
+  std::string route_prefix;
+  std::string external_prefix;
+  std::string prefix_header;
+  bool disable_cors = false;
+  bool disable = false;  // --web.disable: no UI (the store gateway's and compactor's block viewer)
+};
+void AddWebFlags(CLI::App& cmd, WebFlags& f, bool route_prefix, bool disable);
+// The web UI for `component` (unless --web.disable), the route prefix, and CORS headers on
+// every answer unless --web.disable-cors.
+void ApplyWebFlags(const WebFlags& f, const std::string& component, server::Router& router,
+                   server::HttpServerOptions& http);
+// Thanos's CORS headers (its api.SetCORS).
+std::vector<std::pair<std::string, std::string>> CorsHeaders();
 
 // /-/healthy, /-/ready and /metrics. not_ready returns why the component is not ready yet, or
 // "" when it is.

@@ -7,6 +7,7 @@
 #include "cmd/command.h"
 #include "objstore/config.h"
 #include "server/http_server.h"
+#include "ui/ui.h"
 
 namespace strata::cmd {
 
@@ -57,17 +58,60 @@ void AddHttpConfigFlag(CLI::App& cmd, std::string& path) {
                  "it changes.");
 }
 
+void AddWebFlags(CLI::App& cmd, WebFlags& f, bool route_prefix, bool disable) {
+  if (route_prefix) {
+    cmd.add_option("--web.route-prefix", f.route_prefix,
+                   "Prefix for API and UI endpoints. This allows thanos UI to be served on a "
+                   "sub-path. Defaults to the value of --web.external-prefix. This option is "
+                   "analogous to --web.route-prefix of Prometheus.");
+  }
+  cmd.add_option("--web.external-prefix", f.external_prefix,
+                 "Static prefix for all HTML links and redirect URLs in the UI query web "
+                 "interface. Actual endpoints are still served on / or the web.route-prefix.");
+  cmd.add_option("--web.prefix-header", f.prefix_header,
+                 "Name of HTTP request header used for dynamic prefixing of UI links and "
+                 "redirects. This option is ignored if web.external-prefix argument is set.");
+  cmd.add_flag("--web.disable-cors", f.disable_cors,
+               "Whether to disable CORS headers to be set by Thanos. By default Thanos sets CORS "
+               "headers to be allowed by all.");
+  if (disable) cmd.add_flag("--web.disable", f.disable, "Disable Block Viewer UI.");
+}
+
+std::vector<std::pair<std::string, std::string>> CorsHeaders() {
+  return {{"Access-Control-Allow-Headers",
+           "Accept, Accept-Encoding, Authorization, Content-Type, Origin"},
+          {"Access-Control-Allow-Methods", "GET, OPTIONS"},
+          {"Access-Control-Allow-Origin", "*"},
+          {"Access-Control-Expose-Headers", "Date"}};
+}
+
+void ApplyWebFlags(const WebFlags& f, const std::string& component, server::Router& router,
+                   server::HttpServerOptions& http) {
+  // As in Thanos, the route prefix defaults to the external prefix.
+  router.SetRoutePrefix(f.route_prefix.empty() ? ui::SanitizePrefix(f.external_prefix)
+                                               : f.route_prefix);
+  if (!f.disable) {
+    ui::RegisterUi(router, {.component = component,
+                            .external_prefix = f.external_prefix,
+                            .prefix_header = f.prefix_header,
+                            .route_prefix = router.route_prefix()});
+  }
+  if (!f.disable_cors) {
+    for (auto& h : CorsHeaders()) http.extra_headers.push_back(std::move(h));
+  }
+}
+
 void AddStatusEndpoints(server::Router& router, std::function<std::string()> not_ready,
                         const Registry& registry) {
-  router.Handle("/-/healthy", [](const server::HttpRequest&) {
+  router.HandleAtRoot("/-/healthy", [](const server::HttpRequest&) {
     return server::HttpResponse{200, "text/plain; charset=utf-8", "OK", {}};
   });
-  router.Handle("/-/ready", [not_ready](const server::HttpRequest&) {
+  router.HandleAtRoot("/-/ready", [not_ready](const server::HttpRequest&) {
     std::string why = not_ready();
     if (why.empty()) return server::HttpResponse{200, "text/plain; charset=utf-8", "OK", {}};
     return server::HttpResponse{503, "text/plain; charset=utf-8", "NOT OK: " + why, {}};
   });
-  router.Handle("/metrics", [&registry](const server::HttpRequest&) {
+  router.HandleAtRoot("/metrics", [&registry](const server::HttpRequest&) {
     return server::HttpResponse{
         200, "text/plain; version=0.0.4; charset=utf-8", registry.Expose(), {}};
   });

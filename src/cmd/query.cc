@@ -46,6 +46,7 @@ struct QueryFlags {
   std::string lookback_delta = "5m";
   bool partial_response = true;
   int64_t max_samples = 50'000'000;
+  WebFlags web;
 };
 
 Status RunQuery(const QueryFlags& f) {
@@ -88,6 +89,9 @@ Status RunQuery(const QueryFlags& f) {
   for (const auto& r : f.replica_labels) opts.flags.push_back({"query.replica-label", r});
   opts.flags.push_back({"deduplication.func", f.dedup_func});
   opts.flags.push_back({"grpc.proxy-strategy", f.proxy_strategy});
+  opts.flags.push_back({"web.route-prefix", f.web.route_prefix});
+  opts.flags.push_back({"web.external-prefix", f.web.external_prefix});
+  opts.flags.push_back({"web.prefix-header", f.web.prefix_header});
 
   std::vector<std::string> specs = f.endpoints;
   specs.insert(specs.end(), f.stores.begin(), f.stores.end());
@@ -150,6 +154,7 @@ Status RunQuery(const QueryFlags& f) {
   http.address = f.http_address;
   http.web_config_file = f.http_config;
   http.threads = std::max(4, f.max_concurrent + 2);
+  ApplyWebFlags(f.web, "query", *router, http);
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> srv,
                           server::HttpServer::Start(http, router));
   for (const auto& e : endpoints->States()) {
@@ -230,6 +235,7 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
                 "The default value for max_source_resolution for instant queries. If not set, "
                 "defaults to 0s only taking raw resolution into account.")
       ->capture_default_str();
+  AddWebFlags(*q, f->web, /*route_prefix=*/true, /*disable=*/false);
   // Accepted so Thanos manifests start unchanged.
   q->add_option("--query.max-concurrent-select", f->max_concurrent_select,
                 "Accepted; the engine issues one Select at a time per query, within any bound.")

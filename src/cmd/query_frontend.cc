@@ -225,13 +225,7 @@ Status RunFrontend(const FrontendFlags& f) {
   http.web_config_file = f.http_config;
   http.threads = 16;
   // gzip stays on, as in Thanos's frontend (--query-frontend.compress-responses adds nothing).
-  if (!f.web_disable_cors) {
-    http.extra_headers = {{"Access-Control-Allow-Headers",
-                           "Accept, Accept-Encoding, Authorization, Content-Type, Origin"},
-                          {"Access-Control-Allow-Methods", "GET, OPTIONS"},
-                          {"Access-Control-Allow-Origin", "*"},
-                          {"Access-Control-Expose-Headers", "Date"}};
-  }
+  if (!f.web_disable_cors) http.extra_headers = CorsHeaders();
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> srv,
                           server::HttpServer::Start(http, router));
   log::Info("listening for HTTP", {{"address", f.http_address},

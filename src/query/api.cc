@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <cctype>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "base/timestamp.h"
 #include "promql/json.h"
@@ -28,6 +31,18 @@ HttpResponse ErrorResponse(int code, const char* type, const std::string& msg) {
 }
 
 HttpResponse BadData(const std::string& msg) { return ErrorResponse(400, "bad_data", msg); }
+
+// When the process started (static initialization), for /api/v1/status/runtimeinfo.
+const int64_t kProcessStartMs = NowMs();
+
+// The "Threads:" line of /proc/self/status.
+int ThreadCount() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("Threads:")) return std::atoi(line.c_str() + 8);
+  }
+  return 0;
+}
 
 // Thanos's shard_info parameter (from a query-frontend's vertical sharding), Go's JSON of
 // storepb.ShardInfo: {"shard_index":1,"total_shards":3,"by":true,"labels":["pod"]}; "" when
@@ -354,6 +369,22 @@ void RegisterApi(server::Router& router, ApiOptions opts, EndpointProvider endpo
     data += ",\"revision\":";
     promql::AppendJsonString(&data, api->opts_.revision);
     data += ",\"branch\":\"\",\"buildUser\":\"\",\"buildDate\":\"\",\"goVersion\":\"\"}";
+    return Success(data, {});
+  });
+  router.Handle("/api/v1/status/runtimeinfo", [](const HttpRequest&) {
+    // Prometheus's fields. Strata has no goroutines or Go GC: goroutineCount is the process's
+    // thread count and GOMAXPROCS the CPUs it may use.
+    std::string data = "{\"startTime\":";
+    promql::AppendJsonString(&data, FormatRfc3339Ms(kProcessStartMs));
+    std::error_code ec;
+    const std::string cwd = std::filesystem::current_path(ec).string();
+    data += ",\"CWD\":";
+    promql::AppendJsonString(&data, cwd);
+    data += ",\"reloadConfigSuccess\":true,\"lastConfigTime\":";
+    promql::AppendJsonString(&data, FormatRfc3339Ms(kProcessStartMs));
+    data += ",\"corruptionCount\":0,\"goroutineCount\":" + std::to_string(ThreadCount()) +
+            ",\"GOMAXPROCS\":" + std::to_string(std::thread::hardware_concurrency()) +
+            ",\"GOGC\":\"\",\"GODEBUG\":\"\",\"storageRetention\":\"\"}";
     return Success(data, {});
   });
   router.Handle("/api/v1/metadata", [](const HttpRequest&) { return Success("{}", {}); });

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -94,7 +95,29 @@ std::vector<std::string> HttpRequest::Params(const std::string& name) const {
   return out;
 }
 
+void Router::SetRoutePrefix(std::string_view prefix) {
+  while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
+  route_prefix_ = prefix.empty() || prefix.front() == '/' ? "" : "/";
+  route_prefix_ += prefix;
+}
+
 HttpResponse Router::Route(const HttpRequest& req) const {
+  if (auto it = root_.find(req.path); it != root_.end()) return it->second(req);
+  if (route_prefix_.empty()) return Dispatch(req);
+  if (req.path == "/") {
+    return {302, "text/html; charset=utf-8", "", {{"Location", route_prefix_ + "/"}}};
+  }
+  if (!req.path.starts_with(route_prefix_) ||
+      (req.path.size() > route_prefix_.size() && req.path[route_prefix_.size()] != '/')) {
+    return {404, "text/plain; charset=utf-8", "404 page not found\n", {}};
+  }
+  HttpRequest inner = req;
+  inner.path =
+      req.path.size() == route_prefix_.size() ? "/" : req.path.substr(route_prefix_.size());
+  return Dispatch(inner);
+}
+
+HttpResponse Router::Dispatch(const HttpRequest& req) const {
   if (auto it = exact_.find(req.path); it != exact_.end()) return it->second(req);
   const HttpHandler* best = nullptr;
   size_t best_len = 0;
@@ -282,7 +305,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         static_cast<http::status>(r.status), 11);
     res->set(http::field::content_type, r.content_type);
     for (const auto& [k, v] : r.headers) res->set(k, v);
-    if (gzip && r.body.size() > 1024) {
+    // A handler that sets Content-Encoding has encoded the body itself (the UI's assets).
+    const bool encoded = std::any_of(r.headers.begin(), r.headers.end(), [](const auto& h) {
+      return beast::iequals(h.first, "content-encoding");
+    });
+    if (gzip && !encoded && r.body.size() > 1024) {
       res->set(http::field::content_encoding, "gzip");
       res->body() = Gzip(r.body);
     } else {

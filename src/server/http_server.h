@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -48,11 +49,21 @@ class Router {
   void HandlePrefix(const std::string& prefix, HttpHandler h) {
     prefixes_.emplace_back(prefix, std::move(h));
   }
+  // Served at this path whatever the route prefix: /metrics and the probes, as in Thanos.
+  void HandleAtRoot(const std::string& path, HttpHandler h) { root_[path] = std::move(h); }
+  // --web.route-prefix: the routes of Handle and HandlePrefix are served under it
+  // ("/thanos/api/v1/query"), and "/" redirects there. Sanitized ("thanos/" is "/thanos").
+  void SetRoutePrefix(std::string_view prefix);
+  const std::string& route_prefix() const { return route_prefix_; }
   HttpResponse Route(const HttpRequest& req) const;
 
  private:
+  HttpResponse Dispatch(const HttpRequest& req) const;
+
   std::map<std::string, HttpHandler> exact_;
   std::vector<std::pair<std::string, HttpHandler>> prefixes_;
+  std::map<std::string, HttpHandler> root_;
+  std::string route_prefix_;
 };
 
 struct HttpServerOptions {

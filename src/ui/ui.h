@@ -1,0 +1,33 @@
+// The web UI's routes, as Thanos's React app has them: its pages (/graph, /stores, /status,
+// /flags for the querier; /blocks for the compactor and `tools bucket web`; /loaded for the
+// store gateway) answer with index.html, which carries the component and the path prefix the
+// browser must put before every link and API call; /static/ serves the bundled assets.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace strata::server {
+class Router;
+}
+
+namespace strata::ui {
+
+struct UiOptions {
+  std::string component;        // "query", "store", "compact" or "bucket"
+  std::string external_prefix;  // --web.external-prefix
+  std::string prefix_header;    // --web.prefix-header: a proxy's header holding the prefix
+  std::string route_prefix;     // --web.route-prefix, the prefix when neither of the above is set
+};
+
+void RegisterUi(server::Router& router, const UiOptions& opts);
+
+// Thanos's SanitizePrefix, stricter: the path of a prefix URL ("https://h/a/b/" -> "/a/b"),
+// "" for the root, and every character outside [A-Za-z0-9/._~-] percent-encoded, so a prefix
+// taken from a request header can be placed in the page as it is.
+std::string SanitizePrefix(std::string_view prefix);
+
+// The content type served for a file name, by its extension.
+std::string_view ContentTypeOf(std::string_view path);
+
+}  // namespace strata::ui
