@@ -8,6 +8,7 @@ querier on a local FILESYSTEM bucket, all on this machine.
                                      test/s3server/s3server.py), data in ./demo-data-s3
   demo.py --strata BIN --check       bounded run in a fresh temporary directory: start, wait
                                      until blocks are shipped, compare answers, stop cleanly
+  demo.py --strata BIN --check --ui  the same, and the web UI driven in headless Chromium
 
 Two Prometheus 2.42 replicas (external labels cluster=demo, replica=0|1) scrape themselves, each
 other, node-exporter when it runs on :9100, and the Strata components; they cut 5-minute blocks.
@@ -214,6 +215,34 @@ class Stack:
                    f'http://127.0.0.1:{p["frontend_http"]}/-/ready')
         return querier, f'http://127.0.0.1:{p["frontend_http"]}'
 
+    def ui_test(self, shots):
+        """The web UI in headless Chromium against this stack, plus a querier under a route prefix."""
+        web = os.path.join(HERE, '..', 'web')
+        if shutil.which('node') is None or not os.path.exists('/usr/bin/chromium'):
+            raise RuntimeError('the UI test needs node and chromium: run scripts/install-deps.sh')
+        if not os.path.isdir(os.path.join(web, 'node_modules', 'playwright-core')):
+            raise RuntimeError('the UI test needs web/node_modules: run (cd web && npm ci)')
+        p, s = self.ports, self.strata
+        endpoints = [f'127.0.0.1:{p[k]}' for k in ('sidecar0_grpc', 'sidecar1_grpc', 'store_grpc')]
+        port = free_port()
+        self.start('query-prefixed', [s, 'query', f'--http-address=127.0.0.1:{port}',
+                                      f'--grpc-address=127.0.0.1:{free_port()}',
+                                      *[f'--endpoint={e}' for e in endpoints], '--query.replica-label=replica',
+                                      '--web.route-prefix=/strata', '--web.external-prefix=/strata'],
+                   f'http://127.0.0.1:{port}/-/ready')
+        prefixed = f'http://127.0.0.1:{port}/strata'
+        wait('the prefixed querier to see its endpoints', lambda: sum(
+            1 for group in json.loads(get(prefixed + '/api/v1/stores')[1])['data'].values()
+            for e in group if e['lastError'] is None and e['labelSets']) == 3, timeout=30)
+        print('\n== the web UI in headless Chromium (web/test/ui_test.mjs)', flush=True)
+        rc = subprocess.run(['node', os.path.join(web, 'test', 'ui_test.mjs'),
+                             '--query', f'http://127.0.0.1:{p["query_http"]}', '--prefixed', prefixed,
+                             '--compact', f'http://127.0.0.1:{p["compact_http"]}',
+                             '--store', f'http://127.0.0.1:{p["store_http"]}',
+                             '--endpoints', ','.join(endpoints), '--shots', shots], timeout=300).returncode
+        if rc != 0:
+            raise RuntimeError(f'the UI test failed (exit {rc})')
+
     def blocks(self):
         """(ULID, compaction level) of the complete blocks in the bucket."""
         out = subprocess.run([self.strata, 'tools', 'bucket', 'ls', '-o', 'wide', f'--objstore.config={self.objstore}'],
@@ -293,6 +322,10 @@ def main():
     ap.add_argument('--dir', help='where the data lives (default ./demo-data, ./demo-data-s3 with --s3)')
     ap.add_argument('--check', action='store_true')
     ap.add_argument('--s3', action='store_true', help='use a real local S3 server instead of a FILESYSTEM bucket')
+    ap.add_argument('--ui', action='store_true',
+                    help='with --check: also drive the web UI in headless Chromium (web/test/ui_test.mjs)')
+    ap.add_argument('--ui-shots', default=os.path.join(os.getcwd(), 'ui-screenshots'),
+                    help='where the UI test saves its screenshots')
     args = ap.parse_args()
     args.dir = args.dir or os.path.join(os.getcwd(), 'demo-data-s3' if args.s3 else 'demo-data')
     for tool in ('prometheus', 'promtool'):
@@ -313,8 +346,13 @@ def main():
         if args.check and not stack.compacted():
             raise RuntimeError('the compactor made no block from the history')
         tour(querier, frontend, f'http://127.0.0.1:{ports["prom0"]}', args.check)
+        if args.ui:
+            stack.ui_test(args.ui_shots)
         if not args.check:
-            print(f'\nOpen the query-frontend (Prometheus API, point Grafana here): {frontend}'
+            print(f'\nOpen the Query UI in a browser: {querier}/graph'
+                  f'\n  block viewers: compactor http://127.0.0.1:{ports["compact_http"]}/blocks, '
+                  f'store gateway http://127.0.0.1:{ports["store_http"]}/loaded'
+                  f'\nOpen the query-frontend (Prometheus API, point Grafana here): {frontend}'
                   f'\nStrata querier behind it: {querier}'
                   f'\nPrometheus replicas: http://127.0.0.1:{ports["prom0"]} http://127.0.0.1:{ports["prom1"]}'
                   f'\nLogs: {stack.logs}\nPress Ctrl-C to stop.')

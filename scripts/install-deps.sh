@@ -13,6 +13,7 @@ packages=(
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev
   swift swift-proxy swift-object swift-container swift-account memcached
   buildah debootstrap
+  nodejs npm chromium
 )
 
 missing=()

@@ -15,6 +15,8 @@ export CCACHE_BASEDIR="$PWD"
 
 echo "== format"
 scripts/check-format.sh
+echo "== web UI: npm packages (web/package-lock.json), and web/dist is what web/src builds to"
+scripts/build-ui.sh --check
 echo "== release build (the configuration deploy/Dockerfile builds)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRATA_BENCH=ON >/dev/null
 cmake --build build -j"$JOBS"

@@ -87,6 +87,10 @@ std::vector<std::pair<std::string, std::string>> CorsHeaders();
 void AddStatusEndpoints(server::Router& router, std::function<std::string()> not_ready,
                         const Registry& registry);
 
+// A config given inline (--flag) or as a file (--flag-file), at most one of the two.
+Result<std::string> ReadOptionalConfig(const std::string& flag, const std::string& content,
+                                       const std::string& file);
+
 // Thanos's --min-time/--max-time: RFC 3339, or a duration relative to now such as -2w.
 Result<int64_t> ParseTimeOrRelative(const std::string& s);
 

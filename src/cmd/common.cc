@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "base/duration.h"
+#include "base/file.h"
 #include "base/timestamp.h"
 #include "cmd/command.h"
 #include "objstore/config.h"
@@ -56,6 +57,17 @@ void AddHttpConfigFlag(CLI::App& cmd, std::string& path) {
                  "Path to a Prometheus web config file (tls_server_config, basic_auth_users, "
                  "http_server_config.headers) that secures every HTTP endpoint. Re-read when "
                  "it changes.");
+}
+
+Result<std::string> ReadOptionalConfig(const std::string& flag, const std::string& content,
+                                       const std::string& file) {
+  if (!content.empty() && !file.empty()) {
+    return Status::InvalidArgument("--" + flag + " and --" + flag + "-file are mutually exclusive");
+  }
+  if (file.empty()) return content;
+  auto data = ReadFile(file);
+  if (!data.ok()) return data.status().WithContext("--" + flag + "-file");
+  return std::move(*data);
 }
 
 void AddWebFlags(CLI::App& cmd, WebFlags& f, bool route_prefix, bool disable) {

@@ -7,10 +7,12 @@
 #include "base/duration.h"
 #include "base/log.h"
 #include "base/shutdown.h"
+#include "block/block.h"
 #include "cmd/command.h"
 #include "compact/compactor.h"
 #include "server/http_server.h"
 #include "server/web_config.h"
+#include "ui/blocks_api.h"
 
 namespace strata::cmd {
 namespace {
@@ -32,7 +34,23 @@ struct CompactFlags {
   std::string dedup_func;
   bool vertical = false;
   int block_files_concurrency = 1;
+  WebFlags web;
+  std::string bucket_web_label;
+  bool disable_admin_operations = false;
+  std::string block_viewer_sync_interval = "1m";
 };
+
+// The block viewer's list: every complete block in the bucket.
+void RefreshBlockViewer(objstore::Bucket& bucket, block::MetaCache& cache, ui::BlocksApi& api) {
+  auto blocks = block::FetchBlocks(bucket, {.cache = &cache});
+  std::vector<tsdb::BlockMeta> metas;
+  if (blocks.ok()) {
+    for (const auto& b : *blocks) {
+      if (!b.partial && b.error.empty()) metas.push_back(b.meta);
+    }
+  }
+  api.SetGlobal(metas, blocks.status());
+}
 
 Status RunCompact(const CompactFlags& f) {
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
@@ -55,8 +73,8 @@ Status RunCompact(const CompactFlags& f) {
   o.penalty_dedup = f.dedup_func == "penalty";
   o.downsampling = !f.downsampling_disable;
   o.downsample_concurrency = std::max(1, f.downsample_concurrency);
-  compact::BucketCompactor compactor(std::shared_ptr<objstore::Bucket>(std::move(bucket)), o,
-                                     &registry);
+  std::shared_ptr<objstore::Bucket> shared_bucket(std::move(bucket));
+  compact::BucketCompactor compactor(shared_bucket, o, &registry);
 
   auto run = [&] {
     log::Info("compaction pass started");
@@ -71,12 +89,23 @@ Status RunCompact(const CompactFlags& f) {
   };
   if (!f.wait) return run();
 
+  STRATA_ASSIGN_OR_RETURN(int64_t viewer_interval, ParseDuration(f.block_viewer_sync_interval));
   std::atomic<bool> first_pass_done{false};
   auto router = std::make_shared<server::Router>();
+  ui::BlocksApi blocks_api(f.bucket_web_label, f.disable_admin_operations, shared_bucket.get());
+  block::MetaCache viewer_cache;
+  std::unique_ptr<Periodic> viewer;
+  server::HttpServerOptions ho;
+  if (!f.web.disable) {
+    blocks_api.Register(*router);
+    RefreshBlockViewer(*shared_bucket, viewer_cache, blocks_api);
+    viewer = std::make_unique<Periodic>(
+        viewer_interval, [&] { RefreshBlockViewer(*shared_bucket, viewer_cache, blocks_api); });
+  }
+  ApplyWebFlags(f.web, "compact", *router, ho);
   AddStatusEndpoints(
       *router, [&] { return first_pass_done ? std::string() : std::string("first pass not done"); },
       registry);
-  server::HttpServerOptions ho;
   ho.address = f.http_address;
   ho.web_config_file = f.http_config;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> http,
@@ -88,6 +117,7 @@ Status RunCompact(const CompactFlags& f) {
   const int sig = shutdown::Wait();
   log::Info("shutting down", {{"signal", std::to_string(sig)}});
   periodic.reset();
+  viewer.reset();
   http->Shutdown();
   return Status::OK();
 }
@@ -146,6 +176,16 @@ void RegisterCompactCommand(CLI::App& app, int* exit_code) {
               "Accepted: overlapping blocks are always merged vertically instead of halting.");
   c->add_option("--block-files-concurrency", f->block_files_concurrency,
                 "Accepted; block files are transferred one at a time.")
+      ->capture_default_str();
+  AddWebFlags(*c, f->web, /*route_prefix=*/true, /*disable=*/true);
+  c->add_option("--bucket-web-label", f->bucket_web_label,
+                "External block label to use as group title in the bucket web UI.");
+  c->add_flag("--disable-admin-operations", f->disable_admin_operations,
+              "Disable UI/API admin operations like marking blocks for deletion and no "
+              "compaction.");
+  c->add_option("--block-viewer.global.sync-block-interval", f->block_viewer_sync_interval,
+                "Repeat interval for syncing the blocks between local and remote view for "
+                "/global Block Viewer UI.")
       ->capture_default_str();
   c->callback([f, exit_code] {
     shutdown::EnableGracefulStop();

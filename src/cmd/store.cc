@@ -15,6 +15,7 @@
 #include "store/bucket_store.h"
 #include "store/index_cache.h"
 #include "storeapi/server.h"
+#include "ui/blocks_api.h"
 
 namespace strata::cmd {
 namespace {
@@ -43,19 +44,9 @@ struct StoreFlags {
   std::string ignore_deletion_marks_delay = "24h";
   bool lazy_index_header = true;
   std::string lazy_idle_timeout = "5m";
+  WebFlags web;
+  std::string bucket_web_label;
 };
-
-// An optional config given inline or as a file (at most one of the two).
-Result<std::string> ReadOptionalConfig(const std::string& flag, const std::string& content,
-                                       const std::string& file) {
-  if (!content.empty() && !file.empty()) {
-    return Status::InvalidArgument("--" + flag + " and --" + flag + "-file are mutually exclusive");
-  }
-  if (file.empty()) return content;
-  auto data = ReadFile(file);
-  if (!data.ok()) return data.status().WithContext("--" + flag + "-file");
-  return std::move(*data);
-}
 
 Status RunStore(const StoreFlags& f) {
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
@@ -95,13 +86,18 @@ Status RunStore(const StoreFlags& f) {
       std::shared_ptr<objstore::Bucket>(std::move(bucket)), opts,
       std::shared_ptr<store::IndexCache>(std::move(*cache)), &registry);
   std::atomic<bool> ready{false};
+  ui::BlocksApi blocks_api(f.bucket_web_label, /*disable_admin_operations=*/true, nullptr);
   auto sync = [&] {
     auto w = bs->Sync();
     if (!w.ok()) {
       log::Error("bucket sync failed", {{"err", w.status().ToString()}});
+      blocks_api.SetLoaded({}, w.status());
       return;
     }
     for (const auto& x : *w) log::Warn("block not served", {{"err", x}});
+    std::vector<tsdb::BlockMeta> loaded;
+    for (const auto& b : bs->Blocks()) loaded.push_back(b->meta());
+    blocks_api.SetLoaded(loaded, Status::OK());
     log::Info("synced blocks", {{"blocks", std::to_string(bs->NumBlocks())}});
     ready = true;
   };
@@ -119,6 +115,8 @@ Status RunStore(const StoreFlags& f) {
       *router, [&ready] { return ready ? std::string() : "initial bucket sync not done"; },
       registry);
   server::HttpServerOptions ho;
+  if (!f.web.disable) blocks_api.Register(*router);
+  ApplyWebFlags(f.web, "store", *router, ho);
   ho.address = f.http_address;
   ho.web_config_file = f.http_config;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> http,
@@ -223,6 +221,9 @@ void RegisterStoreCommand(CLI::App& app, int* exit_code) {
   s->add_option("--store.index-header-lazy-reader-idle-timeout", f->lazy_idle_timeout,
                 "Unload an index-header after this long without queries (0 disables).")
       ->capture_default_str();
+  AddWebFlags(*s, f->web, /*route_prefix=*/false, /*disable=*/true);
+  s->add_option("--bucket-web-label", f->bucket_web_label,
+                "External block label to use as group title in the bucket web UI.");
   s->callback([f, exit_code] {
     shutdown::EnableGracefulStop();
     *exit_code = Finish("store", RunStore(*f));

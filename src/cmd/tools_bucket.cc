@@ -1,16 +1,24 @@
-// `strata tools bucket ls|inspect|upload-blocks`: what is in a bucket, with Thanos's flags, and
-// uploading local blocks (Thanos v0.36's upload-blocks) to backfill a bucket.
+// `strata tools bucket ls|inspect|upload-blocks|web`: what is in a bucket, with Thanos's flags,
+// uploading local blocks (Thanos v0.36's upload-blocks) to backfill a bucket, and the block
+// viewer in the browser.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 
+#include "base/duration.h"
+#include "base/log.h"
+#include "base/shutdown.h"
 #include "block/block.h"
 #include "cmd/command.h"
 #include "objstore/config.h"
+#include "relabel/relabel.h"
+#include "server/http_server.h"
+#include "server/web_config.h"
 #include "tools/bucket_tools.h"
 #include "tsdb/block.h"
+#include "ui/blocks_api.h"
 
 namespace strata::cmd {
 namespace {
@@ -116,6 +124,113 @@ void RegisterUploadBlocks(CLI::App& bucket, int* exit_code) {
   });
 }
 
+struct BucketWebFlags {
+  ObjstoreFlags objstore;
+  std::string http_address = "0.0.0.0:10902";
+  std::string http_config;
+  WebFlags web;
+  std::string label;
+  std::string refresh = "30m";
+  std::string min_time = "0000-01-01T00:00:00Z";
+  std::string max_time = "9999-12-31T23:59:59Z";
+  std::string selector_config, selector_config_file;
+  bool disable_admin_operations = false;
+};
+
+// The bucket's complete blocks within the time range and selected by the relabel rules (on the
+// external labels and __block_id), as Thanos's bucket web fetcher filters them.
+Result<std::vector<tsdb::BlockMeta>> SelectBlocks(objstore::Bucket& bucket, block::MetaCache& cache,
+                                                  const BucketWebFlags& f,
+                                                  const std::vector<relabel::Config>& rules) {
+  STRATA_ASSIGN_OR_RETURN(int64_t mint, ParseTimeOrRelative(f.min_time));
+  STRATA_ASSIGN_OR_RETURN(int64_t maxt, ParseTimeOrRelative(f.max_time));
+  STRATA_ASSIGN_OR_RETURN(std::vector<block::BucketBlock> blocks,
+                          block::FetchBlocks(bucket, {.cache = &cache}));
+  std::vector<tsdb::BlockMeta> metas;
+  for (auto& b : blocks) {
+    if (b.partial || !b.error.empty()) continue;
+    if (b.meta.max_time <= mint || b.meta.min_time > maxt) continue;
+    const Labels l = b.meta.thanos ? b.meta.thanos->labels : Labels{};
+    if (!rules.empty() && !relabel::Process(l.With("__block_id", b.id), rules)) continue;
+    metas.push_back(std::move(b.meta));
+  }
+  return metas;
+}
+
+Status RunBucketWeb(const BucketWebFlags& f) {
+  STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
+  STRATA_ASSIGN_OR_RETURN(int64_t refresh, ParseDuration(f.refresh));
+  STRATA_RETURN_IF_ERROR(ParseTimeOrRelative(f.min_time).status().WithContext("--min-time"));
+  STRATA_RETURN_IF_ERROR(ParseTimeOrRelative(f.max_time).status().WithContext("--max-time"));
+  STRATA_ASSIGN_OR_RETURN(
+      std::string selector,
+      ReadOptionalConfig("selector.relabel-config", f.selector_config, f.selector_config_file));
+  auto rules = relabel::ParseConfigs(selector);
+  if (!rules.ok()) return rules.status().WithContext("--selector.relabel-config");
+  Registry registry;
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket,
+                          OpenBucket(f.objstore, &registry));
+  ui::BlocksApi api(f.label, f.disable_admin_operations, bucket.get());
+  block::MetaCache cache;
+  auto refresh_view = [&] {
+    auto metas = SelectBlocks(*bucket, cache, f, *rules);
+    if (!metas.ok()) log::Error("bucket refresh failed", {{"err", metas.status().ToString()}});
+    api.SetGlobal(metas.ok() ? *metas : std::vector<tsdb::BlockMeta>{}, metas.status());
+  };
+  refresh_view();
+  auto router = std::make_shared<server::Router>();
+  api.Register(*router);
+  AddStatusEndpoints(
+      *router, [] { return std::string(); }, registry);
+  server::HttpServerOptions ho;
+  ho.address = f.http_address;
+  ho.web_config_file = f.http_config;
+  ApplyWebFlags(f.web, "bucket", *router, ho);
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> http,
+                          server::HttpServer::Start(ho, router));
+  log::Info("serving the bucket web UI", {{"http_port", std::to_string(http->port())}});
+  auto periodic = std::make_unique<Periodic>(refresh, refresh_view);
+  const int sig = shutdown::Wait();
+  log::Info("shutting down", {{"signal", std::to_string(sig)}});
+  periodic.reset();
+  http->Shutdown();
+  return Status::OK();
+}
+
+void RegisterWeb(CLI::App& bucket, int* exit_code) {
+  auto f = std::make_shared<BucketWebFlags>();
+  CLI::App* web = bucket.add_subcommand("web", "Web interface for remote storage bucket.");
+  AddObjstoreFlags(*web, f->objstore);
+  web->add_option("--http-address", f->http_address, "Listen host:port for HTTP endpoints.")
+      ->capture_default_str();
+  AddHttpConfigFlag(*web, f->http_config);
+  AddWebFlags(*web, f->web, /*route_prefix=*/true, /*disable=*/false);
+  web->add_option("--label", f->label, "External block label to use as group title");
+  web->add_option("--refresh", f->refresh,
+                  "Refresh interval to download metadata from remote storage")
+      ->capture_default_str();
+  web->add_option("--min-time", f->min_time,
+                  "Start of time range limit to serve: blocks that end later than this. RFC3339 "
+                  "or a duration relative to now, such as -1d or 2h45m.")
+      ->capture_default_str();
+  web->add_option("--max-time", f->max_time,
+                  "End of time range limit to serve: blocks that start earlier than this. RFC3339 "
+                  "or a duration relative to now.")
+      ->capture_default_str();
+  web->add_option("--selector.relabel-config", f->selector_config,
+                  "Relabel rules (Prometheus relabel_config YAML) on blocks' external labels and "
+                  "__block_id that select the blocks to show.");
+  web->add_option("--selector.relabel-config-file", f->selector_config_file,
+                  "Path to a YAML file with the relabel rules that select blocks.");
+  web->add_flag("--disable-admin-operations", f->disable_admin_operations,
+                "Disable UI/API admin operations like marking blocks for deletion and no "
+                "compaction.");
+  web->callback([f, exit_code] {
+    shutdown::EnableGracefulStop();
+    *exit_code = Finish("tools bucket web", RunBucketWeb(*f));
+  });
+}
+
 }  // namespace
 
 void RegisterBucketTools(CLI::App& tools, int* exit_code) {
@@ -124,6 +239,7 @@ void RegisterBucketTools(CLI::App& tools, int* exit_code) {
   RegisterLs(*bucket, exit_code);
   RegisterInspect(*bucket, exit_code);
   RegisterUploadBlocks(*bucket, exit_code);
+  RegisterWeb(*bucket, exit_code);
 }
 
 }  // namespace strata::cmd

@@ -92,6 +92,8 @@ export async function blocksPage(root, { loaded }) {
                 left: `${((b.minTime - gmin) / span) * 100}%`,
                 width: `max(3px, calc(${((b.maxTime - b.minTime) / span) * 100}% - 1px))`,
                 background: levelColor(b.compaction.level),
+                // Short blocks drawn wider than their time share stay on top, so they can be clicked.
+                zIndex: String(1000 - Math.round(((b.maxTime - b.minTime) / span) * 999)),
               },
               onclick: () => showBlock(b),
             }))))));

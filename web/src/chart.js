@@ -34,6 +34,8 @@ export function renderChart(container, result, { start, end, step, stacked }) {
     legend: { show: false },
     cursor: { drag: { x: true, y: false } },
     scales: { x: { time: true } },
+    // Times in UTC, as the range and end inputs are.
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     series: [{}, ...result.map((s, i) => ({
       label: formatMetric(s.metric),
       stroke: colorOf(i),

@@ -5,7 +5,8 @@ import { EditorView, keymap, placeholder } from '@codemirror/view';
 import { EditorState } from '@codemirror/state';
 import { defaultKeymap, history, historyKeymap, insertNewlineAndIndent } from '@codemirror/commands';
 import { autocompletion, closeBrackets } from '@codemirror/autocomplete';
-import { syntaxHighlighting, defaultHighlightStyle, bracketMatching } from '@codemirror/language';
+import { syntaxHighlighting, HighlightStyle, bracketMatching } from '@codemirror/language';
+import { tags } from '@lezer/highlight';
 import { PromQLExtension } from '@prometheus-io/codemirror-promql';
 import { apiGet, prefix } from './api.js';
 import { h, clear, alertBox } from './dom.js';
@@ -17,6 +18,22 @@ const RANGE_STEPS = [1, 10, 60, 300, 900, 1800, 3600, 7200, 21600, 43200, 86400,
 const RESOLUTIONS = [['auto', 'Auto downsampling'], ['0s', 'Only raw data'],
   ['5m', 'Max 5m downsampling'], ['1h', 'Max 1h downsampling']];
 const MAX_TABLE_ROWS = 10000;
+
+// Colours for the tags lezer-promql gives its tokens, close to Prometheus's own UI.
+const promqlHighlight = HighlightStyle.define([
+  { tag: tags.number, color: '#09885a' },
+  { tag: tags.string, color: '#a31515' },
+  { tag: tags.keyword, color: '#008080', fontWeight: 'bold' },
+  { tag: tags.function(tags.variableName), color: '#008080' },
+  { tag: tags.labelName, color: '#800000' },
+  { tag: tags.operator },
+  { tag: tags.modifier, color: '#008080', fontWeight: 'bold' },
+  { tag: tags.operatorKeyword, color: '#008080', fontWeight: 'bold' },
+  { tag: tags.logicOperator, color: '#008080', fontWeight: 'bold' },
+  { tag: tags.variableName, color: '#000000' },
+  { tag: tags.comment, color: '#888888', fontStyle: 'italic' },
+  { tag: tags.invalid, color: 'red' },
+]);
 
 const defaults = () => ({
   expr: '', tab: 'table', stacked: false, range: 3600, end: null, moment: null, step: null,
@@ -112,7 +129,7 @@ function panelView(p, { onChange, onRemove }) {
       doc: p.expr,
       extensions: [
         history(), closeBrackets(), bracketMatching(), autocompletion(),
-        syntaxHighlighting(defaultHighlightStyle), promql.asExtension(),
+        syntaxHighlighting(promqlHighlight), promql.asExtension(),
         placeholder('Expression (press Shift+Enter for newlines)'),
         EditorView.lineWrapping,
         // autocompletion() binds Enter at a higher precedence while its list is open.
