@@ -13,8 +13,14 @@ packages=(
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev
   swift swift-proxy swift-object swift-container swift-account memcached
   buildah debootstrap
-  nodejs npm chromium
+  chromium
 )
+
+# Node.js and npm (the web UI's build and browser test) from Debian, unless the machine
+# already has them (some images ship NodeSource's nodejs, which bundles npm and conflicts with
+# Debian's npm package).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -96,12 +96,7 @@ Status RunCompact(const CompactFlags& f) {
   block::MetaCache viewer_cache;
   std::unique_ptr<Periodic> viewer;
   server::HttpServerOptions ho;
-  if (!f.web.disable) {
-    blocks_api.Register(*router);
-    RefreshBlockViewer(*shared_bucket, viewer_cache, blocks_api);
-    viewer = std::make_unique<Periodic>(
-        viewer_interval, [&] { RefreshBlockViewer(*shared_bucket, viewer_cache, blocks_api); });
-  }
+  if (!f.web.disable) blocks_api.Register(*router);
   ApplyWebFlags(f.web, "compact", *router, ho);
   AddStatusEndpoints(
       *router, [&] { return first_pass_done ? std::string() : std::string("first pass not done"); },
@@ -111,6 +106,11 @@ Status RunCompact(const CompactFlags& f) {
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> http,
                           server::HttpServer::Start(ho, router));
   log::Info("serving", {{"http_port", std::to_string(http->port())}});
+  if (!f.web.disable) {
+    RefreshBlockViewer(*shared_bucket, viewer_cache, blocks_api);
+    viewer = std::make_unique<Periodic>(
+        viewer_interval, [&] { RefreshBlockViewer(*shared_bucket, viewer_cache, blocks_api); });
+  }
   (void)run();
   first_pass_done = true;
   auto periodic = std::make_unique<Periodic>(interval, [&] { (void)run(); });
