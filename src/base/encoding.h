@@ -92,4 +92,8 @@ class Decoder {
   size_t err_pos_ = 0;
 };
 
+// RFC 3986 percent-encoding: every byte but the unreserved A-Z a-z 0-9 - _ . ~ (and '/' unless
+// encode_slash) as %XX, as S3's SigV4 canonical URIs and the UI's path prefixes need it.
+std::string UriEncode(std::string_view s, bool encode_slash);
+
 }  // namespace strata

@@ -75,5 +75,11 @@ TEST(EncodingTest, Uvarint32RejectsLargeValues) {
   EXPECT_FALSE(d.ok());
 }
 
+TEST(EncodingTest, UriEncode) {
+  EXPECT_EQ(UriEncode("a b/c~d+e", false), "a%20b/c~d%2Be");
+  EXPECT_EQ(UriEncode("a/b", true), "a%2Fb");
+  EXPECT_EQ(UriEncode("\"<>\xff", false), "%22%3C%3E%FF");
+}
+
 }  // namespace
 }  // namespace strata

@@ -14,6 +14,7 @@
 #include <random>
 #include <vector>
 
+#include "base/encoding.h"
 #include "base/file.h"
 #include "base/shutdown.h"
 #include "base/timestamp.h"

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <ctime>
 
+#include "base/encoding.h"
+
 namespace strata::objstore {
 namespace {
 
@@ -41,23 +43,6 @@ std::string Trim(std::string_view s) {
 }
 
 }  // namespace
-
-std::string UriEncode(std::string_view s, bool encode_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~' || (c == '/' && !encode_slash)) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 std::string HexSha256(std::string_view data) {
   unsigned char d[SHA256_DIGEST_LENGTH];

@@ -24,44 +24,32 @@ HttpResponse BadData(const std::string& msg) {
 
 }  // namespace
 
-void BlocksApi::Set(View* v, const std::vector<tsdb::BlockMeta>& metas, const Status& err) {
-  v->refreshed_at_ms = NowMs();
-  if (!err.ok()) {
-    v->err = err.ToString();
-    return;
-  }
-  v->err.clear();
+void BlocksApi::Update(View* view, const std::vector<tsdb::BlockMeta>& metas, const Status& err) {
   std::string json = "[";
-  for (const auto& m : metas) {
+  for (const auto& m : err.ok() ? metas : std::vector<tsdb::BlockMeta>{}) {
     if (json.size() > 1) json += ",";
     // meta.json as Prometheus indents it, compacted: Thanos answers metadata.Meta, the same
     // document, and fields Strata does not know are kept.
     json += nlohmann::json::parse(tsdb::SerializeBlockMeta(m), nullptr, /*allow_exceptions=*/false)
                 .dump();
   }
-  v->blocks_json = json + "]";
+  json += "]";
+  std::lock_guard l(mu_);
+  view->refreshed_at_ms = NowMs();
+  if (!err.ok()) {
+    view->err = err.ToString();  // the last list stays
+    return;
+  }
+  view->err.clear();
+  view->blocks_json = std::move(json);
 }
 
 void BlocksApi::SetGlobal(const std::vector<tsdb::BlockMeta>& metas, const Status& err) {
-  View v;
-  {
-    std::lock_guard l(mu_);
-    v = global_;
-  }
-  Set(&v, metas, err);
-  std::lock_guard l(mu_);
-  global_ = std::move(v);
+  Update(&global_, metas, err);
 }
 
 void BlocksApi::SetLoaded(const std::vector<tsdb::BlockMeta>& metas, const Status& err) {
-  View v;
-  {
-    std::lock_guard l(mu_);
-    v = loaded_;
-  }
-  Set(&v, metas, err);
-  std::lock_guard l(mu_);
-  loaded_ = std::move(v);
+  Update(&loaded_, metas, err);
 }
 
 std::string BlocksApi::Answer(const View& v) const {

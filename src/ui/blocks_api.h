@@ -39,7 +39,8 @@ class BlocksApi {
     int64_t refreshed_at_ms = 0;
     std::string err;
   };
-  static void Set(View* v, const std::vector<tsdb::BlockMeta>& metas, const Status& err);
+  // Builds the list outside the lock, then swaps it in.
+  void Update(View* view, const std::vector<tsdb::BlockMeta>& metas, const Status& err);
   std::string Answer(const View& v) const;
 
   const std::string label_;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 
+#include "base/encoding.h"
 #include "server/http_server.h"
 #include "ui/assets.h"
 
@@ -71,18 +72,7 @@ std::string SanitizePrefix(std::string_view prefix) {
   p = p.substr(0, p.find_first_of("?#"));
   while (!p.empty() && p.back() == '/') p.remove_suffix(1);
   if (p.empty()) return "";
-  std::string out = p.front() == '/' ? "" : "/";
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : p) {
-    if (std::isalnum(c) || c == '/' || c == '.' || c == '_' || c == '~' || c == '-') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
+  return (p.front() == '/' ? "" : "/") + UriEncode(p, /*encode_slash=*/false);
 }
 
 void RegisterUi(server::Router& router, const UiOptions& opts) {
