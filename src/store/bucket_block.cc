@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "base/encoding.h"
 #include "base/timestamp.h"
 #include "storeapi/source.h"
 #include "tsdb/chunk_file.h"
@@ -256,11 +257,8 @@ Result<std::vector<std::string>> BucketBlock::FetchSeries(const std::vector<uint
   return out;
 }
 
-Result<std::vector<BlockSeries>> BucketBlock::Select(const Matchers& matchers, int64_t mint,
-                                                     int64_t maxt,
-                                                     const std::vector<std::string>& without,
-                                                     FetchStats* stats) {
-  STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const tsdb::IndexHeader> h, Header());
+Result<tsdb::Postings> BucketBlock::ExpandPostings(const tsdb::IndexHeader& h,
+                                                   const Matchers& matchers, FetchStats* stats) {
   // Resolve matchers to label pairs, then fetch all their postings in one pass.
   std::vector<std::pair<std::string, std::string>> keys;
   struct Plan {
@@ -275,7 +273,7 @@ Result<std::vector<BlockSeries>> BucketBlock::Select(const Matchers& matchers, i
     auto values = tsdb::ValuesForMatcher(
         m,
         [&]() -> std::vector<std::string_view> {
-          auto v = h->LabelValues(m.name());
+          auto v = h.LabelValues(m.name());
           if (!v.ok()) {
             values_status = v.status();
             return {};
@@ -284,25 +282,83 @@ Result<std::vector<BlockSeries>> BucketBlock::Select(const Matchers& matchers, i
         },
         &negate);
     STRATA_RETURN_IF_ERROR(values_status);
-    if (!negate && values.empty()) return std::vector<BlockSeries>{};  // nothing can match
+    if (!negate && values.empty()) return tsdb::Postings{};  // nothing can match
     any_positive |= !negate;
     plans.push_back({keys.size(), keys.size() + values.size(), negate});
     for (auto& v : values) keys.emplace_back(m.name(), std::move(v));
   }
   if (!any_positive) keys.emplace_back("", "");
-  STRATA_ASSIGN_OR_RETURN(std::vector<tsdb::Postings> lists, FetchPostings(*h, keys, stats));
+  STRATA_ASSIGN_OR_RETURN(std::vector<tsdb::Postings> lists, FetchPostings(h, keys, stats));
   std::vector<tsdb::Postings> include, exclude;
   for (const Plan& p : plans) {
     std::vector<tsdb::Postings> parts(std::make_move_iterator(lists.begin() + p.from),
                                       std::make_move_iterator(lists.begin() + p.to));
     tsdb::Postings merged = tsdb::Merge(parts);
-    if (!p.negate && merged.empty()) return std::vector<BlockSeries>{};
+    if (!p.negate && merged.empty()) return tsdb::Postings{};
     (p.negate ? exclude : include).push_back(std::move(merged));
   }
   if (!any_positive) include.push_back(std::move(lists.back()));
   tsdb::Postings refs = tsdb::IntersectAll(std::move(include));
   if (!exclude.empty()) refs = tsdb::Without(refs, tsdb::Merge(exclude));
+  return refs;
+}
 
+Result<tsdb::Postings> BucketBlock::CachedExpandPostings(const tsdb::IndexHeader& h,
+                                                         const Matchers& matchers,
+                                                         FetchStats* stats) {
+  if (cache_ == nullptr) return ExpandPostings(h, matchers, stats);
+  std::vector<std::string> lines;
+  for (const Matcher& m : matchers) lines.push_back(m.String());
+  std::sort(lines.begin(), lines.end());
+  std::string canonical;
+  for (const auto& l : lines) canonical += l + "\n";
+  const std::string key = ExpandedPostingsCacheKey(id_, canonical);
+  if (auto hit = cache_->Fetch(CacheItem::kExpandedPostings, {key}); hit[0].has_value()) {
+    // A damaged entry (another writer, memcached corruption) is a miss, never an answer.
+    if (auto refs = DecodeRefs(*hit[0]); refs.ok()) return std::move(*refs);
+  }
+  STRATA_ASSIGN_OR_RETURN(tsdb::Postings refs, ExpandPostings(h, matchers, stats));
+  cache_->Store(CacheItem::kExpandedPostings, key, EncodeRefs(refs));
+  return refs;
+}
+
+std::string EncodeRefs(const tsdb::Postings& refs) {
+  Encoder e;
+  e.PutUvarint(refs.size());
+  uint32_t prev = 0;
+  for (uint32_t r : refs) {
+    e.PutUvarint(r - prev);
+    prev = r;
+  }
+  return std::move(e.buf());
+}
+
+Result<tsdb::Postings> DecodeRefs(std::string_view data) {
+  Decoder d(data);
+  const uint64_t n = d.Uvarint();
+  if (!d.ok() || n > data.size()) return Status::Corruption("expanded postings: bad count");
+  tsdb::Postings refs;
+  refs.reserve(n);
+  uint64_t at = 0;
+  for (uint64_t i = 0; i < n; i++) {
+    const uint64_t delta = d.Uvarint();
+    at += delta;
+    if (!d.ok() || (i > 0 && delta == 0) || at > UINT32_MAX) {
+      return Status::Corruption("expanded postings: bad reference " + std::to_string(i));
+    }
+    refs.push_back(static_cast<uint32_t>(at));
+  }
+  if (d.remaining() != 0) return Status::Corruption("expanded postings: trailing bytes");
+  return refs;
+}
+
+Result<std::vector<BlockSeries>> BucketBlock::Select(const Matchers& matchers, int64_t mint,
+                                                     int64_t maxt,
+                                                     const std::vector<std::string>& without,
+                                                     FetchStats* stats) {
+  STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const tsdb::IndexHeader> h, Header());
+  STRATA_ASSIGN_OR_RETURN(tsdb::Postings refs, CachedExpandPostings(*h, matchers, stats));
+  if (refs.empty()) return std::vector<BlockSeries>{};
   STRATA_ASSIGN_OR_RETURN(std::vector<std::string> entries, FetchSeries(refs, stats));
   std::vector<BlockSeries> out;
   out.reserve(entries.size());

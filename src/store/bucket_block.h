@@ -56,6 +56,11 @@ std::vector<ReadPart> PartitionRanges(const std::vector<std::pair<uint64_t, uint
                                       uint64_t max_gap);
 constexpr uint64_t kPartitionMaxGap = 512 * 1024;
 
+// Series references as cached ExpandedPostings items: a count, then deltas (Go varints).
+// Decoding refuses anything but a strictly increasing list that fills the bytes.
+std::string EncodeRefs(const tsdb::Postings& refs);
+Result<tsdb::Postings> DecodeRefs(std::string_view data);
+
 class BucketBlock {
  public:
   // Builds <dir>/index-header from the bucket unless a valid one is there, and opens it. Fails
@@ -91,6 +96,12 @@ class BucketBlock {
  private:
   BucketBlock() = default;
   Result<std::shared_ptr<const tsdb::IndexHeader>> Header();
+  // The block's series references matching all matchers, and the same through the index
+  // cache's ExpandedPostings items.
+  Result<tsdb::Postings> ExpandPostings(const tsdb::IndexHeader& h, const Matchers& matchers,
+                                        FetchStats* stats);
+  Result<tsdb::Postings> CachedExpandPostings(const tsdb::IndexHeader& h, const Matchers& matchers,
+                                              FetchStats* stats);
   Result<std::vector<tsdb::Postings>> FetchPostings(
       const tsdb::IndexHeader& h, const std::vector<std::pair<std::string, std::string>>& keys,
       FetchStats* stats);

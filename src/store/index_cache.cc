@@ -46,7 +46,60 @@ class InstrumentedCache : public IndexCache {
   Family<Counter>* hits_;
 };
 
-// memcached holds both item types under their distinct keys.
+// enabled_items: item types not listed are never looked up nor stored.
+class EnabledItemsCache : public IndexCache {
+ public:
+  EnabledItemsCache(std::unique_ptr<IndexCache> inner, std::set<CacheItem> enabled)
+      : inner_(std::move(inner)), enabled_(std::move(enabled)) {}
+  std::vector<std::optional<std::string>> Fetch(CacheItem item,
+                                                const std::vector<std::string>& keys) override {
+    if (!enabled_.contains(item)) return std::vector<std::optional<std::string>>(keys.size());
+    return inner_->Fetch(item, keys);
+  }
+  void Store(CacheItem item, const std::string& key, std::string value) override {
+    if (enabled_.contains(item)) inner_->Store(item, key, std::move(value));
+  }
+
+ private:
+  std::unique_ptr<IndexCache> inner_;
+  const std::set<CacheItem> enabled_;
+};
+
+// The enabled_items list; an empty or absent list enables every item type.
+Result<std::set<CacheItem>> ParseEnabledItems(const YAML::Node& c, std::string_view what) {
+  std::set<CacheItem> out;
+  if (!c || !c["enabled_items"]) return out;
+  if (!c["enabled_items"].IsSequence()) {
+    return Status::InvalidArgument(std::string(what) + ": enabled_items must be a list");
+  }
+  for (const auto& n : c["enabled_items"]) {
+    const std::string name = n.as<std::string>();
+    bool known = false;
+    for (CacheItem item :
+         {CacheItem::kPostings, CacheItem::kSeries, CacheItem::kExpandedPostings}) {
+      if (name == CacheItemName(item)) {
+        out.insert(item);
+        known = true;
+      }
+    }
+    if (!known) {
+      return Status::InvalidArgument(std::string(what) +
+                                     ": enabled_items: unsupported item type \"" + name +
+                                     "\" (Postings, Series or ExpandedPostings)");
+    }
+  }
+  return out;
+}
+
+// The cache with its metrics, limited to the enabled item types.
+std::unique_ptr<IndexCache> Finish(std::unique_ptr<IndexCache> inner, std::set<CacheItem> enabled,
+                                   Registry& metrics) {
+  inner = std::make_unique<InstrumentedCache>(std::move(inner), metrics);
+  if (enabled.empty()) return inner;
+  return std::make_unique<EnabledItemsCache>(std::move(inner), std::move(enabled));
+}
+
+// memcached holds every item type under their distinct keys.
 class MemcachedIndexCache : public IndexCache {
  public:
   explicit MemcachedIndexCache(std::unique_ptr<cache::Cache> c) : c_(std::move(c)) {}
@@ -196,16 +249,19 @@ Result<std::unique_ptr<IndexCache>> Parse(const YAML::Node& root, uint64_t defau
                             cache::SizeField(c, "max_size", default_size, kWhat));
     STRATA_ASSIGN_OR_RETURN(uint64_t max_item,
                             cache::SizeField(c, "max_item_size", 125ull << 20, kWhat));
-    return NewInMemoryIndexCache(max_size, max_item, &metrics);
+    STRATA_ASSIGN_OR_RETURN(std::set<CacheItem> enabled, ParseEnabledItems(c, kWhat));
+    return Finish(std::make_unique<InMemoryCache>(max_size, max_item, metrics), std::move(enabled),
+                  metrics);
   }
   if (type == "MEMCACHED") {
     STRATA_ASSIGN_OR_RETURN(
         cache::MemcachedConfig mc,
         cache::ParseMemcachedConfig(YAML::Dump(c), "index cache config (MEMCACHED)",
                                     {"enabled_items"}));
+    STRATA_ASSIGN_OR_RETURN(std::set<CacheItem> enabled,
+                            ParseEnabledItems(c, "index cache config (MEMCACHED)"));
     STRATA_ASSIGN_OR_RETURN(std::unique_ptr<cache::Cache> m, cache::NewMemcached(mc, &metrics));
-    return std::unique_ptr<IndexCache>(
-        new InstrumentedCache(std::make_unique<MemcachedIndexCache>(std::move(m)), metrics));
+    return Finish(std::make_unique<MemcachedIndexCache>(std::move(m)), std::move(enabled), metrics);
   }
   return Status::Unsupported("index cache config: type \"" + type +
                              "\" is not supported (IN-MEMORY or MEMCACHED; REDIS is not yet)");
@@ -214,7 +270,15 @@ Result<std::unique_ptr<IndexCache>> Parse(const YAML::Node& root, uint64_t defau
 }  // namespace
 
 const char* CacheItemName(CacheItem item) {
-  return item == CacheItem::kPostings ? "Postings" : "Series";
+  switch (item) {
+    case CacheItem::kPostings:
+      return "Postings";
+    case CacheItem::kSeries:
+      return "Series";
+    case CacheItem::kExpandedPostings:
+      return "ExpandedPostings";
+  }
+  return "unknown";
 }
 
 std::string PostingsCacheKey(std::string_view block, std::string_view name,
@@ -226,10 +290,13 @@ std::string SeriesCacheKey(std::string_view block, uint32_t ref) {
   return "strata:S:" + std::string(block) + ":" + std::to_string(ref);
 }
 
+std::string ExpandedPostingsCacheKey(std::string_view block, std::string_view matchers) {
+  return "strata:E:" + std::string(block) + ":" + HexSha256(matchers, "");
+}
+
 std::unique_ptr<IndexCache> NewInMemoryIndexCache(uint64_t max_size, uint64_t max_item_size,
                                                   Registry* metrics) {
-  auto inner = std::make_unique<InMemoryCache>(max_size, max_item_size, *metrics);
-  return std::make_unique<InstrumentedCache>(std::move(inner), *metrics);
+  return Finish(std::make_unique<InMemoryCache>(max_size, max_item_size, *metrics), {}, *metrics);
 }
 
 Result<std::unique_ptr<IndexCache>> NewIndexCacheFromConfig(std::string_view yaml,

@@ -5,6 +5,7 @@
 //
 // --index-cache.config (Thanos's YAML):
 //   type: IN-MEMORY            config: {max_size: 250MB, max_item_size: 125MB, enabled_items: []}
+//   (enabled_items: the item types cached, of Postings, Series, ExpandedPostings; empty: all)
 //   type: MEMCACHED            config: {addresses: [host:port], timeout: 500ms,
 //                                       max_idle_connections: 100, max_item_size: 1MiB,
 //                                       max_async_concurrency: 20, max_async_buffer_size: 10000,
@@ -24,8 +25,12 @@
 
 namespace strata::store {
 
-enum class CacheItem { kPostings, kSeries };
-const char* CacheItemName(CacheItem item);  // "Postings", "Series" (Thanos's item_type values)
+// Postings lists and series entries as the index stores them, and a block's series references
+// for one set of matchers (Thanos's "ExpandedPostings": the intersected result, so a repeated
+// query skips the label-value scans, postings lookups and merges).
+enum class CacheItem { kPostings, kSeries, kExpandedPostings };
+// "Postings", "Series", "ExpandedPostings" (Thanos's item_type values and enabled_items names)
+const char* CacheItemName(CacheItem item);
 
 class IndexCache {
  public:
@@ -42,6 +47,8 @@ class IndexCache {
 // never misread.
 std::string PostingsCacheKey(std::string_view block, std::string_view name, std::string_view value);
 std::string SeriesCacheKey(std::string_view block, uint32_t ref);
+// `matchers` is the matchers' canonical text (sorted, one per line).
+std::string ExpandedPostingsCacheKey(std::string_view block, std::string_view matchers);
 
 // Thanos's in-memory cache: least recently used items are evicted beyond max_size bytes;
 // items above max_item_size are not stored.

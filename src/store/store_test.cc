@@ -268,8 +268,56 @@ TEST_F(StoreTest, IndexCacheSavesIndexReads) {
   EXPECT_EQ(bucket_->index_ranges.load(), index_reads) << "postings and series came from cache";
   EXPECT_GT(bucket_->chunk_ranges.load(), chunk_reads);
   EXPECT_GT(MetricValue(metrics_, "thanos_store_index_cache_hits_total{item_type=\"Series\"}"), 0);
+  // The same matchers again: each block's series references come whole from the cache.
+  EXPECT_GT(
+      MetricValue(metrics_, "thanos_store_index_cache_hits_total{item_type=\"ExpandedPostings\"}"),
+      0);
+  EXPECT_EQ(MetricValue(metrics_, "thanos_store_index_cache_hits_total{item_type=\"Postings\"}"),
+            0);
+  // Other matchers over the same label values: their postings lists come from the cache.
+  const Matchers other = {M(MatchType::kRegexMatch, "job", "j-1|j-2")};
+  EXPECT_EQ(Collect(*store, other, 0, 4 * kH), first);
+  EXPECT_EQ(bucket_->index_ranges.load(), index_reads);
   EXPECT_GT(MetricValue(metrics_, "thanos_store_index_cache_hits_total{item_type=\"Postings\"}"),
             0);
+}
+
+TEST_F(StoreTest, EnabledItemsLimitWhatIsCached) {
+  auto cache = NewIndexCacheFromConfig(
+      "type: IN-MEMORY\nconfig:\n  max_size: 64MB\n  enabled_items: [Series]\n", 0, &metrics_);
+  ASSERT_TRUE(cache.ok()) << cache.status().ToString();
+  auto store = NewStore({}, std::shared_ptr<IndexCache>(std::move(*cache)));
+  const Matchers m = {M(MatchType::kRegexMatch, "job", "j-[12]")};
+  auto first = Collect(*store, m, 0, 4 * kH);
+  const int index_reads = bucket_->index_ranges.load();
+  EXPECT_EQ(Collect(*store, m, 0, 4 * kH), first);
+  EXPECT_GT(bucket_->index_ranges.load(), index_reads) << "postings are read again";
+  EXPECT_GT(MetricValue(metrics_, "thanos_store_index_cache_hits_total{item_type=\"Series\"}"), 0);
+  // Nothing else was ever added (the series are not absent: -1 means no such series).
+  EXPECT_GT(MetricValue(metrics_, "thanos_store_index_cache_items{item_type=\"Series\"}"), 0);
+  EXPECT_EQ(MetricValue(metrics_, "thanos_store_index_cache_items{item_type=\"Postings\"}"), -1);
+  EXPECT_EQ(MetricValue(metrics_, "thanos_store_index_cache_items{item_type=\"ExpandedPostings\"}"),
+            -1);
+
+  Registry r;
+  auto bad = NewIndexCacheFromConfig(
+      "type: IN-MEMORY\nconfig:\n  enabled_items: [Postings, Chunks]\n", 0, &r);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("unsupported item type \"Chunks\""), std::string::npos)
+      << bad.status().ToString();
+}
+
+TEST(ExpandedPostingsTest, RefsRoundTripAndDamageIsRefused) {
+  const tsdb::Postings refs = {0, 1, 7, 300, 70000, UINT32_MAX};
+  auto back = DecodeRefs(EncodeRefs(refs));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, refs);
+  EXPECT_TRUE(DecodeRefs(EncodeRefs({})).ok());
+  std::string enc = EncodeRefs(refs);
+  EXPECT_FALSE(DecodeRefs(enc.substr(0, enc.size() - 1)).ok());       // truncated
+  EXPECT_FALSE(DecodeRefs(enc + "x").ok());                           // trailing bytes
+  EXPECT_FALSE(DecodeRefs(std::string("\x02\x05\x00", 3)).ok());      // not increasing
+  EXPECT_FALSE(DecodeRefs(std::string("\xff\xff\xff\x0f", 4)).ok());  // count beyond the bytes
 }
 
 // A cache that answers every key with bytes that are no index entry (a shared or damaged cache).
