@@ -342,10 +342,11 @@ Result<tsdb::Postings> DecodeRefs(std::string_view data) {
   uint64_t at = 0;
   for (uint64_t i = 0; i < n; i++) {
     const uint64_t delta = d.Uvarint();
-    at += delta;
-    if (!d.ok() || (i > 0 && delta == 0) || at > UINT32_MAX) {
+    // Checked before adding: a huge delta must not wrap around to a smaller reference.
+    if (!d.ok() || (i > 0 && delta == 0) || delta > UINT32_MAX - at) {
       return Status::Corruption("expanded postings: bad reference " + std::to_string(i));
     }
+    at += delta;
     refs.push_back(static_cast<uint32_t>(at));
   }
   if (d.remaining() != 0) return Status::Corruption("expanded postings: trailing bytes");

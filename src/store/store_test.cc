@@ -318,6 +318,10 @@ TEST(ExpandedPostingsTest, RefsRoundTripAndDamageIsRefused) {
   EXPECT_FALSE(DecodeRefs(enc + "x").ok());                           // trailing bytes
   EXPECT_FALSE(DecodeRefs(std::string("\x02\x05\x00", 3)).ok());      // not increasing
   EXPECT_FALSE(DecodeRefs(std::string("\xff\xff\xff\x0f", 4)).ok());  // count beyond the bytes
+  // Found by index_fuzz: a delta near 2^64 wrapped around to a smaller reference.
+  const std::string wrap("\x04\xff\x11\xff\xff\xff\x23\x07\xf2\xb5\xff\xff\xff\xff\xff\xff\xff\x01",
+                         18);
+  EXPECT_FALSE(DecodeRefs(wrap).ok());
 }
 
 // A cache that answers every key with bytes that are no index entry (a shared or damaged cache).
