@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/shutdown.h"
 #include "cmd/command.h"
+#include "cmd/thanos_flags.h"
 #include "cmd/version.h"
 
 namespace strata::cmd {
@@ -50,13 +51,26 @@ std::string UnknownArgument(const CLI::App& app) {
   const std::vector<std::string> extra = app.remaining(true);
   if (extra.empty()) return "";
   const std::string& first = extra.front();
-  if (first.starts_with("-"))
-    return "unknown flag " + first.substr(0, first.find('=')) + " for " + path;
+  const std::string thanos =
+      "thanos" + path.substr(path.find(' ') == std::string::npos ? path.size() : path.find(' '));
+  const std::string command = thanos.size() > 7 ? thanos.substr(7) : "";
+  if (first.starts_with("-")) {
+    const std::string flag = first.substr(0, first.find('='));
+    std::string msg = "unknown flag " + flag + " for " + path;
+    if (IsThanosFlag(command, flag)) {
+      msg += ": " + thanos + " v0.34 has it, Strata does not support it yet (docs/status.md)";
+    }
+    return msg;
+  }
   const auto subs = cmd->get_subcommands([](const CLI::App*) { return true; });
   if (subs.empty()) return "unexpected argument \"" + first + "\" for " + path;
   std::string names;
   for (const CLI::App* sub : subs) names += (names.empty() ? "" : ", ") + sub->get_name();
-  return "unknown command \"" + first + "\" for " + path + " (commands: " + names + ")";
+  std::string msg = "unknown command \"" + first + "\" for " + path + " (commands: " + names + ")";
+  if (IsThanosCommand(command.empty() ? first : command + " " + first)) {
+    msg += ": " + thanos + " " + first + " is a Thanos v0.34 command Strata does not have yet";
+  }
+  return msg;
 }
 
 // glibc's defaults hand every allocation over 128 KiB to mmap and give a thread arena's free top

@@ -1,9 +1,52 @@
 #!/usr/bin/env python3
 """The command line refuses what it does not know, naming it, even when --help is given too
-(as Thanos's kingpin does); --help and --version still exit 0."""
+(as Thanos's kingpin does); --help and --version still exit 0. Every flag and command of Thanos
+v0.34 (src/cmd/thanos_flags) is either Strata's too or refused as one Strata does not support yet:
+none is accepted and ignored."""
 import argparse
+import glob
+import os
+import re
 import subprocess
 import sys
+
+FLAGS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'src', 'cmd', 'thanos_flags')
+
+
+def help_flags(strata, words):
+    r = subprocess.run([strata, *words, '--help'], capture_output=True, text=True, timeout=30)
+    return set(re.findall(r'--[a-z0-9][a-z0-9.\-]*', r.stdout)) if r.returncode == 0 else None
+
+
+def thanos_flags(strata):
+    """(ok, summary lines) for every command file of src/cmd/thanos_flags."""
+    ok, lines = True, []
+    global_flags = help_flags(strata, [])
+    for path in sorted(glob.glob(os.path.join(FLAGS_DIR, '*.txt'))):
+        words = os.path.basename(path)[:-4].split('_')
+        flags = [f for f in open(path).read().split() if f]
+        ours = help_flags(strata, words)
+        if ours is None:  # a command Strata does not have: refused as such
+            r = subprocess.run([strata, *words], capture_output=True, text=True, timeout=30)
+            want = f'thanos {" ".join(words)} is a Thanos v0.34 command Strata does not have yet'
+            good = r.returncode != 0 and want in r.stderr
+            ok &= good
+            lines.append(f'{"ok  " if good else "FAIL"} thanos {" ".join(words)}: not a Strata command, refused by name'
+                         + ('' if good else f': {r.stderr[-200:]!r}'))
+            continue
+        refused = []
+        for flag in flags:
+            if flag in ours or flag in global_flags:
+                continue
+            r = subprocess.run([strata, *words, f'{flag}=x'], capture_output=True, text=True, timeout=30)
+            want = f'unknown flag {flag} for strata {" ".join(words)}: thanos {" ".join(words)} v0.34 has it'
+            if r.returncode == 0 or want not in r.stderr:
+                ok = False
+                lines.append(f'FAIL strata {" ".join(words)} {flag}: exit {r.returncode}, {r.stderr[-200:]!r}')
+            refused.append(flag)
+        lines.append(f'ok   thanos {" ".join(words)}: {len(flags) - len(refused)} of {len(flags)} flags in Strata, '
+                     f'the other {len(refused)} refused by name: {" ".join(refused)}')
+    return ok, lines
 
 
 def main():
@@ -14,7 +57,10 @@ def main():
         (['query', '--bogus', '--help'], 'unknown flag --bogus for strata query'),
         (['query', '--bogus'], 'unknown flag --bogus for strata query'),
         (['sidecar', '--help', '--reloader.config-file=x'], 'unknown flag --reloader.config-file for strata sidecar'),
-        (['rule'], 'unknown command "rule" for strata (commands: tools, query, store, sidecar, query-frontend, compact)'),
+        (['rule'], 'unknown command "rule" for strata (commands: tools, query, store, sidecar, query-frontend, compact)'
+                   ': thanos rule is a Thanos v0.34 command Strata does not have yet'),
+        (['query', '--query.promql-engine=thanos'],
+         'unknown flag --query.promql-engine for strata query: thanos query v0.34 has it, Strata does not support it yet'),
         (['tools', 'bogus'], 'unknown command "bogus" for strata tools'),
         (['tools', 'bucket', 'ls', '--bogus'], 'unknown flag --bogus for strata tools bucket ls'),
     ]
@@ -33,7 +79,9 @@ def main():
             print(f'FAIL strata {" ".join(args)}: exit {r.returncode}, stdout {r.stdout[:200]!r}')
         else:
             print(f'ok   strata {" ".join(args)} exits 0')
-    return 0 if ok else 1
+    flags_ok, lines = thanos_flags(strata)
+    print('\n'.join(lines))
+    return 0 if ok and flags_ok else 1
 
 
 if __name__ == '__main__':
