@@ -1,5 +1,5 @@
-// `strata tools bucket ls|inspect|upload-blocks|web`: what is in a bucket, with Thanos's flags,
-// uploading local blocks (Thanos v0.36's upload-blocks) to backfill a bucket, and the block
+// `strata tools bucket ls|inspect|upload-blocks|web|mark`: what is in a bucket, with Thanos's
+// flags, uploading local blocks (Thanos v0.36's upload-blocks) to backfill a bucket, and the block
 // viewer in the browser.
 #include <CLI/CLI.hpp>
 
@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/shutdown.h"
 #include "block/block.h"
+#include "block/select.h"
 #include "cmd/command.h"
 #include "objstore/config.h"
 #include "relabel/relabel.h"
@@ -35,8 +36,9 @@ void RegisterLs(CLI::App& bucket, int* exit_code) {
   CLI::App* ls = bucket.add_subcommand("ls", "List all blocks in the bucket.");
   AddObjstoreFlags(*ls, *flags);
   ls->add_option("-o,--output", *output,
-                 "Optional format in which to print each block's information: wide.")
-      ->check(CLI::IsMember({"", "wide"}));
+                 "Optional format in which to print each block's information. Options are 'json', "
+                 "'wide' or a default short format.")
+      ->check(CLI::IsMember({"", "wide", "json"}));
   ls->add_flag("--exclude-delete", *exclude_delete, "Exclude blocks marked for deletion.");
   ls->callback([flags, output, exclude_delete, exit_code] {
     auto blocks = ListBlocks(*flags);
@@ -46,6 +48,15 @@ void RegisterLs(CLI::App& bucket, int* exit_code) {
     }
     if (*exclude_delete)
       std::erase_if(*blocks, [](const auto& b) { return b.marked_for_deletion; });
+    if (*output == "json") {
+      // Each complete block's meta.json, tab-indented, as Thanos's JSON encoder writes them.
+      for (const auto& b : *blocks) {
+        if (!b.partial && b.error.empty()) {
+          std::printf("%s\n", tsdb::SerializeBlockMeta(b.meta).c_str());
+        }
+      }
+      return;
+    }
     std::fputs(tools::FormatBucketLs(*blocks, *output == "wide").c_str(), stdout);
   });
 }
@@ -124,6 +135,72 @@ void RegisterUploadBlocks(CLI::App& bucket, int* exit_code) {
   });
 }
 
+struct MarkFlags {
+  ObjstoreFlags objstore;
+  std::vector<std::string> ids;
+  std::string marker;
+  std::string details;
+  bool remove = false;
+};
+
+Status MarkBlocks(const MarkFlags& f) {
+  for (const auto& id : f.ids) {
+    if (auto u = Ulid::Parse(id); !u.ok()) {
+      return Status::InvalidArgument("--id " + id +
+                                     " is not a valid ULID: " + u.status().message());
+    }
+  }
+  if (!f.remove && f.details.empty()) {
+    return Status::InvalidArgument("required flag --details not provided");
+  }
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket,
+                          OpenBucket(f.objstore, nullptr));
+  for (const auto& id : f.ids) {
+    const std::string object = id + "/" + f.marker;
+    if (f.remove) {
+      STRATA_ASSIGN_OR_RETURN(bool exists, bucket->Exists(object));
+      if (!exists) {
+        log::Warn("requested to remove the mark, but it does not exist", {{"object", object}});
+        continue;
+      }
+      STRATA_RETURN_IF_ERROR(bucket->Delete(object).WithContext("remove mark " + object));
+      continue;
+    }
+    Status st;
+    if (f.marker == "deletion-mark.json") {
+      st = block::MarkForDeletion(*bucket, id, f.details);
+    } else if (f.marker == "no-compact-mark.json") {
+      st = block::MarkNoCompact(*bucket, id, "manual", f.details);
+    } else {
+      st = block::MarkNoDownsample(*bucket, id, "manual", f.details);
+    }
+    STRATA_RETURN_IF_ERROR(st.WithContext("mark " + id + " with " + f.marker));
+  }
+  log::Info("marking done", {{"marker", f.marker}, {"IDs", std::to_string(f.ids.size())}});
+  return Status::OK();
+}
+
+void RegisterMark(CLI::App& bucket, int* exit_code) {
+  auto f = std::make_shared<MarkFlags>();
+  CLI::App* mark = bucket.add_subcommand(
+      "mark",
+      "Mark block for deletion or no-compact in a safe way. NOTE: If the compactor is currently "
+      "running compacting same block, this operation would be potentially a noop.");
+  AddObjstoreFlags(*mark, f->objstore);
+  mark->add_option("--id", f->ids, "ID (ULID) of the blocks to be marked (repeated flag)")
+      ->required();
+  mark->add_option("--marker", f->marker, "Marker to be put.")
+      ->required()
+      ->check(
+          CLI::IsMember({"deletion-mark.json", "no-compact-mark.json", "no-downsample-mark.json"}));
+  mark->add_option("--details", f->details, "Human readable details to be put into marker.");
+  mark->add_flag("--remove", f->remove, "Remove the marker.");
+  mark->callback([f, exit_code] {
+    Status st = MarkBlocks(*f);
+    if (!st.ok()) *exit_code = Fail("bucket mark: " + st.ToString());
+  });
+}
+
 struct BucketWebFlags {
   ObjstoreFlags objstore;
   std::string http_address = "0.0.0.0:10902";
@@ -137,22 +214,21 @@ struct BucketWebFlags {
   bool disable_admin_operations = false;
 };
 
-// The bucket's complete blocks within the time range and selected by the relabel rules (on the
-// external labels and __block_id), as Thanos's bucket web fetcher filters them.
+// The bucket's complete blocks the selector picks (time range and relabel rules), as Thanos's
+// bucket web fetcher filters them.
 Result<std::vector<tsdb::BlockMeta>> SelectBlocks(objstore::Bucket& bucket, block::MetaCache& cache,
                                                   const BucketWebFlags& f,
-                                                  const std::vector<relabel::Config>& rules) {
-  STRATA_ASSIGN_OR_RETURN(int64_t mint, ParseTimeOrRelative(f.min_time));
-  STRATA_ASSIGN_OR_RETURN(int64_t maxt, ParseTimeOrRelative(f.max_time));
+                                                  std::vector<relabel::Config> rules) {
+  block::BlockSelector selector;
+  STRATA_ASSIGN_OR_RETURN(selector.min_time, ParseTimeOrRelative(f.min_time));
+  STRATA_ASSIGN_OR_RETURN(selector.max_time, ParseTimeOrRelative(f.max_time));
+  selector.relabel = std::move(rules);
   STRATA_ASSIGN_OR_RETURN(std::vector<block::BucketBlock> blocks,
                           block::FetchBlocks(bucket, {.cache = &cache}));
   std::vector<tsdb::BlockMeta> metas;
   for (auto& b : blocks) {
-    if (b.partial || !b.error.empty()) continue;
-    if (b.meta.max_time <= mint || b.meta.min_time > maxt) continue;
-    const Labels l = b.meta.thanos ? b.meta.thanos->labels : Labels{};
-    if (!rules.empty() && !relabel::Process(l.With("__block_id", b.id), rules)) continue;
-    metas.push_back(std::move(b.meta));
+    if (!b.partial && b.error.empty() && selector.Selects(b.meta))
+      metas.push_back(std::move(b.meta));
   }
   return metas;
 }
@@ -240,6 +316,7 @@ void RegisterBucketTools(CLI::App& tools, int* exit_code) {
   RegisterInspect(*bucket, exit_code);
   RegisterUploadBlocks(*bucket, exit_code);
   RegisterWeb(*bucket, exit_code);
+  RegisterMark(*bucket, exit_code);
 }
 
 }  // namespace strata::cmd

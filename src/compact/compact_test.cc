@@ -9,6 +9,7 @@
 #include "compact/compactor.h"
 #include "compact/merge.h"
 #include "objstore/filesystem.h"
+#include "relabel/relabel.h"
 #include "tsdb/block.h"
 #include "tsdb/block_writer.h"
 #include "tsdb/test_util.h"
@@ -244,6 +245,37 @@ TEST_F(BucketCompactorTest, CompactsMarksSourcesAndDeletesThemAfterTheDelay) {
   for (const auto& b : left)
     EXPECT_TRUE(b.id == newest || b.id == newest2 || b.id == other_group ||
                 b.meta.compaction.level == 2);
+}
+
+TEST_F(BucketCompactorTest, SelectorLimitsTheBlocksSeen) {
+  // Two HA replicas' blocks; the relabel rules keep replica "a" only, and the time range leaves
+  // out its last block: only a's first two blocks are compacted, retention spares the rest.
+  std::vector<std::string> a, b;
+  for (int i = 0; i < 3; i++) {
+    a.push_back(Upload(i * 2 * kH, (i + 1) * 2 * kH, "a"));
+    b.push_back(Upload(i * 2 * kH, (i + 1) * 2 * kH, "b"));
+  }
+  auto rules = relabel::ParseConfigs("- action: keep\n  source_labels: [replica]\n  regex: a\n");
+  ASSERT_TRUE(rules.ok()) << rules.status().ToString();
+  opts_.selector.relabel = *rules;
+  opts_.selector.max_time = 4 * kH - 1;  // a[2] starts at 4h: not selected
+  opts_.ranges = {4 * kH};
+  opts_.retention_raw_ms = 24 * kH;  // would expire every block (data from 1970) it sees
+  BucketCompactor c(bucket_, opts_, &registry_);
+  ASSERT_TRUE(c.RunOnce().ok());
+  int seen = 0;
+  for (const auto& blk : Blocks()) {
+    if (blk.meta.compaction.level > 1) continue;  // made from a[0] and a[1], if compacted first
+    const bool selected = blk.id == a[0] || blk.id == a[1];
+    EXPECT_EQ(blk.marked_for_deletion, selected) << blk.id;
+    seen++;
+  }
+  EXPECT_EQ(seen, 6);
+  block::BlockSelector everything;
+  tsdb::BlockMeta m;
+  m.min_time = 0;
+  m.max_time = 1;
+  EXPECT_TRUE(everything.Selects(m));
 }
 
 TEST_F(BucketCompactorTest, CorruptBlockIsMarkedNoCompactAndTheRestCompacts) {

@@ -117,6 +117,7 @@ Status BucketCompactor::RunOnce() {
 
   std::map<std::pair<int64_t, std::string>, Group> groups;
   for (const auto& b : all) {
+    if (!b.partial && b.error.empty() && !opts_.selector.Selects(b.meta)) continue;
     auto id = Ulid::Parse(b.id);
     const int64_t uploaded_at = id.ok() ? id->TimestampMs() : now;
     if (b.marked_for_deletion) {
@@ -317,6 +318,7 @@ Status BucketCompactor::DownsamplePass() {
   std::vector<const block::BucketBlock*> usable;
   for (const auto& b : all) {
     if (b.partial || !b.error.empty() || b.marked_for_deletion) continue;
+    if (!opts_.selector.Selects(b.meta)) continue;
     auto id = Ulid::Parse(b.id);
     const bool from_compactor = b.meta.thanos && b.meta.thanos->source == "compactor";
     if (!from_compactor && id.ok() && id->TimestampMs() + opts_.consistency_delay_ms > now)

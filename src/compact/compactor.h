@@ -16,6 +16,7 @@
 #include "base/metrics.h"
 #include "base/status.h"
 #include "block/block.h"
+#include "block/select.h"
 #include "objstore/bucket.h"
 #include "tsdb/meta.h"
 
@@ -39,6 +40,9 @@ struct CompactorOptions {
   std::vector<std::string> replica_labels;
   // --deduplication.func=penalty: replicas merged as the querier's penalty deduplication does.
   bool penalty_dedup = false;
+  // --min-time, --max-time, --selector.relabel-config: the compactor sees only these blocks
+  // (for compaction, downsampling, retention and deletion; partial uploads are still cleaned).
+  block::BlockSelector selector;
 };
 
 class BucketCompactor {

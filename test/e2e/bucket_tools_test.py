@@ -76,7 +76,46 @@ def main():
         missing = run([args.strata, 'tools', 'bucket', 'inspect'], ok=False)
         assert missing.returncode != 0 and '--objstore.config-file' in missing.stderr, missing.stderr
         print(f'ok   bucket ls/inspect over {len(ids)} blocks, {total} bytes')
+        ls_json_and_mark(args.strata, bucket, conf, ids, metas)
         bucket_web(args.strata, bucket, conf, ids)
+
+
+def ls_json_and_mark(strata, bucket, conf, ids, metas):
+    # ls -o json: each complete block's meta.json, as Thanos prints them (the partial one is left out).
+    out = run([strata, 'tools', 'bucket', 'ls', '-o', 'json'] + conf).stdout
+    dec, i, got = json.JSONDecoder(), 0, []
+    while out[i:].strip():
+        while out[i].isspace():
+            i += 1
+        obj, i = dec.raw_decode(out, i)
+        got.append(obj)
+    assert sorted(m['ulid'] for m in got) == ids, got
+    assert all(m == metas[m['ulid']] for m in got), 'ls -o json differs from the blocks\' meta.json'
+
+    # mark: every marker, --remove, and the errors Thanos gives.
+    target = ids[2]
+    for marker in ('no-compact-mark.json', 'no-downsample-mark.json'):
+        run([strata, 'tools', 'bucket', 'mark', '--id', target, '--marker', marker, '--details', 'e2e'] + conf)
+        m = json.load(open(os.path.join(bucket, target, marker)))
+        assert m['id'] == target and m['details'] == 'e2e' and m['reason'] == 'manual', m
+        run([strata, 'tools', 'bucket', 'mark', '--id', target, '--marker', marker, '--remove'] + conf)
+        assert not os.path.exists(os.path.join(bucket, target, marker)), marker
+    run([strata, 'tools', 'bucket', 'mark', '--id', target, '--id', ids[3], '--marker', 'deletion-mark.json',
+         '--details', 'two at once'] + conf)
+    for i in (target, ids[3]):
+        assert json.load(open(os.path.join(bucket, i, 'deletion-mark.json')))['details'] == 'two at once'
+    for i in (target, ids[3]):
+        run([strata, 'tools', 'bucket', 'mark', '--id', i, '--marker', 'deletion-mark.json', '--remove'] + conf)
+    no_details = run([strata, 'tools', 'bucket', 'mark', '--id', target, '--marker', 'deletion-mark.json'] + conf, ok=False)
+    assert no_details.returncode != 0 and 'required flag --details not provided' in no_details.stderr, no_details.stderr
+    bad_id = run([strata, 'tools', 'bucket', 'mark', '--id', '../etc', '--marker', 'deletion-mark.json',
+                  '--details', 'x'] + conf, ok=False)
+    assert bad_id.returncode != 0 and 'not a valid ULID' in bad_id.stderr, bad_id.stderr
+    bad_marker = run([strata, 'tools', 'bucket', 'mark', '--id', target, '--marker', 'x.json', '--details', 'x'] + conf,
+                     ok=False)
+    assert bad_marker.returncode != 0 and 'x.json not in' in bad_marker.stderr, bad_marker.stderr
+    assert not os.path.exists(os.path.join(bucket, target, 'deletion-mark.json'))
+    print(f'ok   bucket ls -o json ({len(got)} metas) and mark (3 markers, --remove, refused input)')
 
 
 def http(url, data=None):
