@@ -77,8 +77,9 @@ struct WebFlags {
 void AddWebFlags(CLI::App& cmd, WebFlags& f, bool route_prefix, bool disable);
 // The web UI for `component` (unless --web.disable), the route prefix, and CORS headers on
 // every answer unless --web.disable-cors.
+// default_step_ms: the querier's --query.default-step, the Graph page's smallest automatic step.
 void ApplyWebFlags(const WebFlags& f, const std::string& component, server::Router& router,
-                   server::HttpServerOptions& http);
+                   server::HttpServerOptions& http, int64_t default_step_ms = 1000);
 // Thanos's CORS headers (its api.SetCORS).
 std::vector<std::pair<std::string, std::string>> CorsHeaders();
 

@@ -98,7 +98,7 @@ std::vector<std::pair<std::string, std::string>> CorsHeaders() {
 }
 
 void ApplyWebFlags(const WebFlags& f, const std::string& component, server::Router& router,
-                   server::HttpServerOptions& http) {
+                   server::HttpServerOptions& http, int64_t default_step_ms) {
   // As in Thanos, the route prefix defaults to the external prefix.
   router.SetRoutePrefix(f.route_prefix.empty() ? ui::SanitizePrefix(f.external_prefix)
                                                : f.route_prefix);
@@ -106,7 +106,8 @@ void ApplyWebFlags(const WebFlags& f, const std::string& component, server::Rout
     ui::RegisterUi(router, {.component = component,
                             .external_prefix = f.external_prefix,
                             .prefix_header = f.prefix_header,
-                            .route_prefix = router.route_prefix()});
+                            .route_prefix = router.route_prefix(),
+                            .default_step_ms = default_step_ms});
   }
   if (!f.disable_cors) {
     for (auto& h : CorsHeaders()) http.extra_headers.push_back(std::move(h));

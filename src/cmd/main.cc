@@ -97,6 +97,9 @@ int main(int argc, char** argv) {
       "compatible with Thanos.",
       "strata"};
   app.set_version_flag("--version", VersionString());
+  // kingpin's --help-long (help with every subcommand's flags) is CLI11's --help here; set before
+  // the subcommands are added, which copy it.
+  app.set_help_flag("-h,--help,--help-long", "Show context-sensitive help.");
   app.require_subcommand(1);
   app.fallthrough();
   GlobalFlags globals;

@@ -47,6 +47,8 @@ struct QueryFlags {
   bool partial_response = true;
   int64_t max_samples = 50'000'000;
   WebFlags web;
+  std::string default_evaluation_interval = "1m";
+  std::string default_step = "1s";
 };
 
 Status RunQuery(const QueryFlags& f) {
@@ -64,6 +66,11 @@ Status RunQuery(const QueryFlags& f) {
   opts.engine.timeout = std::chrono::milliseconds(timeout);
   STRATA_ASSIGN_OR_RETURN(opts.engine.lookback_delta_ms, ParseDuration(f.lookback_delta));
   opts.engine.max_samples = f.max_samples;
+  STRATA_ASSIGN_OR_RETURN(opts.engine.default_subquery_step_ms,
+                          ParseDuration(f.default_evaluation_interval));
+  if (opts.engine.default_subquery_step_ms <= 0)
+    return Status::InvalidArgument("--query.default-evaluation-interval must be positive");
+  STRATA_ASSIGN_OR_RETURN(int64_t default_step_ms, ParseDuration(f.default_step));
   opts.max_concurrent = f.max_concurrent;
   opts.auto_downsampling = f.auto_downsampling;
   opts.dynamic_lookback_delta = f.dynamic_lookback_delta;
@@ -89,6 +96,8 @@ Status RunQuery(const QueryFlags& f) {
   for (const auto& r : f.replica_labels) opts.flags.push_back({"query.replica-label", r});
   opts.flags.push_back({"deduplication.func", f.dedup_func});
   opts.flags.push_back({"grpc.proxy-strategy", f.proxy_strategy});
+  opts.flags.push_back({"query.default-evaluation-interval", f.default_evaluation_interval});
+  opts.flags.push_back({"query.default-step", f.default_step});
   opts.flags.push_back({"web.route-prefix", f.web.route_prefix});
   opts.flags.push_back({"web.external-prefix", f.web.external_prefix});
   opts.flags.push_back({"web.prefix-header", f.web.prefix_header});
@@ -154,7 +163,7 @@ Status RunQuery(const QueryFlags& f) {
   http.address = f.http_address;
   http.web_config_file = f.http_config;
   http.threads = std::max(4, f.max_concurrent + 2);
-  ApplyWebFlags(f.web, "query", *router, http);
+  ApplyWebFlags(f.web, "query", *router, http, default_step_ms);
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> srv,
                           server::HttpServer::Start(http, router));
   for (const auto& e : endpoints->States()) {
@@ -234,6 +243,15 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
                 f->instant_max_source_resolution,
                 "The default value for max_source_resolution for instant queries. If not set, "
                 "defaults to 0s only taking raw resolution into account.")
+      ->capture_default_str();
+  q->add_option("--query.default-evaluation-interval", f->default_evaluation_interval,
+                "Set default evaluation interval for sub queries.")
+      ->capture_default_str();
+  q->add_option("--query.default-step", f->default_step,
+                "Set default step for range queries. Default step is only used when step is not "
+                "set in UI. In such cases, Thanos UI will use default step to calculate resolution "
+                "(resolution = max(rangeSeconds / 250, defaultStep)). This will not work from "
+                "Grafana, but Grafana has __step variable which can be used.")
       ->capture_default_str();
   AddWebFlags(*q, f->web, /*route_prefix=*/true, /*disable=*/false);
   // Accepted so Thanos manifests start unchanged.

@@ -59,6 +59,7 @@ class ApiTest : public ::testing::Test {
     opts.proxy.replica_labels = {"replica"};
     opts.version = "test";
     opts.metrics = &registry_;
+    opts.engine.default_subquery_step_ms = 30000;  // --query.default-evaluation-interval=30s
     opts.flags = {{"query.replica-label", "replica"},
                   {"http-address", "0.0.0.0:10902"},
                   {"query.replica-label", "rule_replica"}};
@@ -154,6 +155,29 @@ TEST_F(ApiTest, StatusAndRulesEndpointsAnswerJsonAsThanos) {
   auto t = Fetch("/api/v1/targets?state=x");
   EXPECT_EQ(t.first, 400);
   EXPECT_EQ(nlohmann::json::parse(t.second)["errorType"], "bad_data");
+
+  auto [rc, runtime] = Fetch("/api/v1/status/runtimeinfo");
+  ASSERT_EQ(rc, 200) << runtime;
+  auto r = nlohmann::json::parse(runtime)["data"];
+  for (const char* key :
+       {"startTime", "CWD", "reloadConfigSuccess", "lastConfigTime", "corruptionCount",
+        "goroutineCount", "GOMAXPROCS", "GOGC", "GODEBUG", "storageRetention"}) {
+    EXPECT_TRUE(r.contains(key)) << key << " in " << runtime;
+  }
+  EXPECT_GT(r["goroutineCount"].get<int>(), 1);  // the process's threads
+  EXPECT_EQ(r["CWD"], fs::current_path().string());
+}
+
+TEST_F(ApiTest, SubqueriesWithoutAStepUseTheDefaultEvaluationInterval) {
+  // [5m:] at 30s steps (the fixture's --query.default-evaluation-interval): 1500s..1800s, both
+  // ends included as in Prometheus 2.x, is 11 points (6 with the 1m default).
+  auto [code, body] = Fetch(
+      "/api/v1/query?query=count_over_time(http_requests_total%7Binstance%3D%220%22%7D%5B5m%3A%5D)"
+      "&time=1800");
+  ASSERT_EQ(code, 200) << body;
+  auto j = nlohmann::json::parse(body);
+  ASSERT_EQ(j["data"]["result"].size(), 1u) << body;
+  EXPECT_EQ(j["data"]["result"][0]["value"][1], "11") << body;
 }
 
 TEST_F(ApiTest, RangeQueryOverTheGapIsGapFree) {

@@ -1,5 +1,6 @@
 #include "ui/ui.h"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <memory>
@@ -82,6 +83,8 @@ void RegisterUi(server::Router& router, const UiOptions& opts) {
     if (a.path == "/index.html") {
       index_template = std::string(a.data);
       ReplaceAll(&index_template, "{{COMPONENT}}", opts.component);
+      ReplaceAll(&index_template, "{{DEFAULT_STEP_SECONDS}}",
+                 std::to_string(std::max<int64_t>(1, opts.default_step_ms / 1000)));
       continue;
     }
     auto f = std::make_unique<StaticFile>();

@@ -4,6 +4,7 @@
 // browser must put before every link and API call; /static/ serves the bundled assets.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,7 @@ struct UiOptions {
   std::string external_prefix;  // --web.external-prefix
   std::string prefix_header;    // --web.prefix-header: a proxy's header holding the prefix
   std::string route_prefix;     // --web.route-prefix, the prefix when neither of the above is set
+  int64_t default_step_ms = 1000;  // --query.default-step: the Graph page's smallest automatic step
 };
 
 void RegisterUi(server::Router& router, const UiOptions& opts);

@@ -71,11 +71,18 @@ TEST(UiTest, PagesAnswerIndexWithComponentAndNoPrefix) {
     EXPECT_EQ(res.status, 200) << page;
     EXPECT_EQ(res.content_type, "text/html; charset=utf-8");
     EXPECT_EQ(Header(res, "Cache-Control"), "no-cache");
-    EXPECT_NE(res.body.find(R"(pathPrefix: "", component: "query")"), std::string::npos)
+    EXPECT_NE(res.body.find(R"(pathPrefix: "", component: "query", defaultStep: 1})"),
+              std::string::npos)
         << res.body;
     EXPECT_NE(res.body.find("src=\"" + ScriptPath() + "\""), std::string::npos) << res.body;
   }
   EXPECT_EQ(Get(r, "/nope").status, 404);
+}
+
+TEST(UiTest, DefaultStepReachesThePage) {
+  server::Router r;
+  RegisterUi(r, {.component = "query", .default_step_ms = 30000});
+  EXPECT_NE(Get(r, "/graph").body.find("defaultStep: 30}"), std::string::npos);
 }
 
 TEST(UiTest, AssetsAreServedWithTypeCachingAndGzip) {

@@ -62,6 +62,7 @@ def main():
         (['query', '--query.promql-engine=thanos'],
          'unknown flag --query.promql-engine for strata query: thanos query v0.34 has it, Strata does not support it yet'),
         (['tools', 'bogus'], 'unknown command "bogus" for strata tools'),
+        (['query', '--query.default-evaluation-interval=0s'], '--query.default-evaluation-interval must be positive'),
         (['tools', 'bucket', 'ls', '--bogus'], 'unknown flag --bogus for strata tools bucket ls'),
     ]
     ok = True

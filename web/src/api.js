@@ -1,6 +1,8 @@
 // Calls to the component's own HTTP API, under the path prefix the server put in the page.
 export const prefix = (window.STRATA && window.STRATA.pathPrefix) || '';
 export const component = (window.STRATA && window.STRATA.component) || 'query';
+// --query.default-step, seconds: the smallest step the Graph page picks by itself.
+export const defaultStep = (window.STRATA && window.STRATA.defaultStep) || 1;
 
 // GET (or POST) a Prometheus-style JSON API; resolves to {data, warnings} or throws an Error
 // whose message is the API's own error text.

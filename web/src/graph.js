@@ -8,7 +8,7 @@ import { autocompletion, closeBrackets } from '@codemirror/autocomplete';
 import { syntaxHighlighting, HighlightStyle, bracketMatching } from '@codemirror/language';
 import { tags } from '@lezer/highlight';
 import { PromQLExtension } from '@prometheus-io/codemirror-promql';
-import { apiGet, prefix } from './api.js';
+import { apiGet, defaultStep, prefix } from './api.js';
 import { h, clear, alertBox } from './dom.js';
 import { parseDuration, formatDuration, formatTime, parseTime, formatMetric } from './format.js';
 import { renderChart } from './chart.js';
@@ -215,7 +215,7 @@ function panelView(p, { onChange, onRemove }) {
       } else {
         const end = (p.end ?? Date.now()) / 1000;
         const start = end - p.range;
-        const step = p.step || Math.max(Math.floor(p.range / 250), 1);
+        const step = p.step || Math.max(Math.floor(p.range / 250), defaultStep);
         const { data, warnings } = await apiGet('/api/v1/query_range', { ...common, start, end, step }, { signal: abort.signal });
         const took = performance.now() - started;
         clear(stats, `Load time: ${Math.round(took)}ms · Resolution: ${step}s · Result series: ${data.result.length}`);
