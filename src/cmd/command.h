@@ -80,6 +80,17 @@ void AddWebFlags(CLI::App& cmd, WebFlags& f, bool route_prefix, bool disable);
 // default_step_ms: the querier's --query.default-step, the Graph page's smallest automatic step.
 void ApplyWebFlags(const WebFlags& f, const std::string& component, server::Router& router,
                    server::HttpServerOptions& http, int64_t default_step_ms = 1000);
+// --http-grace-period and (with grpc) --grpc-grace-period, Thanos's 2m defaults: how long
+// requests being served may take to finish once a termination signal arrives.
+struct GraceFlags {
+  std::string http = "2m";
+  std::string grpc = "2m";
+  int64_t http_ms() const;
+  int64_t grpc_ms() const;
+};
+void AddGraceFlags(CLI::App& cmd, GraceFlags& f, bool grpc);
+Status CheckGraceFlags(const GraceFlags& f);
+
 // Thanos's CORS headers (its api.SetCORS).
 std::vector<std::pair<std::string, std::string>> CorsHeaders();
 

@@ -89,6 +89,32 @@ void AddWebFlags(CLI::App& cmd, WebFlags& f, bool route_prefix, bool disable) {
   if (disable) cmd.add_flag("--web.disable", f.disable, "Disable Block Viewer UI.");
 }
 
+void AddGraceFlags(CLI::App& cmd, GraceFlags& f, bool grpc) {
+  cmd.add_option("--http-grace-period", f.http,
+                 "Time to wait after an interrupt received for HTTP Server.")
+      ->capture_default_str();
+  if (grpc) {
+    cmd.add_option("--grpc-grace-period", f.grpc,
+                   "Time to wait after an interrupt received for GRPC Server.")
+        ->capture_default_str();
+  }
+}
+
+Status CheckGraceFlags(const GraceFlags& f) {
+  STRATA_RETURN_IF_ERROR(ParseDuration(f.http).status().WithContext("--http-grace-period"));
+  return ParseDuration(f.grpc).status().WithContext("--grpc-grace-period");
+}
+
+// Checked at start (CheckGraceFlags), so an unreadable value is never met here.
+int64_t GraceFlags::http_ms() const {
+  auto ms = ParseDuration(http);
+  return ms.ok() ? *ms : 0;
+}
+int64_t GraceFlags::grpc_ms() const {
+  auto ms = ParseDuration(grpc);
+  return ms.ok() ? *ms : 0;
+}
+
 std::vector<std::pair<std::string, std::string>> CorsHeaders() {
   return {{"Access-Control-Allow-Headers",
            "Accept, Accept-Encoding, Authorization, Content-Type, Origin"},

@@ -42,6 +42,7 @@ struct CompactFlags {
   std::string min_time = "0000-01-01T00:00:00Z";
   std::string max_time = "9999-12-31T23:59:59Z";
   std::string selector_config, selector_config_file;
+  GraceFlags grace;
 };
 
 // The block viewer's list: every complete block in the bucket.
@@ -58,6 +59,7 @@ void RefreshBlockViewer(objstore::Bucket& bucket, block::MetaCache& cache, ui::B
 
 Status RunCompact(const CompactFlags& f) {
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
+  STRATA_RETURN_IF_ERROR(CheckGraceFlags(f.grace));
   if (!f.dedup_func.empty() && f.dedup_func != "penalty")
     return Status::InvalidArgument("--deduplication.func=" + f.dedup_func +
                                    ": must be \"\" (one sample per timestamp) or \"penalty\"");
@@ -130,7 +132,7 @@ Status RunCompact(const CompactFlags& f) {
   log::Info("shutting down", {{"signal", std::to_string(sig)}});
   periodic.reset();
   viewer.reset();
-  http->Shutdown();
+  http->Shutdown(f.grace.http_ms());
   return Status::OK();
 }
 
@@ -212,6 +214,7 @@ void RegisterCompactCommand(CLI::App& app, int* exit_code) {
                 "Repeat interval for syncing the blocks between local and remote view for "
                 "/global Block Viewer UI.")
       ->capture_default_str();
+  AddGraceFlags(*c, f->grace, /*grpc=*/false);
   c->callback([f, exit_code] {
     shutdown::EnableGracefulStop();
     *exit_code = Finish("compact", RunCompact(*f));

@@ -49,6 +49,7 @@ struct QueryFlags {
   WebFlags web;
   std::string default_evaluation_interval = "1m";
   std::string default_step = "1s";
+  GraceFlags grace;
 };
 
 Status RunQuery(const QueryFlags& f) {
@@ -60,6 +61,7 @@ Status RunQuery(const QueryFlags& f) {
   // showed. A GRPC_POLL_STRATEGY set by the user is kept.
   if (!f.grpc_client_tls.secure) setenv("GRPC_POLL_STRATEGY", "poll", /*overwrite=*/0);
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
+  STRATA_RETURN_IF_ERROR(CheckGraceFlags(f.grace));
   STRATA_RETURN_IF_ERROR(f.grpc_tls.Validate());
   query::ApiOptions opts;
   STRATA_ASSIGN_OR_RETURN(int64_t timeout, ParseDuration(f.timeout));
@@ -174,8 +176,8 @@ Status RunQuery(const QueryFlags& f) {
             {{"address", f.http_address}, {"port", std::to_string(srv->port())}});
   const int sig = shutdown::Wait();
   log::Info("shutting down", {{"signal", std::to_string(sig)}});
-  srv->Shutdown();
-  grpc->Shutdown();
+  srv->Shutdown(f.grace.http_ms());
+  grpc->Shutdown(f.grace.grpc_ms());
   return Status::OK();
 }
 
@@ -258,6 +260,7 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
   q->add_option("--query.max-concurrent-select", f->max_concurrent_select,
                 "Accepted; the engine issues one Select at a time per query, within any bound.")
       ->capture_default_str();
+  AddGraceFlags(*q, f->grace, /*grpc=*/true);
   q->callback([f, exit_code] {
     shutdown::EnableGracefulStop();
     *exit_code = Finish("query", RunQuery(*f));

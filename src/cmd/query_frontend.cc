@@ -18,7 +18,7 @@ namespace {
 
 struct FrontendFlags {
   std::string http_address = "0.0.0.0:10902";
-  std::string http_grace_period = "2m";
+  GraceFlags grace;
   std::string http_config;
   bool web_disable_cors = false;
   std::string downstream_url = "http://localhost:9090";
@@ -150,8 +150,7 @@ Result<frontend::ResponseCache> ResultsCache(const std::string& file, const std:
 
 Status RunFrontend(const FrontendFlags& f) {
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
-  // Checked, not used: shutdown closes the listener at once (docs/status.md).
-  STRATA_RETURN_IF_ERROR(Duration("http-grace-period", f.http_grace_period).status());
+  STRATA_RETURN_IF_ERROR(CheckGraceFlags(f.grace));
   if (f.downstream_url.empty())
     return Status::InvalidArgument(
         "--query-frontend.downstream-url: downstream URL should be configured");
@@ -233,7 +232,7 @@ Status RunFrontend(const FrontendFlags& f) {
                                    {"downstream", f.downstream_url}});
   const int sig = shutdown::Wait();
   log::Info("shutting down", {{"signal", std::to_string(sig)}});
-  srv->Shutdown();
+  srv->Shutdown(f.grace.http_ms());
   return Status::OK();
 }
 
@@ -250,8 +249,7 @@ void RegisterQueryFrontendCommand(CLI::App& app, int* exit_code) {
   };
   auto flag = [&](const char* names, bool& v, const char* help) { c->add_flag(names, v, help); };
   opt("--http-address", f->http_address, "Listen host:port for HTTP endpoints.");
-  opt("--http-grace-period", f->http_grace_period,
-      "Time to wait after an interrupt received for HTTP Server.");
+  AddGraceFlags(*c, f->grace, /*grpc=*/false);
   AddHttpConfigFlag(*c, f->http_config);
   flag("--web.disable-cors", f->web_disable_cors,
        "Whether to disable CORS headers to be set by Thanos. By default Thanos sets CORS headers "

@@ -40,8 +40,7 @@ struct SidecarFlags {
   bool ignore_unequal_block_size = false;
   std::string meta_file_name = sidecar::kShipperMetaFile;
   std::string sync_interval = "30s";
-  // Accepted for compatibility with existing manifests; see the flag help.
-  std::string grace_period = "2m";
+  GraceFlags grace;
   std::vector<std::string> ignored;
 };
 
@@ -85,6 +84,7 @@ Status RunSidecar(const SidecarFlags& f) {
   Registry registry;
   STRATA_ASSIGN_OR_RETURN(int64_t ready_timeout, ParseDuration(f.ready_timeout));
   STRATA_ASSIGN_OR_RETURN(int64_t config_interval, ParseDuration(f.config_interval));
+  STRATA_RETURN_IF_ERROR(CheckGraceFlags(f.grace));
   STRATA_ASSIGN_OR_RETURN(int64_t config_timeout, ParseDuration(f.config_timeout));
   STRATA_ASSIGN_OR_RETURN(int64_t sync_interval, ParseDuration(f.sync_interval));
   STRATA_ASSIGN_OR_RETURN(int64_t flag_min_time, ParseTimeOrRelative(f.min_time));
@@ -226,8 +226,8 @@ Status RunSidecar(const SidecarFlags& f) {
   log::Info("shutting down", {{"signal", std::to_string(sig)}});
   shipping.reset();
   heartbeats.reset();
-  grpc->Shutdown();
-  http->Shutdown();
+  grpc->Shutdown(f.grace.grpc_ms());
+  http->Shutdown(f.grace.http_ms());
   return Status::OK();
 }
 
@@ -279,13 +279,11 @@ void RegisterSidecarCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   // The config reloader is not built in (the Prometheus Operator runs its own reloader), so the
   // --reloader.* flags are unknown and rejected rather than silently ignored.
-  for (const char* name :
-       {"--http-grace-period", "--grpc-grace-period", "--grpc-server-max-connection-age"}) {
-    s->add_option_function<std::string>(
-        name,
-        [f, name](const std::string& v) { f->ignored.push_back(std::string(name) + "=" + v); },
-        "Accepted for compatibility; strata shuts down without a grace period.");
-  }
+  AddGraceFlags(*s, f->grace, /*grpc=*/true);
+  s->add_option_function<std::string>(
+      "--grpc-server-max-connection-age",
+      [f](const std::string& v) { f->ignored.push_back("--grpc-server-max-connection-age=" + v); },
+      "Accepted for compatibility; connections are not recycled by age.");
   s->callback([f, exit_code] {
     shutdown::EnableGracefulStop();
     *exit_code = Finish("sidecar", RunSidecar(*f));

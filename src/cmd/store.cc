@@ -46,10 +46,12 @@ struct StoreFlags {
   std::string lazy_idle_timeout = "5m";
   WebFlags web;
   std::string bucket_web_label;
+  GraceFlags grace;
 };
 
 Status RunStore(const StoreFlags& f) {
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
+  STRATA_RETURN_IF_ERROR(CheckGraceFlags(f.grace));
   STRATA_RETURN_IF_ERROR(f.grpc_tls.Validate());
   Registry registry;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket,
@@ -140,8 +142,8 @@ Status RunStore(const StoreFlags& f) {
   log::Info("shutting down", {{"signal", std::to_string(sig)}});
   unloader.reset();
   syncer.reset();
-  http->Shutdown();
-  grpc->Shutdown();
+  http->Shutdown(f.grace.http_ms());
+  grpc->Shutdown(f.grace.grpc_ms());
   return Status::OK();
 }
 
@@ -224,6 +226,7 @@ void RegisterStoreCommand(CLI::App& app, int* exit_code) {
   AddWebFlags(*s, f->web, /*route_prefix=*/false, /*disable=*/true);
   s->add_option("--bucket-web-label", f->bucket_web_label,
                 "External block label to use as group title in the bucket web UI.");
+  AddGraceFlags(*s, f->grace, /*grpc=*/true);
   s->callback([f, exit_code] {
     shutdown::EnableGracefulStop();
     *exit_code = Finish("store", RunStore(*f));

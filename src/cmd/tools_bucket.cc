@@ -212,6 +212,7 @@ struct BucketWebFlags {
   std::string max_time = "9999-12-31T23:59:59Z";
   std::string selector_config, selector_config_file;
   bool disable_admin_operations = false;
+  GraceFlags grace;
 };
 
 // The bucket's complete blocks the selector picks (time range and relabel rules), as Thanos's
@@ -235,6 +236,7 @@ Result<std::vector<tsdb::BlockMeta>> SelectBlocks(objstore::Bucket& bucket, bloc
 
 Status RunBucketWeb(const BucketWebFlags& f) {
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
+  STRATA_RETURN_IF_ERROR(CheckGraceFlags(f.grace));
   STRATA_ASSIGN_OR_RETURN(int64_t refresh, ParseDuration(f.refresh));
   STRATA_RETURN_IF_ERROR(ParseTimeOrRelative(f.min_time).status().WithContext("--min-time"));
   STRATA_RETURN_IF_ERROR(ParseTimeOrRelative(f.max_time).status().WithContext("--max-time"));
@@ -269,7 +271,7 @@ Status RunBucketWeb(const BucketWebFlags& f) {
   const int sig = shutdown::Wait();
   log::Info("shutting down", {{"signal", std::to_string(sig)}});
   periodic.reset();
-  http->Shutdown();
+  http->Shutdown(f.grace.http_ms());
   return Status::OK();
 }
 
@@ -301,6 +303,7 @@ void RegisterWeb(CLI::App& bucket, int* exit_code) {
   web->add_flag("--disable-admin-operations", f->disable_admin_operations,
                 "Disable UI/API admin operations like marking blocks for deletion and no "
                 "compaction.");
+  AddGraceFlags(*web, f->grace, /*grpc=*/false);
   web->callback([f, exit_code] {
     shutdown::EnableGracefulStop();
     *exit_code = Finish("tools bucket web", RunBucketWeb(*f));

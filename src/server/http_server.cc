@@ -152,6 +152,10 @@ struct ServerState {
   std::unique_ptr<WebConfigWatcher> web_config;  // null without --http.config
   // Runs handlers of connections that share their worker with others (see Session::OnRead).
   asio::thread_pool* handlers = nullptr;
+  // Requests read and not yet answered, for a graceful shutdown; once draining, connections
+  // close after their current answer instead of reading another request.
+  mutable std::atomic<int> in_flight{0};
+  std::atomic<bool> draining{false};
 };
 
 // One connection: reads requests, routes them, writes responses, until the peer closes, the
@@ -236,8 +240,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
           "text/plain; charset=utf-8",
           too_large ? "request body too large\n" : "malformed HTTP request: " + ec.message() + "\n",
           {}};
-      return Write(std::move(r), false, false);
+      return Write(std::move(r), false, false, /*counted=*/false);
     }
+    state_.in_flight++;
     auto& msg = parser_->get();
     HttpRequest req;
     req.method = std::string(msg.method_string());
@@ -300,7 +305,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     return r;
   }
 
-  void Write(HttpResponse r, bool keep_alive, bool gzip) {
+  void Write(HttpResponse r, bool keep_alive, bool gzip, bool counted = true) {
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), 11);
     res->set(http::field::content_type, r.content_type);
@@ -320,8 +325,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     Lowest().expires_after(std::chrono::seconds(state_.opts.read_timeout_seconds));
     http::async_write(
         stream_, *res,
-        [self = this->shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
-          if (ec || !keep_alive) return self->Close();
+        [self = this->shared_from_this(), res, keep_alive, counted](beast::error_code ec, size_t) {
+          if (counted) self->state_.in_flight--;
+          if (ec || !keep_alive || self->state_.draining) return self->Close();
           self->Read();
         });
   }
@@ -353,7 +359,7 @@ class BeastServer : public HttpServer {
         acceptor_(accept_ioc_) {
     state_.handlers = &handlers_;
   }
-  ~BeastServer() override { Shutdown(); }
+  ~BeastServer() override { Shutdown(0); }
 
   Status Start() {
     const HttpServerOptions& opts = state_.opts;
@@ -389,10 +395,19 @@ class BeastServer : public HttpServer {
     return Status::OK();
   }
   int port() const override { return port_; }
-  void Shutdown() override {
+  void Shutdown(int64_t grace_ms) override {
     if (stopped_.exchange(true)) return;
     accept_ioc_.stop();
     if (accept_thread_.joinable()) accept_thread_.join();
+    beast::error_code ec;
+    acceptor_.close(ec);  // new connections are refused at once, not left in the backlog
+    // As Go's http.Server.Shutdown: no new connections, requests being served get up to the
+    // grace period to be answered, then everything stops.
+    state_.draining = true;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
+    while (state_.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     for (auto& w : workers_) w->ioc.stop();
     for (auto& w : workers_) {
       if (w->thread.joinable()) w->thread.join();

@@ -5,6 +5,7 @@
 // must be thread-safe. Beast and Asio headers stay inside http_server.cc.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -85,7 +86,10 @@ class HttpServer {
   static Result<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& opts,
                                                    std::shared_ptr<const Router> router);
   virtual int port() const = 0;
-  virtual void Shutdown() = 0;
+  // Stops accepting, gives requests being served up to grace_ms to be answered (--http-grace-
+  // period), then stops.
+  virtual void Shutdown(int64_t grace_ms) = 0;
+  void Shutdown() { Shutdown(0); }
 };
 
 // Percent-decodes s ('+' as space when form is set).

@@ -130,5 +130,36 @@ TEST(HttpServerTest, KeepAliveConnectionAnswersManyRequestsAndShutdownIsClean) {
   EXPECT_TRUE(c.Get("/n?i=1").starts_with("error:"));
 }
 
+// --http-grace-period: a request being served when shutdown starts is still answered; no new
+// connection is accepted meanwhile; and without requests in flight shutdown does not wait.
+TEST(HttpServerTest, ShutdownLetsRequestsInFlightFinishWithinTheGracePeriod) {
+  auto blocking = std::make_shared<Blocking>();
+  auto router = std::make_shared<Router>();
+  router->Handle("/hold", [blocking](const HttpRequest&) { return blocking->Wait(); });
+  router->Handle("/ok", [](const HttpRequest&) {
+    return HttpResponse{200, "text/plain", "ok", {}};
+  });
+  auto srv = HttpServer::Start({.address = "127.0.0.1:0"}, router);
+  ASSERT_TRUE(srv.ok()) << srv.status().ToString();
+  const int port = (*srv)->port();
+  auto held = std::async(std::launch::async, [port] { return Connection(port).Get("/hold"); });
+  ASSERT_TRUE(blocking->WaitEntered(1));
+  auto shutdown = std::async(std::launch::async, [&] { (*srv)->Shutdown(10000); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(shutdown.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
+      << "shutdown waits for the request in flight";
+  EXPECT_NE(Connection(port).Get("/ok"), "ok") << "no new connections while draining";
+  blocking->Release();
+  EXPECT_EQ(held.get(), "released");
+  EXPECT_EQ(shutdown.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+
+  auto idle = HttpServer::Start({.address = "127.0.0.1:0"}, router);
+  ASSERT_TRUE(idle.ok());
+  EXPECT_EQ(Connection((*idle)->port()).Get("/ok"), "ok");  // a kept-alive, idle connection
+  const auto t0 = std::chrono::steady_clock::now();
+  (*idle)->Shutdown(60000);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
 }  // namespace
 }  // namespace strata::server

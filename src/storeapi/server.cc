@@ -292,10 +292,12 @@ class GrpcStoreServer : public StoreServer {
     return Status::OK();
   }
   int port() const override { return port_; }
-  void Shutdown() override {
-    if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  void Shutdown(int64_t grace_ms) override {
+    if (server_) {
+      server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms));
+    }
   }
-  ~GrpcStoreServer() override { Shutdown(); }
+  ~GrpcStoreServer() override { Shutdown(5000); }
 
  private:
   StoreService store_;

@@ -26,8 +26,10 @@ class StoreServer {
   static Result<std::unique_ptr<StoreServer>> Start(const ServerOptions& opts,
                                                     std::shared_ptr<SeriesSource> source);
   virtual int port() const = 0;
-  // Stops accepting calls and waits for running ones.
-  virtual void Shutdown() = 0;
+  // Stops accepting calls and gives running ones up to grace_ms (--grpc-grace-period) before
+  // cancelling them.
+  virtual void Shutdown(int64_t grace_ms) = 0;
+  void Shutdown() { Shutdown(5000); }
 };
 
 }  // namespace strata::storeapi
