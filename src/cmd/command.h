@@ -82,11 +82,14 @@ void ApplyWebFlags(const WebFlags& f, const std::string& component, server::Rout
                    server::HttpServerOptions& http, int64_t default_step_ms = 1000);
 // --http-grace-period and (with grpc) --grpc-grace-period, Thanos's 2m defaults: how long
 // requests being served may take to finish once a termination signal arrives.
+// With grpc, also --grpc-server-max-connection-age (Thanos's 60m).
 struct GraceFlags {
   std::string http = "2m";
   std::string grpc = "2m";
+  std::string max_connection_age = "60m";
   int64_t http_ms() const;
   int64_t grpc_ms() const;
+  int64_t max_connection_age_ms() const;
 };
 void AddGraceFlags(CLI::App& cmd, GraceFlags& f, bool grpc);
 Status CheckGraceFlags(const GraceFlags& f);

@@ -97,11 +97,17 @@ void AddGraceFlags(CLI::App& cmd, GraceFlags& f, bool grpc) {
     cmd.add_option("--grpc-grace-period", f.grpc,
                    "Time to wait after an interrupt received for GRPC Server.")
         ->capture_default_str();
+    cmd.add_option("--grpc-server-max-connection-age", f.max_connection_age,
+                   "The grpc server max connection age. This controls how often to re-establish "
+                   "connections and redo TLS handshakes.")
+        ->capture_default_str();
   }
 }
 
 Status CheckGraceFlags(const GraceFlags& f) {
   STRATA_RETURN_IF_ERROR(ParseDuration(f.http).status().WithContext("--http-grace-period"));
+  STRATA_RETURN_IF_ERROR(
+      ParseDuration(f.max_connection_age).status().WithContext("--grpc-server-max-connection-age"));
   return ParseDuration(f.grpc).status().WithContext("--grpc-grace-period");
 }
 
@@ -112,6 +118,10 @@ int64_t GraceFlags::http_ms() const {
 }
 int64_t GraceFlags::grpc_ms() const {
   auto ms = ParseDuration(grpc);
+  return ms.ok() ? *ms : 0;
+}
+int64_t GraceFlags::max_connection_age_ms() const {
+  auto ms = ParseDuration(max_connection_age);
   return ms.ok() ? *ms : 0;
 }
 

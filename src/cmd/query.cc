@@ -115,6 +115,7 @@ Status RunQuery(const QueryFlags& f) {
   storeapi::ServerOptions so;
   so.address = f.grpc_address;
   so.tls = f.grpc_tls;
+  so.max_connection_age_ms = f.grace.max_connection_age_ms();
   so.component_type = "query";
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<storeapi::StoreServer> grpc,
                           storeapi::StoreServer::Start(so, query::NewProxySource(endpoints)));

@@ -41,7 +41,6 @@ struct SidecarFlags {
   std::string meta_file_name = sidecar::kShipperMetaFile;
   std::string sync_interval = "30s";
   GraceFlags grace;
-  std::vector<std::string> ignored;
 };
 
 // Retries fn every 2s until it succeeds, timeout_ms passes or shutdown is requested; returns
@@ -90,8 +89,6 @@ Status RunSidecar(const SidecarFlags& f) {
   STRATA_ASSIGN_OR_RETURN(int64_t flag_min_time, ParseTimeOrRelative(f.min_time));
   STRATA_ASSIGN_OR_RETURN(http::ClientConfig http_config,
                           http::ReadClientConfig(f.http_client_file, f.http_client));
-  for (const auto& flag : f.ignored)
-    log::Info("flag accepted but has no effect in strata", {{"flag", flag}});
 
   std::shared_ptr<objstore::Bucket> bucket;
   if (!f.objstore.file.empty() || !f.objstore.content.empty()) {
@@ -183,6 +180,7 @@ Status RunSidecar(const SidecarFlags& f) {
   storeapi::ServerOptions so;
   so.address = f.grpc_address;
   so.tls = f.grpc_tls;
+  so.max_connection_age_ms = f.grace.max_connection_age_ms();
   so.component_type = "sidecar";
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<storeapi::StoreServer> grpc,
                           storeapi::StoreServer::Start(so, source));
@@ -280,10 +278,6 @@ void RegisterSidecarCommand(CLI::App& app, int* exit_code) {
   // The config reloader is not built in (the Prometheus Operator runs its own reloader), so the
   // --reloader.* flags are unknown and rejected rather than silently ignored.
   AddGraceFlags(*s, f->grace, /*grpc=*/true);
-  s->add_option_function<std::string>(
-      "--grpc-server-max-connection-age",
-      [f](const std::string& v) { f->ignored.push_back("--grpc-server-max-connection-age=" + v); },
-      "Accepted for compatibility; connections are not recycled by age.");
   s->callback([f, exit_code] {
     shutdown::EnableGracefulStop();
     *exit_code = Finish("sidecar", RunSidecar(*f));

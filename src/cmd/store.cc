@@ -108,6 +108,7 @@ Status RunStore(const StoreFlags& f) {
   storeapi::ServerOptions so;
   so.address = f.grpc_address;
   so.tls = f.grpc_tls;
+  so.max_connection_age_ms = f.grace.max_connection_age_ms();
   so.component_type = "store";
   so.max_concurrent_series_calls = f.series_concurrency;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<storeapi::StoreServer> grpc,

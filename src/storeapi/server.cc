@@ -277,7 +277,10 @@ class InfoService final : public thanos::info::Info::Service {
 class GrpcStoreServer : public StoreServer {
  public:
   GrpcStoreServer(std::shared_ptr<SeriesSource> src, const ServerOptions& opts)
-      : store_(src, opts), info_(src, opts.component_type), tls_(opts.tls) {}
+      : store_(src, opts),
+        info_(src, opts.component_type),
+        tls_(opts.tls),
+        max_connection_age_ms_(opts.max_connection_age_ms) {}
 
   Status Start(const std::string& address) {
     grpc::ServerBuilder b;
@@ -287,6 +290,10 @@ class GrpcStoreServer : public StoreServer {
     b.RegisterService(&store_);
     b.RegisterService(&info_);
     b.SetMaxSendMessageSize(-1);
+    if (max_connection_age_ms_ > 0) {
+      b.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                           static_cast<int>(std::min<int64_t>(max_connection_age_ms_, INT32_MAX)));
+    }
     server_ = b.BuildAndStart();
     if (!server_ || port_ == 0) return Status::IOError("cannot listen on gRPC address " + address);
     return Status::OK();
@@ -305,6 +312,7 @@ class GrpcStoreServer : public StoreServer {
   ServerTls tls_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  int64_t max_connection_age_ms_ = 0;
 };
 
 }  // namespace

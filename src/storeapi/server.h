@@ -16,6 +16,9 @@ struct ServerOptions {
   int max_concurrent_series_calls =
       20;         // Thanos's --store.limits... / --store.grpc.series-max-concurrency
   ServerTls tls;  // plain gRPC unless tls.enabled()
+  // --grpc-server-max-connection-age: clients are asked to reconnect after it (0: never), so
+  // connections spread again over the replicas behind a load balancer.
+  int64_t max_connection_age_ms = 0;
 };
 
 class StoreServer {

@@ -1,6 +1,8 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <filesystem>
 
 #include "promql/engine.h"
@@ -132,6 +134,34 @@ TEST_F(StoreApiTest, SeriesComeOneAResponseOrInBatchesWhenAsked) {
 
 // The engine loads a series' window with AppendSamples, which decodes whole chunks; it must
 // give exactly what seeking and stepping gives, at every kind of window edge.
+// --grpc-server-max-connection-age: past it the server sends GOAWAY, the client's channel
+// goes idle (to reconnect on its next call), and calls keep working.
+TEST_F(StoreApiTest, MaxConnectionAgeRecyclesConnections) {
+  ServerOptions opts;
+  opts.address = "127.0.0.1:0";
+  opts.max_connection_age_ms = 300;
+  auto server = StoreServer::Start(opts, NewBlocksSource(blocks_));
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string((*server)->port()),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = thanos::Store::NewStub(channel);
+  auto info = [&] {
+    grpc::ClientContext ctx;
+    thanos::InfoResponse resp;
+    return stub->Info(&ctx, thanos::InfoRequest(), &resp).ok();
+  };
+  ASSERT_TRUE(info());
+  EXPECT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
+  bool went_idle = false;
+  for (int i = 0; i < 100 && !went_idle; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    went_idle = channel->GetState(false) == GRPC_CHANNEL_IDLE;
+  }
+  EXPECT_TRUE(went_idle) << "no GOAWAY after the max connection age";
+  EXPECT_TRUE(info());
+  (*server)->Shutdown(0);
+}
+
 TEST_F(StoreApiTest, AppendSamplesEqualsSeekAndNextForEveryWindow) {
   storage::SelectHints h{0, 720 * 15000, 0, 0, ""};
   auto set = client_->Select(h, {*Matcher::Make(MatchType::kEqual, "instance", "i3"),
