@@ -49,6 +49,9 @@ struct QueryFlags {
   WebFlags web;
   std::string default_evaluation_interval = "1m";
   std::string default_step = "1s";
+  std::string metadata_default_range = "0s";
+  std::string grpc_compression = "none";
+  std::string promql_engine = "prometheus";
   GraceFlags grace;
 };
 
@@ -73,6 +76,11 @@ Status RunQuery(const QueryFlags& f) {
   if (opts.engine.default_subquery_step_ms <= 0)
     return Status::InvalidArgument("--query.default-evaluation-interval must be positive");
   STRATA_ASSIGN_OR_RETURN(int64_t default_step_ms, ParseDuration(f.default_step));
+  STRATA_ASSIGN_OR_RETURN(opts.metadata_default_range_ms, ParseDuration(f.metadata_default_range));
+  if (f.grpc_compression != "none") {
+    return Status::Unsupported("--grpc-compression=" + f.grpc_compression +
+                               ": Strata's gRPC client has no snappy compressor; use none");
+  }
   opts.max_concurrent = f.max_concurrent;
   opts.auto_downsampling = f.auto_downsampling;
   opts.dynamic_lookback_delta = f.dynamic_lookback_delta;
@@ -100,6 +108,8 @@ Status RunQuery(const QueryFlags& f) {
   opts.flags.push_back({"grpc.proxy-strategy", f.proxy_strategy});
   opts.flags.push_back({"query.default-evaluation-interval", f.default_evaluation_interval});
   opts.flags.push_back({"query.default-step", f.default_step});
+  opts.flags.push_back({"query.metadata.default-time-range", f.metadata_default_range});
+  opts.flags.push_back({"query.promql-engine", f.promql_engine});
   opts.flags.push_back({"web.route-prefix", f.web.route_prefix});
   opts.flags.push_back({"web.external-prefix", f.web.external_prefix});
   opts.flags.push_back({"web.prefix-header", f.web.prefix_header});
@@ -256,6 +266,21 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
                 "(resolution = max(rangeSeconds / 250, defaultStep)). This will not work from "
                 "Grafana, but Grafana has __step variable which can be used.")
       ->capture_default_str();
+  q->add_option("--query.metadata.default-time-range", f->metadata_default_range,
+                "The default metadata time range duration for retrieving labels through Labels "
+                "and Series API when the range parameters are not specified. The zero value means "
+                "range covers the time since the beginning.")
+      ->capture_default_str();
+  q->add_option("--grpc-compression", f->grpc_compression,
+                "Compression algorithm to use for gRPC requests to other clients. Must be one of: "
+                "snappy, none (Strata: none only).")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"snappy", "none"}));
+  q->add_option("--query.promql-engine", f->promql_engine,
+                "Default PromQL engine to use: prometheus or thanos. Both mean Strata's engine, "
+                "which follows Prometheus's semantics (as the engine request parameter does).")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"prometheus", "thanos"}));
   AddWebFlags(*q, f->web, /*route_prefix=*/true, /*disable=*/false);
   // Accepted so Thanos manifests start unchanged.
   q->add_option("--query.max-concurrent-select", f->max_concurrent_select,

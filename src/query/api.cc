@@ -293,8 +293,7 @@ class Api {
   HttpResponse Series(const HttpRequest& req) {
     auto sels = Selectors(req, true);
     if (!sels.ok()) return BadData(sels.status().message());
-    auto start = TimeParam(req, "start", kMinTime / 2);
-    auto end = TimeParam(req, "end", kMaxTime / 2);
+    auto [start, end] = MetadataRange(req);
     if (!start.ok() || !end.ok()) return BadData((start.ok() ? end : start).status().message());
     auto proxy = Proxy(req);
     std::vector<Labels> all;
@@ -316,8 +315,7 @@ class Api {
   HttpResponse LabelsOrValues(const HttpRequest& req, const std::string* name) {
     auto sels = Selectors(req, false);
     if (!sels.ok()) return BadData(sels.status().message());
-    auto start = TimeParam(req, "start", kMinTime / 2);
-    auto end = TimeParam(req, "end", kMaxTime / 2);
+    auto [start, end] = MetadataRange(req);
     if (!start.ok() || !end.ok()) return BadData((start.ok() ? end : start).status().message());
     if (name != nullptr && !IsValidLabelName(*name))
       return BadData("invalid label name: \"" + *name + "\"");
@@ -331,6 +329,17 @@ class Api {
       result.insert(r->begin(), r->end());
     }
     return Success(StringArray({result.begin(), result.end()}), proxy->TakeWarnings());
+  }
+
+  // The series and label APIs' start and end, defaulting as --query.metadata.default-time-range
+  // says.
+  std::pair<Result<int64_t>, Result<int64_t>> MetadataRange(const HttpRequest& req) {
+    int64_t from = kMinTime / 2, to = kMaxTime / 2;
+    if (opts_.metadata_default_range_ms > 0) {
+      to = NowMs();
+      from = to - opts_.metadata_default_range_ms;
+    }
+    return {TimeParam(req, "start", from), TimeParam(req, "end", to)};
   }
 
   ApiOptions opts_;

@@ -26,7 +26,10 @@ struct ApiOptions {
   // --query.dynamic-lookback-delta: queries over 1h data look back 1h, not 5m.
   bool dynamic_lookback_delta = true;
   int64_t instant_max_source_resolution_ms = 0;  // max_source_resolution=auto, instant queries
-  std::string version;                           // for status/buildinfo
+  // --query.metadata.default-time-range: without start/end, the series and label APIs look at
+  // [now - this, now]; 0 means all time.
+  int64_t metadata_default_range_ms = 0;
+  std::string version;  // for status/buildinfo
   std::string revision;
   std::vector<std::pair<std::string, std::string>> flags;  // for status/flags
   Registry* metrics = nullptr;  // where the querier's metrics go (optional)

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "query/endpoints.h"
@@ -54,6 +55,11 @@ class ApiTest : public ::testing::Test {
           storeapi::StoreClient::Connect("127.0.0.1:" + std::to_string((*srv)->port())));
       stores_.push_back(std::move(*srv));
     }
+    StartApi([](ApiOptions&) {});
+  }
+  // (Re)starts the HTTP API over the fixture's stores; `adjust` changes the options.
+  void StartApi(const std::function<void(ApiOptions&)>& adjust) {
+    if (http_) http_->Shutdown();
     auto router = std::make_shared<server::Router>();
     ApiOptions opts;
     opts.proxy.replica_labels = {"replica"};
@@ -63,6 +69,7 @@ class ApiTest : public ::testing::Test {
     opts.flags = {{"query.replica-label", "replica"},
                   {"http-address", "0.0.0.0:10902"},
                   {"query.replica-label", "rule_replica"}};
+    adjust(opts);
     auto clients = clients_;
     RegisterApi(*router, opts, [clients](int64_t, int64_t, const Matchers&) {
       return EndpointSelection{clients, {}};
@@ -166,6 +173,20 @@ TEST_F(ApiTest, StatusAndRulesEndpointsAnswerJsonAsThanos) {
   }
   EXPECT_GT(r["goroutineCount"].get<int>(), 1);  // the process's threads
   EXPECT_EQ(r["CWD"], fs::current_path().string());
+}
+
+TEST_F(ApiTest, MetadataDefaultTimeRangeLimitsSeriesAndLabelsWithoutStartAndEnd) {
+  // The fixture's samples are from 1970: all time finds them, the last hour does not.
+  EXPECT_NE(Fetch("/api/v1/label/job/values").second.find("\"api\""), std::string::npos);
+  StartApi([](ApiOptions& o) { o.metadata_default_range_ms = 3600 * 1000; });
+  auto [code, body] = Fetch("/api/v1/label/job/values");
+  ASSERT_EQ(code, 200) << body;
+  EXPECT_EQ(nlohmann::json::parse(body)["data"], nlohmann::json::array()) << body;
+  auto series = Fetch("/api/v1/series?match[]=http_requests_total");
+  EXPECT_EQ(nlohmann::json::parse(series.second)["data"], nlohmann::json::array());
+  // Given start and end still win.
+  EXPECT_NE(Fetch("/api/v1/label/job/values?start=0&end=3600").second.find("\"api\""),
+            std::string::npos);
 }
 
 TEST_F(ApiTest, SubqueriesWithoutAStepUseTheDefaultEvaluationInterval) {

@@ -63,6 +63,7 @@ def main():
          'unknown flag --query.promql-engine for strata query: thanos query v0.34 has it, Strata does not support it yet'),
         (['tools', 'bogus'], 'unknown command "bogus" for strata tools'),
         (['query', '--query.default-evaluation-interval=0s'], '--query.default-evaluation-interval must be positive'),
+        (['query', '--grpc-compression=snappy'], "--grpc-compression=snappy: Strata's gRPC client has no snappy"),
         (['tools', 'bucket', 'ls', '--bogus'], 'unknown flag --bogus for strata tools bucket ls'),
     ]
     ok = True
