@@ -47,6 +47,10 @@ struct StoreFlags {
   WebFlags web;
   std::string bucket_web_label;
   GraceFlags grace;
+  uint64_t touched_series_limit = 0;
+  uint64_t downloaded_bytes_limit = 0;
+  bool cache_index_header = true;
+  std::string lazy_download_strategy = "eager";
 };
 
 Status RunStore(const StoreFlags& f) {
@@ -70,7 +74,19 @@ Status RunStore(const StoreFlags& f) {
   STRATA_ASSIGN_OR_RETURN(opts.chunk_pool_bytes, ParseByteSize(f.chunk_pool_size));
   // The newer --store.limits.request-* flags win over the older series-sample-limit.
   opts.max_samples = f.request_samples > 0 ? f.request_samples : f.series_sample_limit;
-  opts.max_series = f.request_series;
+  opts.max_series = f.request_series > 0 ? f.request_series : f.touched_series_limit;
+  opts.max_downloaded_bytes = f.downloaded_bytes_limit;
+  if (!f.cache_index_header) {
+    return Status::Unsupported(
+        "--no-cache-index-header: Strata always keeps index-headers in --data-dir (it builds them "
+        "from ranged reads of the index, no download of the whole index)");
+  }
+  if (f.lazy_download_strategy != "eager") {
+    return Status::Unsupported(
+        "--store.index-header-lazy-download-strategy=" + f.lazy_download_strategy +
+        ": Strata builds every block's index-header when it loads the block "
+        "(eager)");
+  }
   STRATA_ASSIGN_OR_RETURN(
       std::string selector,
       ReadOptionalConfig("selector.relabel-config", f.selector_config, f.selector_config_file));
@@ -202,6 +218,22 @@ void RegisterStoreCommand(CLI::App& app, int* exit_code) {
   s->add_option("--store.limits.request-series", f->request_series,
                 "Most series one Series call may return (0 = no limit).")
       ->capture_default_str();
+  s->add_option("--store.grpc.touched-series-limit", f->touched_series_limit,
+                "DEPRECATED: use store.limits.request-series.")
+      ->capture_default_str();
+  s->add_option("--store.grpc.downloaded-bytes-limit", f->downloaded_bytes_limit,
+                "Maximum amount of bytes one Series call may read from the bucket (postings, "
+                "series and chunks; index cache hits do not count). The Series call fails if "
+                "this limit is exceeded. 0 means no limit.")
+      ->capture_default_str();
+  s->add_flag("--cache-index-header,!--no-cache-index-header", f->cache_index_header,
+              "Cache TSDB index-headers on disk (in --data-dir). Strata always does; "
+              "--no-cache-index-header is refused.");
+  s->add_option("--store.index-header-lazy-download-strategy", f->lazy_download_strategy,
+                "Strategy of how to download index headers lazily. Strata supports eager: every "
+                "block's index-header is built when the block is loaded.")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"eager", "lazy"}));
   s->add_option("--store.grpc.series-max-concurrency", f->series_concurrency,
                 "Maximum number of concurrent Series calls.")
       ->capture_default_str();

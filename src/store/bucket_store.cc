@@ -367,6 +367,16 @@ Status BucketStore::Series(const storeapi::SeriesQuery& q, const storeapi::Serie
   }
   metrics_->fetch_duration.Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  auto check_downloaded = [&]() -> Status {
+    const uint64_t got = stats.postings_bytes + stats.series_bytes + stats.chunks_bytes;
+    if (opts_.max_downloaded_bytes == 0 || got <= opts_.max_downloaded_bytes) return Status::OK();
+    metrics_->dropped.WithLabelValues({"bytes"}).Inc();
+    return Status(StatusCode::kResourceExhausted,
+                  "exceeded bytes limit while fetching series: limit " +
+                      std::to_string(opts_.max_downloaded_bytes) + " violated (got " +
+                      std::to_string(got) + ")");
+  };
+  STRATA_RETURN_IF_ERROR(check_downloaded());
 
   // Merge the blocks' sorted lists; equal label sets from several blocks become one series.
   using Cursor = std::pair<size_t, size_t>;  // block, position
@@ -416,6 +426,7 @@ Status BucketStore::Series(const storeapi::SeriesQuery& q, const storeapi::Serie
       for (size_t k = 0; k < involved.size(); k++) {
         if (!loaded[k].ok()) STRATA_RETURN_IF_ERROR(block_failed(involved[k], loaded[k]));
       }
+      STRATA_RETURN_IF_ERROR(check_downloaded());
       for (const auto& bs : buffers) {
         for (const auto& b : bs) batch_bytes += b.size();
       }

@@ -42,6 +42,9 @@ struct BucketStoreOptions {
   // Limits per Series call (0 = none): samples (estimated from chunk headers) and series.
   uint64_t max_samples = 0;
   uint64_t max_series = 0;
+  // --store.grpc.downloaded-bytes-limit: bytes of postings, series and chunks one Series call
+  // may read from the bucket (index cache hits do not count).
+  uint64_t max_downloaded_bytes = 0;
   // Bytes of chunk data all Series calls may hold at once (--chunk-pool-size).
   uint64_t chunk_pool_bytes = 2ull << 30;
   int64_t index_header_idle_ms = 0;  // 0: never unload

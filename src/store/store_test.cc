@@ -451,6 +451,20 @@ TEST_F(StoreTest, LimitsGiveClearErrors) {
   Collect(*NewStore(opts), {M(MatchType::kEqual, "__name__", "up")}, 0, 4 * kH, nullptr, &st);
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
   EXPECT_NE(st.message().find("chunk pool exhausted"), std::string::npos) << st.ToString();
+  // --store.grpc.downloaded-bytes-limit: the postings and series alone exceed 100 bytes; a
+  // limit above what the call reads lets it through.
+  opts = {};
+  opts.max_downloaded_bytes = 100;
+  Collect(*NewStore(opts), {M(MatchType::kEqual, "__name__", "up")}, 0, 4 * kH, nullptr, &st);
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(st.message().find("exceeded bytes limit while fetching series: limit 100 violated"),
+            std::string::npos)
+      << st.ToString();
+  opts.max_downloaded_bytes = 100 << 20;
+  auto got =
+      Collect(*NewStore(opts), {M(MatchType::kEqual, "__name__", "up")}, 0, 4 * kH, nullptr, &st);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_FALSE(got.empty());
 }
 
 TEST_F(StoreTest, IdleIndexHeadersAreUnloadedAndReloadedOnUse) {

@@ -7,8 +7,10 @@ import argparse
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 
 FLAGS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'src', 'cmd', 'thanos_flags')
 
@@ -53,6 +55,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--strata', required=True)
     strata = ap.parse_args().strata
+    tmp = tempfile.mkdtemp(prefix='strata-cli-test-')
+    bucket = f'--objstore.config=type: FILESYSTEM\nconfig:\n  directory: {tmp}/bucket'
     refused = [
         (['query', '--bogus', '--help'], 'unknown flag --bogus for strata query'),
         (['query', '--bogus'], 'unknown flag --bogus for strata query'),
@@ -64,6 +68,10 @@ def main():
         (['tools', 'bogus'], 'unknown command "bogus" for strata tools'),
         (['query', '--query.default-evaluation-interval=0s'], '--query.default-evaluation-interval must be positive'),
         (['query', '--grpc-compression=snappy'], "--grpc-compression=snappy: Strata's gRPC client has no snappy"),
+        (['store', bucket, f'--data-dir={tmp}/data', '--no-cache-index-header'],
+         '--no-cache-index-header: Strata always keeps index-headers'),
+        (['store', bucket, f'--data-dir={tmp}/data', '--store.index-header-lazy-download-strategy=lazy'],
+         'lazy-download-strategy=lazy: Strata builds'),
         (['tools', 'bucket', 'ls', '--bogus'], 'unknown flag --bogus for strata tools bucket ls'),
     ]
     ok = True
@@ -81,6 +89,7 @@ def main():
             print(f'FAIL strata {" ".join(args)}: exit {r.returncode}, stdout {r.stdout[:200]!r}')
         else:
             print(f'ok   strata {" ".join(args)} exits 0')
+    shutil.rmtree(tmp, ignore_errors=True)
     flags_ok, lines = thanos_flags(strata)
     print('\n'.join(lines))
     return 0 if ok and flags_ok else 1
