@@ -43,6 +43,8 @@ struct CompactFlags {
   std::string max_time = "9999-12-31T23:59:59Z";
   std::string selector_config, selector_config_file;
   GraceFlags grace;
+  int blocks_fetch_concurrency = 1;
+  int meta_fetch_concurrency = 32;
 };
 
 // The block viewer's list: every complete block in the bucket.
@@ -79,6 +81,8 @@ Status RunCompact(const CompactFlags& f) {
   o.penalty_dedup = f.dedup_func == "penalty";
   o.downsampling = !f.downsampling_disable;
   o.downsample_concurrency = std::max(1, f.downsample_concurrency);
+  o.blocks_fetch_concurrency = std::max(1, f.blocks_fetch_concurrency);
+  o.meta_fetch_concurrency = std::max(1, f.meta_fetch_concurrency);
   STRATA_ASSIGN_OR_RETURN(o.selector.min_time, ParseTimeOrRelative(f.min_time));
   STRATA_ASSIGN_OR_RETURN(o.selector.max_time, ParseTimeOrRelative(f.max_time));
   STRATA_ASSIGN_OR_RETURN(
@@ -190,6 +194,12 @@ void RegisterCompactCommand(CLI::App& app, int* exit_code) {
               "Accepted: overlapping blocks are always merged vertically instead of halting.");
   c->add_option("--block-files-concurrency", f->block_files_concurrency,
                 "Accepted; block files are transferred one at a time.")
+      ->capture_default_str();
+  c->add_option("--compact.blocks-fetch-concurrency", f->blocks_fetch_concurrency,
+                "Number of goroutines to use when download block during compaction.")
+      ->capture_default_str();
+  c->add_option("--block-meta-fetch-concurrency", f->meta_fetch_concurrency,
+                "Number of goroutines to use when fetching block metadata from object storage.")
       ->capture_default_str();
   c->add_option("--min-time", f->min_time,
                 "Start of time range limit to compact: only blocks that end after it. RFC3339 or a "

@@ -71,6 +71,7 @@ Status RunStore(const StoreFlags& f) {
   STRATA_ASSIGN_OR_RETURN(int64_t idle, ParseDuration(f.lazy_idle_timeout));
   opts.index_header_idle_ms = f.lazy_index_header ? idle : 0;
   opts.block_sync_concurrency = std::max(1, f.block_sync_concurrency);
+  opts.meta_fetch_concurrency = std::max(1, f.block_meta_fetch_concurrency);
   STRATA_ASSIGN_OR_RETURN(opts.chunk_pool_bytes, ParseByteSize(f.chunk_pool_size));
   // The newer --store.limits.request-* flags win over the older series-sample-limit.
   opts.max_samples = f.request_samples > 0 ? f.request_samples : f.series_sample_limit;
@@ -188,8 +189,7 @@ void RegisterStoreCommand(CLI::App& app, int* exit_code) {
                 "How many blocks are loaded (index-header built) at the same time.")
       ->capture_default_str();
   s->add_option("--block-meta-fetch-concurrency", f->block_meta_fetch_concurrency,
-                "Accepted for compatibility; meta.json files are read "
-                "--block-sync-concurrency at a time.")
+                "Number of goroutines to use when fetching block metadata from object storage.")
       ->capture_default_str();
   s->add_option("--min-time", f->min_time,
                 "Serve only blocks after this time (RFC 3339 or relative like -2w).")

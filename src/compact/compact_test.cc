@@ -211,6 +211,8 @@ TEST_F(BucketCompactorTest, CompactsMarksSourcesAndDeletesThemAfterTheDelay) {
     for (const auto& b : Blocks()) EXPECT_FALSE(b.marked_for_deletion) << b.id;
   }
   const std::string newest2 = Upload(10 * kH, 12 * kH);
+  opts_.blocks_fetch_concurrency = 3;  // the four sources downloaded three at a time
+  opts_.meta_fetch_concurrency = 2;
   BucketCompactor c(bucket_, opts_, &registry_);
   ASSERT_TRUE(c.RunOnce().ok());
 

@@ -1,5 +1,7 @@
 #include "compact/compactor.h"
 
+#include "base/executor.h"
+
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -108,7 +110,8 @@ BucketCompactor::~BucketCompactor() = default;
 
 Status BucketCompactor::RunOnce() {
   STRATA_ASSIGN_OR_RETURN(std::vector<block::BucketBlock> all,
-                          block::FetchBlocks(*bucket_, {.cache = &meta_cache_}));
+                          block::FetchBlocks(*bucket_, {.concurrency = opts_.meta_fetch_concurrency,
+                                                        .cache = &meta_cache_}));
   const int64_t now = NowMs();
   Status first_failure;
   auto fail = [&](Status st) {
@@ -221,13 +224,21 @@ Status BucketCompactor::CompactGroup(Group& g, const std::string& work_dir) {
     fs::create_directories(work / "out", ec);
     if (ec) return Status::IOError("create " + work.string() + ": " + ec.message());
 
-    // Download and open every source; one that cannot be read is set aside for good.
+    // Download (--compact.blocks-fetch-concurrency at a time) and open every source; one that
+    // cannot be read is set aside for good.
+    std::vector<Status> fetched(plan.size());
+    Executor::Shared().ParallelFor(
+        plan.size(), static_cast<size_t>(std::max(1, opts_.blocks_fetch_concurrency)),
+        [&](size_t i) {
+          const std::string id = g.blocks[plan[i]].ulid.String();
+          fetched[i] = block::DownloadBlock(*bucket_, id, work.string());
+          if (fetched[i].ok()) fetched[i] = tsdb::Block::Open((work / id).string()).status();
+        });
     std::vector<std::string> dirs;
     size_t bad = plan.size();
     for (size_t i = 0; i < plan.size() && bad == plan.size(); i++) {
       const std::string id = g.blocks[plan[i]].ulid.String();
-      Status st = block::DownloadBlock(*bucket_, id, work.string());
-      if (st.ok()) st = tsdb::Block::Open((work / id).string()).status();
+      Status st = fetched[i];
       if (st.code() == StatusCode::kCancelled) return st;
       if (st.ok()) {
         dirs.push_back((work / id).string());
@@ -311,7 +322,8 @@ Status BucketCompactor::CompactGroup(Group& g, const std::string& work_dir) {
 
 Status BucketCompactor::DownsamplePass() {
   STRATA_ASSIGN_OR_RETURN(std::vector<block::BucketBlock> all,
-                          block::FetchBlocks(*bucket_, {.cache = &meta_cache_}));
+                          block::FetchBlocks(*bucket_, {.concurrency = opts_.meta_fetch_concurrency,
+                                                        .cache = &meta_cache_}));
   const int64_t now = NowMs();
   // A block is downsampled already when a block of the next resolution covers its sources.
   std::set<Ulid> sources_5m, sources_1h;

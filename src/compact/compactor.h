@@ -34,7 +34,9 @@ struct CompactorOptions {
   int concurrency = 1;          // groups compacted in parallel
   // Raw blocks of at least 40h get a 5m copy, 5m blocks of at least 10 days a 1h copy.
   bool downsampling = true;
-  int downsample_concurrency = 1;  // blocks downsampled in parallel
+  int downsample_concurrency = 1;    // blocks downsampled in parallel
+  int blocks_fetch_concurrency = 1;  // --compact.blocks-fetch-concurrency: a group's downloads
+  int meta_fetch_concurrency = 32;   // --block-meta-fetch-concurrency: meta.json reads
   // External labels dropped from the grouping, so the replicas of an HA pair are compacted into
   // one block (overlapping samples merged vertically, one per timestamp).
   std::vector<std::string> replica_labels;

@@ -205,7 +205,7 @@ Result<std::vector<std::string>> BucketStore::Sync() {
   std::vector<std::string> warnings;
   STRATA_ASSIGN_OR_RETURN(
       std::vector<block::BucketBlock> remote,
-      block::FetchBlocks(*bucket_, {opts_.block_sync_concurrency, &meta_cache_}));
+      block::FetchBlocks(*bucket_, {opts_.meta_fetch_concurrency, &meta_cache_}));
   std::error_code ec;
   fs::create_directories(opts_.data_dir, ec);
   if (ec) return Status::IOError("create " + opts_.data_dir + ": " + ec.message());

@@ -39,6 +39,7 @@ struct BucketStoreOptions {
   int64_t consistency_delay_ms = 0;
   int64_t ignore_deletion_marks_delay_ms = 24 * 3600 * 1000;
   int block_sync_concurrency = 20;
+  int meta_fetch_concurrency = 32;  // --block-meta-fetch-concurrency: meta.json reads at once
   // Limits per Series call (0 = none): samples (estimated from chunk headers) and series.
   uint64_t max_samples = 0;
   uint64_t max_series = 0;
