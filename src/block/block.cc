@@ -1,5 +1,7 @@
 #include "block/block.h"
 
+#include "base/executor.h"
+
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
@@ -149,7 +151,7 @@ Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket, const Fet
 }
 
 Status UploadBlock(objstore::Bucket& bucket, const std::string& block_dir,
-                   const tsdb::ThanosMeta* thanos) {
+                   const tsdb::ThanosMeta* thanos, int file_concurrency) {
   STRATA_ASSIGN_OR_RETURN(tsdb::BlockMeta meta, tsdb::ReadBlockMeta(block_dir));
   const std::string id = meta.ulid.String();
   if (fs::path(block_dir).filename() != id) {
@@ -170,8 +172,12 @@ Status UploadBlock(objstore::Bucket& bucket, const std::string& block_dir,
   }
   if (ec) return Status::IOError("list " + block_dir + ": " + ec.message());
   std::sort(rel.begin(), rel.end());
+  std::vector<Status> sent(rel.size());
+  Executor::Shared().ParallelFor(
+      rel.size(), static_cast<size_t>(std::max(1, file_concurrency)),
+      [&](size_t i) { sent[i] = bucket.UploadFile(id + "/" + rel[i], block_dir + "/" + rel[i]); });
+  for (const Status& st : sent) STRATA_RETURN_IF_ERROR(st);
   for (const auto& r : rel) {
-    STRATA_RETURN_IF_ERROR(bucket.UploadFile(id + "/" + r, block_dir + "/" + r));
     meta.thanos->files.push_back({r, static_cast<int64_t>(fs::file_size(block_dir + "/" + r))});
     if (r.rfind("chunks/", 0) == 0) meta.thanos->segment_files.push_back(r.substr(7));
   }
@@ -244,7 +250,8 @@ Status DeleteBlock(objstore::Bucket& bucket, const std::string& id) {
   return Status::OK();
 }
 
-Status DownloadBlock(objstore::Bucket& bucket, const std::string& id, const std::string& dir) {
+Status DownloadBlock(objstore::Bucket& bucket, const std::string& id, const std::string& dir,
+                     int file_concurrency) {
   if (!Ulid::IsValid(id)) return Status::InvalidArgument("not a block ULID: " + id);
   const fs::path final_dir = fs::path(dir) / id, tmp = fs::path(dir) / (id + ".tmp-download");
   std::error_code ec;
@@ -264,8 +271,14 @@ Status DownloadBlock(objstore::Bucket& bucket, const std::string& id, const std:
       return Status::Corruption("unsafe object name in block " + id + ": " + name);
     }
     fs::create_directories((tmp / rel).parent_path(), ec);
-    STRATA_RETURN_IF_ERROR(bucket.Download(name, (tmp / rel).string()));
   }
+  std::vector<Status> got(names.size());
+  Executor::Shared().ParallelFor(names.size(), static_cast<size_t>(std::max(1, file_concurrency)),
+                                 [&](size_t i) {
+                                   const std::string rel = names[i].substr(id.size() + 1);
+                                   got[i] = bucket.Download(names[i], (tmp / rel).string());
+                                 });
+  for (const Status& st : got) STRATA_RETURN_IF_ERROR(st);
   fs::remove_all(final_dir, ec);
   fs::rename(tmp, final_dir, ec);
   if (ec) return Status::IOError("rename " + tmp.string() + ": " + ec.message());

@@ -70,8 +70,9 @@ Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket,
 
 // Uploads a local block directory: chunks, index and tombstones first, then meta.json with the
 // thanos section's files list filled in (and `thanos` replaced when given).
+// file_concurrency files are sent at once (--block-files-concurrency).
 Status UploadBlock(objstore::Bucket& bucket, const std::string& block_dir,
-                   const tsdb::ThanosMeta* thanos = nullptr);
+                   const tsdb::ThanosMeta* thanos = nullptr, int file_concurrency = 1);
 
 // Writes Thanos's <id>/deletion-mark.json ({"id", "deletion_time", "version": 1, "details"}):
 // readers stop using the block, and the compactor deletes it after --delete-delay.
@@ -89,6 +90,8 @@ Status MarkNoDownsample(objstore::Bucket& bucket, const std::string& id, const s
 Status DeleteBlock(objstore::Bucket& bucket, const std::string& id);
 
 // Downloads block `id` into dir/<id> (via dir/<id>.tmp-download, renamed when complete).
-Status DownloadBlock(objstore::Bucket& bucket, const std::string& id, const std::string& dir);
+// file_concurrency files are fetched at once (--block-files-concurrency).
+Status DownloadBlock(objstore::Bucket& bucket, const std::string& id, const std::string& dir,
+                     int file_concurrency = 1);
 
 }  // namespace strata::block

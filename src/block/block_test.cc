@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/file.h"
 #include "objstore/filesystem.h"
 #include "objstore/wrappers.h"
 #include "tsdb/block_writer.h"
@@ -73,6 +74,27 @@ TEST_F(BlockUploadTest, UploadThenFetch) {
   EXPECT_TRUE(by_id.at(b.ulid.String()).marked_for_deletion);
   EXPECT_TRUE(by_id.at(partial).partial);
   EXPECT_NE(by_id.at(corrupt).error.find("invalid JSON"), std::string::npos);
+}
+
+// --block-files-concurrency: a block's files sent and fetched several at a time arrive whole,
+// and meta.json (written last) lists them all.
+TEST_F(BlockUploadTest, FilesMoveInParallelAndArriveWhole) {
+  tsdb::BlockMeta a = WriteBlock(50);
+  const std::string local = (root_ / "local" / a.ulid.String()).string();
+  ASSERT_TRUE(UploadBlock(*bucket_, local, nullptr, /*file_concurrency=*/4).ok());
+  ASSERT_TRUE(
+      DownloadBlock(*bucket_, a.ulid.String(), (root_ / "down").string(), /*file_concurrency=*/4)
+          .ok());
+  for (const char* f : {"index", "chunks/000001", "tombstones"}) {
+    auto want = ReadFile(local + "/" + f),
+         got = ReadFile((root_ / "down" / a.ulid.String() / f).string());
+    ASSERT_TRUE(want.ok() && got.ok()) << f;
+    EXPECT_EQ(*want, *got) << f;
+  }
+  auto meta = tsdb::ReadBlockMeta((root_ / "down" / a.ulid.String()).string());
+  ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+  EXPECT_EQ(meta->thanos->files.size(), 4u);
+  EXPECT_EQ(meta->stats.num_series, 50u);
 }
 
 // thanos_objstore_bucket_operations_total for one operation.

@@ -82,6 +82,7 @@ Status RunCompact(const CompactFlags& f) {
   o.downsampling = !f.downsampling_disable;
   o.downsample_concurrency = std::max(1, f.downsample_concurrency);
   o.blocks_fetch_concurrency = std::max(1, f.blocks_fetch_concurrency);
+  o.block_files_concurrency = std::max(1, f.block_files_concurrency);
   o.meta_fetch_concurrency = std::max(1, f.meta_fetch_concurrency);
   STRATA_ASSIGN_OR_RETURN(o.selector.min_time, ParseTimeOrRelative(f.min_time));
   STRATA_ASSIGN_OR_RETURN(o.selector.max_time, ParseTimeOrRelative(f.max_time));
@@ -193,7 +194,8 @@ void RegisterCompactCommand(CLI::App& app, int* exit_code) {
   c->add_flag("--compact.enable-vertical-compaction", f->vertical,
               "Accepted: overlapping blocks are always merged vertically instead of halting.");
   c->add_option("--block-files-concurrency", f->block_files_concurrency,
-                "Accepted; block files are transferred one at a time.")
+                "Number of goroutines to use when fetching/uploading block files from object "
+                "storage.")
       ->capture_default_str();
   c->add_option("--compact.blocks-fetch-concurrency", f->blocks_fetch_concurrency,
                 "Number of goroutines to use when download block during compaction.")

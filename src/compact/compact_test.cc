@@ -212,6 +212,7 @@ TEST_F(BucketCompactorTest, CompactsMarksSourcesAndDeletesThemAfterTheDelay) {
   }
   const std::string newest2 = Upload(10 * kH, 12 * kH);
   opts_.blocks_fetch_concurrency = 3;  // the four sources downloaded three at a time
+  opts_.block_files_concurrency = 2;
   opts_.meta_fetch_concurrency = 2;
   BucketCompactor c(bucket_, opts_, &registry_);
   ASSERT_TRUE(c.RunOnce().ok());

@@ -231,7 +231,8 @@ Status BucketCompactor::CompactGroup(Group& g, const std::string& work_dir) {
         plan.size(), static_cast<size_t>(std::max(1, opts_.blocks_fetch_concurrency)),
         [&](size_t i) {
           const std::string id = g.blocks[plan[i]].ulid.String();
-          fetched[i] = block::DownloadBlock(*bucket_, id, work.string());
+          fetched[i] =
+              block::DownloadBlock(*bucket_, id, work.string(), opts_.block_files_concurrency);
           if (fetched[i].ok()) fetched[i] = tsdb::Block::Open((work / id).string()).status();
         });
     std::vector<std::string> dirs;
@@ -290,7 +291,8 @@ Status BucketCompactor::CompactGroup(Group& g, const std::string& work_dir) {
     }
     const int64_t merge_ms = NowMs() - merge_start;
     const std::string new_id = out->ulid.String();
-    STRATA_RETURN_IF_ERROR(block::UploadBlock(*bucket_, (work / "out" / new_id).string())
+    STRATA_RETURN_IF_ERROR(block::UploadBlock(*bucket_, (work / "out" / new_id).string(), nullptr,
+                                              opts_.block_files_concurrency)
                                .WithContext("upload " + new_id));
     // Sources go only once the result is complete in the bucket.
     std::vector<tsdb::BlockMeta> rest;
@@ -384,7 +386,7 @@ Status BucketCompactor::DownsampleOne(const tsdb::BlockMeta& meta, int64_t resol
   m_->downsamples.WithLabelValues({from}).Inc();
   log::Info("downsampling block", {{"id", id}, {"resolution", std::to_string(resolution)}});
   const int64_t start = NowMs();
-  Status st = block::DownloadBlock(*bucket_, id, work.string());
+  Status st = block::DownloadBlock(*bucket_, id, work.string(), opts_.block_files_concurrency);
   Result<tsdb::BlockMeta> out =
       st.ok()
           ? downsample::DownsampleBlock((work / id).string(), (work / "out").string(), resolution)
@@ -404,7 +406,8 @@ Status BucketCompactor::DownsampleOne(const tsdb::BlockMeta& meta, int64_t resol
     return block::MarkNoDownsample(*bucket_, id, "corrupted-block", out.status().ToString());
   }
   const std::string new_id = out->ulid.String();
-  st = block::UploadBlock(*bucket_, (work / "out" / new_id).string());
+  st = block::UploadBlock(*bucket_, (work / "out" / new_id).string(), nullptr,
+                          opts_.block_files_concurrency);
   fs::remove_all(work, ec);
   if (!st.ok()) {
     m_->downsample_failures.WithLabelValues({from}).Inc();
