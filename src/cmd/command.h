@@ -14,6 +14,7 @@
 
 #include "base/metrics.h"
 #include "base/status.h"
+#include "block/select.h"
 #include "objstore/bucket.h"
 #include "storeapi/tls.h"
 
@@ -105,6 +106,18 @@ void AddStatusEndpoints(server::Router& router, std::function<std::string()> not
 // A config given inline (--flag) or as a file (--flag-file), at most one of the two.
 Result<std::string> ReadOptionalConfig(const std::string& flag, const std::string& content,
                                        const std::string& file);
+
+// --min-time, --max-time and --selector.relabel-config(-file): the blocks a component works on
+// (store gateway, compactor, `tools bucket web`). Relative times (-2w) move with the clock, so
+// Parse() is called again at each sync.
+struct BlockSelectorFlags {
+  std::string min_time = "0000-01-01T00:00:00Z";
+  std::string max_time = "9999-12-31T23:59:59Z";
+  std::string relabel, relabel_file;
+  Result<block::BlockSelector> Parse() const;
+};
+// verb: what the component does with the selected blocks ("serve", "compact", "show").
+void AddBlockSelectorFlags(CLI::App& cmd, BlockSelectorFlags& f, const std::string& verb);
 
 // Thanos's --min-time/--max-time: RFC 3339, or a duration relative to now such as -2w.
 Result<int64_t> ParseTimeOrRelative(const std::string& s);

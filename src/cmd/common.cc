@@ -7,6 +7,7 @@
 #include "base/timestamp.h"
 #include "cmd/command.h"
 #include "objstore/config.h"
+#include "relabel/relabel.h"
 #include "server/http_server.h"
 #include "ui/ui.h"
 
@@ -68,6 +69,42 @@ Result<std::string> ReadOptionalConfig(const std::string& flag, const std::strin
   auto data = ReadFile(file);
   if (!data.ok()) return data.status().WithContext("--" + flag + "-file");
   return std::move(*data);
+}
+
+Result<block::BlockSelector> BlockSelectorFlags::Parse() const {
+  block::BlockSelector sel;
+  auto mint = ParseTimeOrRelative(min_time);
+  if (!mint.ok()) return mint.status().WithContext("--min-time");
+  auto maxt = ParseTimeOrRelative(max_time);
+  if (!maxt.ok()) return maxt.status().WithContext("--max-time");
+  sel.min_time = *mint;
+  sel.max_time = *maxt;
+  STRATA_ASSIGN_OR_RETURN(std::string yaml,
+                          ReadOptionalConfig("selector.relabel-config", relabel, relabel_file));
+  auto rules = relabel::ParseConfigs(yaml);
+  if (!rules.ok()) return rules.status().WithContext("--selector.relabel-config");
+  sel.relabel = std::move(*rules);
+  return sel;
+}
+
+void AddBlockSelectorFlags(CLI::App& cmd, BlockSelectorFlags& f, const std::string& verb) {
+  cmd.add_option("--min-time", f.min_time,
+                 "Start of time range limit to " + verb +
+                     ": only blocks that end after it. RFC3339 or a duration relative to now, "
+                     "such as -1d or 2h45m.")
+      ->capture_default_str();
+  cmd.add_option("--max-time", f.max_time,
+                 "End of time range limit to " + verb +
+                     ": only blocks that start at or before it. RFC3339 or a duration relative "
+                     "to now.")
+      ->capture_default_str();
+  cmd.add_option("--selector.relabel-config", f.relabel,
+                 "Relabel rules (Prometheus relabel_config YAML: keep, drop, hashmod, ...) on "
+                 "blocks' external labels and __block_id that select the blocks to " +
+                     verb + ".");
+  cmd.add_option(
+      "--selector.relabel-config-file", f.relabel_file,
+      "Path to a YAML file with the relabel rules that select the blocks to " + verb + ".");
 }
 
 void AddWebFlags(CLI::App& cmd, WebFlags& f, bool route_prefix, bool disable) {

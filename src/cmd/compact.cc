@@ -10,7 +10,6 @@
 #include "block/block.h"
 #include "cmd/command.h"
 #include "compact/compactor.h"
-#include "relabel/relabel.h"
 #include "server/http_server.h"
 #include "server/web_config.h"
 #include "ui/blocks_api.h"
@@ -39,9 +38,7 @@ struct CompactFlags {
   std::string bucket_web_label;
   bool disable_admin_operations = false;
   std::string block_viewer_sync_interval = "1m";
-  std::string min_time = "0000-01-01T00:00:00Z";
-  std::string max_time = "9999-12-31T23:59:59Z";
-  std::string selector_config, selector_config_file;
+  BlockSelectorFlags selector;
   GraceFlags grace;
   int blocks_fetch_concurrency = 1;
   int meta_fetch_concurrency = 32;
@@ -84,14 +81,7 @@ Status RunCompact(const CompactFlags& f) {
   o.blocks_fetch_concurrency = std::max(1, f.blocks_fetch_concurrency);
   o.block_files_concurrency = std::max(1, f.block_files_concurrency);
   o.meta_fetch_concurrency = std::max(1, f.meta_fetch_concurrency);
-  STRATA_ASSIGN_OR_RETURN(o.selector.min_time, ParseTimeOrRelative(f.min_time));
-  STRATA_ASSIGN_OR_RETURN(o.selector.max_time, ParseTimeOrRelative(f.max_time));
-  STRATA_ASSIGN_OR_RETURN(
-      std::string selector,
-      ReadOptionalConfig("selector.relabel-config", f.selector_config, f.selector_config_file));
-  auto rules = relabel::ParseConfigs(selector);
-  if (!rules.ok()) return rules.status().WithContext("--selector.relabel-config");
-  o.selector.relabel = std::move(*rules);
+  STRATA_ASSIGN_OR_RETURN(o.selector, f.selector.Parse());
   std::shared_ptr<objstore::Bucket> shared_bucket(std::move(bucket));
   compact::BucketCompactor compactor(shared_bucket, o, &registry);
 
@@ -203,19 +193,7 @@ void RegisterCompactCommand(CLI::App& app, int* exit_code) {
   c->add_option("--block-meta-fetch-concurrency", f->meta_fetch_concurrency,
                 "Number of goroutines to use when fetching block metadata from object storage.")
       ->capture_default_str();
-  c->add_option("--min-time", f->min_time,
-                "Start of time range limit to compact: only blocks that end after it. RFC3339 or a "
-                "duration relative to now, such as -1d or 2h45m.")
-      ->capture_default_str();
-  c->add_option("--max-time", f->max_time,
-                "End of time range limit to compact: only blocks that start at or before it. "
-                "RFC3339 or a duration relative to now.")
-      ->capture_default_str();
-  c->add_option("--selector.relabel-config", f->selector_config,
-                "Relabel rules (Prometheus relabel_config YAML) on blocks' external labels and "
-                "__block_id that select the blocks to compact.");
-  c->add_option("--selector.relabel-config-file", f->selector_config_file,
-                "Path to a YAML file with the relabel rules that select the blocks to compact.");
+  AddBlockSelectorFlags(*c, f->selector, "compact");
   AddWebFlags(*c, f->web, /*route_prefix=*/true, /*disable=*/true);
   c->add_option("--bucket-web-label", f->bucket_web_label,
                 "External block label to use as group title in the bucket web UI.");

@@ -30,8 +30,7 @@ struct StoreFlags {
   std::string sync_interval = "15m";
   int block_sync_concurrency = 20;
   int block_meta_fetch_concurrency = 32;
-  std::string min_time = "0000-01-01T00:00:00Z";
-  std::string max_time = "9999-12-31T23:59:59Z";
+  BlockSelectorFlags selector;
   std::string index_cache_size = "250MB";
   std::string index_cache_config, index_cache_config_file;
   std::string chunk_pool_size = "2GB";
@@ -39,7 +38,6 @@ struct StoreFlags {
   uint64_t request_samples = 0;
   uint64_t request_series = 0;
   int series_concurrency = 20;
-  std::string selector_config, selector_config_file;
   std::string consistency_delay = "0s";
   std::string ignore_deletion_marks_delay = "24h";
   bool lazy_index_header = true;
@@ -62,8 +60,10 @@ Status RunStore(const StoreFlags& f) {
                           OpenBucket(f.objstore, &registry));
   store::BucketStoreOptions opts;
   opts.data_dir = f.data_dir;
-  STRATA_ASSIGN_OR_RETURN(opts.min_time, ParseTimeOrRelative(f.min_time));
-  STRATA_ASSIGN_OR_RETURN(opts.max_time, ParseTimeOrRelative(f.max_time));
+  STRATA_ASSIGN_OR_RETURN(block::BlockSelector selector, f.selector.Parse());
+  opts.min_time = selector.min_time;
+  opts.max_time = selector.max_time;
+  opts.selector = std::move(selector.relabel);
   STRATA_ASSIGN_OR_RETURN(int64_t interval, ParseDuration(f.sync_interval));
   STRATA_ASSIGN_OR_RETURN(opts.consistency_delay_ms, ParseDuration(f.consistency_delay));
   STRATA_ASSIGN_OR_RETURN(opts.ignore_deletion_marks_delay_ms,
@@ -88,12 +88,6 @@ Status RunStore(const StoreFlags& f) {
         ": Strata builds every block's index-header when it loads the block "
         "(eager)");
   }
-  STRATA_ASSIGN_OR_RETURN(
-      std::string selector,
-      ReadOptionalConfig("selector.relabel-config", f.selector_config, f.selector_config_file));
-  auto rules = relabel::ParseConfigs(selector);
-  if (!rules.ok()) return rules.status().WithContext("--selector.relabel-config");
-  opts.selector = std::move(*rules);
   STRATA_ASSIGN_OR_RETURN(uint64_t cache_size, ParseByteSize(f.index_cache_size));
   STRATA_ASSIGN_OR_RETURN(
       std::string cache_yaml,
@@ -146,9 +140,7 @@ Status RunStore(const StoreFlags& f) {
 
   auto syncer = std::make_unique<Periodic>(interval, [&] {
     // Relative --min-time/--max-time (like -2w) move with the clock.
-    auto mint = ParseTimeOrRelative(f.min_time);
-    auto maxt = ParseTimeOrRelative(f.max_time);
-    if (mint.ok() && maxt.ok()) bs->SetTimeRange(*mint, *maxt);
+    if (auto sel = f.selector.Parse(); sel.ok()) bs->SetTimeRange(sel->min_time, sel->max_time);
     sync();
   });
   std::unique_ptr<Periodic> unloader;
@@ -191,12 +183,7 @@ void RegisterStoreCommand(CLI::App& app, int* exit_code) {
   s->add_option("--block-meta-fetch-concurrency", f->block_meta_fetch_concurrency,
                 "Number of goroutines to use when fetching block metadata from object storage.")
       ->capture_default_str();
-  s->add_option("--min-time", f->min_time,
-                "Serve only blocks after this time (RFC 3339 or relative like -2w).")
-      ->capture_default_str();
-  s->add_option("--max-time", f->max_time,
-                "Serve only blocks before this time (RFC 3339 or relative like -1d).")
-      ->capture_default_str();
+  AddBlockSelectorFlags(*s, f->selector, "serve");
   s->add_option("--index-cache-size", f->index_cache_size,
                 "Size of the in-memory index cache when no --index-cache.config(-file) is given.")
       ->capture_default_str();
@@ -237,11 +224,6 @@ void RegisterStoreCommand(CLI::App& app, int* exit_code) {
   s->add_option("--store.grpc.series-max-concurrency", f->series_concurrency,
                 "Maximum number of concurrent Series calls.")
       ->capture_default_str();
-  s->add_option("--selector.relabel-config", f->selector_config,
-                "YAML with relabel configs selecting the blocks to serve by their external "
-                "labels and __block_id (keep, drop, hashmod, ...).");
-  s->add_option("--selector.relabel-config-file", f->selector_config_file,
-                "Path to YAML with the relabel configs selecting blocks.");
   s->add_option("--consistency-delay", f->consistency_delay,
                 "Minimum age of a block (from its ULID) before it is served, except blocks the "
                 "compactor wrote.")

@@ -208,9 +208,7 @@ struct BucketWebFlags {
   WebFlags web;
   std::string label;
   std::string refresh = "30m";
-  std::string min_time = "0000-01-01T00:00:00Z";
-  std::string max_time = "9999-12-31T23:59:59Z";
-  std::string selector_config, selector_config_file;
+  BlockSelectorFlags selector;
   bool disable_admin_operations = false;
   GraceFlags grace;
 };
@@ -218,12 +216,8 @@ struct BucketWebFlags {
 // The bucket's complete blocks the selector picks (time range and relabel rules), as Thanos's
 // bucket web fetcher filters them.
 Result<std::vector<tsdb::BlockMeta>> SelectBlocks(objstore::Bucket& bucket, block::MetaCache& cache,
-                                                  const BucketWebFlags& f,
-                                                  std::vector<relabel::Config> rules) {
-  block::BlockSelector selector;
-  STRATA_ASSIGN_OR_RETURN(selector.min_time, ParseTimeOrRelative(f.min_time));
-  STRATA_ASSIGN_OR_RETURN(selector.max_time, ParseTimeOrRelative(f.max_time));
-  selector.relabel = std::move(rules);
+                                                  const BlockSelectorFlags& flags) {
+  STRATA_ASSIGN_OR_RETURN(block::BlockSelector selector, flags.Parse());
   STRATA_ASSIGN_OR_RETURN(std::vector<block::BucketBlock> blocks,
                           block::FetchBlocks(bucket, {.cache = &cache}));
   std::vector<tsdb::BlockMeta> metas;
@@ -238,20 +232,14 @@ Status RunBucketWeb(const BucketWebFlags& f) {
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
   STRATA_RETURN_IF_ERROR(CheckGraceFlags(f.grace));
   STRATA_ASSIGN_OR_RETURN(int64_t refresh, ParseDuration(f.refresh));
-  STRATA_RETURN_IF_ERROR(ParseTimeOrRelative(f.min_time).status().WithContext("--min-time"));
-  STRATA_RETURN_IF_ERROR(ParseTimeOrRelative(f.max_time).status().WithContext("--max-time"));
-  STRATA_ASSIGN_OR_RETURN(
-      std::string selector,
-      ReadOptionalConfig("selector.relabel-config", f.selector_config, f.selector_config_file));
-  auto rules = relabel::ParseConfigs(selector);
-  if (!rules.ok()) return rules.status().WithContext("--selector.relabel-config");
+  STRATA_RETURN_IF_ERROR(f.selector.Parse().status());
   Registry registry;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket,
                           OpenBucket(f.objstore, &registry));
   ui::BlocksApi api(f.label, f.disable_admin_operations, bucket.get());
   block::MetaCache cache;
   auto refresh_view = [&] {
-    auto metas = SelectBlocks(*bucket, cache, f, *rules);
+    auto metas = SelectBlocks(*bucket, cache, f.selector);
     if (!metas.ok()) log::Error("bucket refresh failed", {{"err", metas.status().ToString()}});
     api.SetGlobal(metas.ok() ? *metas : std::vector<tsdb::BlockMeta>{}, metas.status());
   };
@@ -287,19 +275,7 @@ void RegisterWeb(CLI::App& bucket, int* exit_code) {
   web->add_option("--refresh", f->refresh,
                   "Refresh interval to download metadata from remote storage")
       ->capture_default_str();
-  web->add_option("--min-time", f->min_time,
-                  "Start of time range limit to serve: blocks that end later than this. RFC3339 "
-                  "or a duration relative to now, such as -1d or 2h45m.")
-      ->capture_default_str();
-  web->add_option("--max-time", f->max_time,
-                  "End of time range limit to serve: blocks that start earlier than this. RFC3339 "
-                  "or a duration relative to now.")
-      ->capture_default_str();
-  web->add_option("--selector.relabel-config", f->selector_config,
-                  "Relabel rules (Prometheus relabel_config YAML) on blocks' external labels and "
-                  "__block_id that select the blocks to show.");
-  web->add_option("--selector.relabel-config-file", f->selector_config_file,
-                  "Path to a YAML file with the relabel rules that select blocks.");
+  AddBlockSelectorFlags(*web, f->selector, "show");
   web->add_flag("--disable-admin-operations", f->disable_admin_operations,
                 "Disable UI/API admin operations like marking blocks for deletion and no "
                 "compaction.");
