@@ -5,11 +5,14 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
+#include <openssl/evp.h>
 #include <nlohmann/json.hpp>
 
+#include "base/executor.h"
 #include "base/log.h"
 #include "base/timestamp.h"
 #include "base/ulid.h"
@@ -150,8 +153,44 @@ Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket, const Fet
   return blocks;
 }
 
+Status CheckHashFunc(const std::string& hash_func) {
+  if (hash_func.empty() || hash_func == "SHA256") return Status::OK();
+  return Status::InvalidArgument("--hash-func=" + hash_func +
+                                 ": unsupported hash function (\"\" or \"SHA256\")");
+}
+
+namespace {
+
+// The hex SHA-256 of a file, read in 1 MiB pieces (chunk segments are up to 512 MiB).
+Result<std::string> FileSha256(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("open " + path + " to hash it");
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  if (in.bad()) return Status::IOError("read " + path + " to hash it");
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_DigestFinal_ex(ctx.get(), md, &n);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < n; i++) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
 Status UploadBlock(objstore::Bucket& bucket, const std::string& block_dir,
-                   const tsdb::ThanosMeta* thanos, int file_concurrency) {
+                   const tsdb::ThanosMeta* thanos, int file_concurrency,
+                   const std::string& hash_func) {
+  STRATA_RETURN_IF_ERROR(CheckHashFunc(hash_func));
   STRATA_ASSIGN_OR_RETURN(tsdb::BlockMeta meta, tsdb::ReadBlockMeta(block_dir));
   const std::string id = meta.ulid.String();
   if (fs::path(block_dir).filename() != id) {
@@ -178,7 +217,12 @@ Status UploadBlock(objstore::Bucket& bucket, const std::string& block_dir,
       [&](size_t i) { sent[i] = bucket.UploadFile(id + "/" + rel[i], block_dir + "/" + rel[i]); });
   for (const Status& st : sent) STRATA_RETURN_IF_ERROR(st);
   for (const auto& r : rel) {
-    meta.thanos->files.push_back({r, static_cast<int64_t>(fs::file_size(block_dir + "/" + r))});
+    tsdb::ThanosFile f{r, static_cast<int64_t>(fs::file_size(block_dir + "/" + r))};
+    if (!hash_func.empty()) {
+      STRATA_ASSIGN_OR_RETURN(f.hash_value, FileSha256(block_dir + "/" + r));
+      f.hash_func = hash_func;
+    }
+    meta.thanos->files.push_back(std::move(f));
     if (r.rfind("chunks/", 0) == 0) meta.thanos->segment_files.push_back(r.substr(7));
   }
   meta.thanos->files.push_back({"meta.json", 0});

@@ -70,9 +70,13 @@ Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket,
 
 // Uploads a local block directory: chunks, index and tombstones first, then meta.json with the
 // thanos section's files list filled in (and `thanos` replaced when given).
-// file_concurrency files are sent at once (--block-files-concurrency).
+// file_concurrency files are sent at once (--block-files-concurrency). hash_func "SHA256"
+// (--hash-func) records each file's SHA-256 in the thanos section's files list; "" records none.
 Status UploadBlock(objstore::Bucket& bucket, const std::string& block_dir,
-                   const tsdb::ThanosMeta* thanos = nullptr, int file_concurrency = 1);
+                   const tsdb::ThanosMeta* thanos = nullptr, int file_concurrency = 1,
+                   const std::string& hash_func = "");
+// Checks a --hash-func value: "" or "SHA256".
+Status CheckHashFunc(const std::string& hash_func);
 
 // Writes Thanos's <id>/deletion-mark.json ({"id", "deletion_time", "version": 1, "details"}):
 // readers stop using the block, and the compactor deletes it after --delete-delay.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -95,6 +97,44 @@ TEST_F(BlockUploadTest, FilesMoveInParallelAndArriveWhole) {
   ASSERT_TRUE(meta.ok()) << meta.status().ToString();
   EXPECT_EQ(meta->thanos->files.size(), 4u);
   EXPECT_EQ(meta->stats.num_series, 50u);
+  for (const auto& f : meta->thanos->files) EXPECT_TRUE(f.hash_func.empty()) << f.rel_path;
+}
+
+// --hash-func=SHA256: each file's SHA-256 in meta.json as Thanos writes it
+// ("hash": {"hashFunc": "SHA256", "value": ...}), and kept when meta.json is read and written.
+TEST_F(BlockUploadTest, HashFuncRecordsEachFilesSha256) {
+  tsdb::BlockMeta a = WriteBlock(5);
+  const std::string local = (root_ / "local" / a.ulid.String()).string();
+  ASSERT_TRUE(UploadBlock(*bucket_, local, nullptr, 2, "SHA256").ok());
+  auto json = bucket_->Get(a.ulid.String() + "/meta.json");
+  ASSERT_TRUE(json.ok());
+  auto j = nlohmann::json::parse(*json);
+  int hashed = 0;
+  for (const auto& f : j["thanos"]["files"]) {
+    if (f["rel_path"] == "meta.json") {
+      EXPECT_FALSE(f.contains("hash"));
+      continue;
+    }
+    ASSERT_TRUE(f.contains("hash")) << f.dump();
+    EXPECT_EQ(f["hash"]["hashFunc"], "SHA256");
+    EXPECT_EQ(f["hash"]["value"].get<std::string>().size(), 64u);
+    hashed++;
+  }
+  EXPECT_EQ(hashed, 3);
+  // The empty tombstones file (9 bytes: magic, version, CRC) hashes as `sha256sum` prints it.
+  for (const auto& f : j["thanos"]["files"]) {
+    if (f["rel_path"] == "tombstones") {
+      EXPECT_EQ(f["hash"]["value"],
+                "abef5b6f54ecd8bf74c648edd3fd3f3044587f7f4539ad7eb283571b209914fb");
+    }
+  }
+  auto meta = tsdb::ParseBlockMeta(*json, "meta.json");
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ(nlohmann::json::parse(tsdb::SerializeBlockMeta(*meta))["thanos"]["files"],
+            j["thanos"]["files"])
+      << "hashes survive a round trip";
+  EXPECT_FALSE(UploadBlock(*bucket_, local, nullptr, 1, "MD5").ok());
+  EXPECT_FALSE(CheckHashFunc("MD5").ok());
 }
 
 // thanos_objstore_bucket_operations_total for one operation.

@@ -95,6 +95,9 @@ struct GraceFlags {
 void AddGraceFlags(CLI::App& cmd, GraceFlags& f, bool grpc);
 Status CheckGraceFlags(const GraceFlags& f);
 
+// --hash-func: "" or "SHA256", the hash recorded for each file of the blocks a component uploads.
+void AddHashFuncFlag(CLI::App& cmd, std::string& hash_func);
+
 // Thanos's CORS headers (its api.SetCORS).
 std::vector<std::pair<std::string, std::string>> CorsHeaders();
 

@@ -162,6 +162,14 @@ int64_t GraceFlags::max_connection_age_ms() const {
   return ms.ok() ? *ms : 0;
 }
 
+void AddHashFuncFlag(CLI::App& cmd, std::string& hash_func) {
+  cmd.add_option("--hash-func", hash_func,
+                 "Specify which hash function to use when calculating the hashes of produced "
+                 "files. If no function has been specified, it does not happen. Possible values "
+                 "are: \"\", \"SHA256\".")
+      ->check(CLI::IsMember({"", "SHA256"}));
+}
+
 std::vector<std::pair<std::string, std::string>> CorsHeaders() {
   return {{"Access-Control-Allow-Headers",
            "Accept, Accept-Encoding, Authorization, Content-Type, Origin"},

@@ -42,6 +42,7 @@ struct CompactFlags {
   GraceFlags grace;
   int blocks_fetch_concurrency = 1;
   int meta_fetch_concurrency = 32;
+  std::string hash_func;
 };
 
 // The block viewer's list: every complete block in the bucket.
@@ -80,6 +81,8 @@ Status RunCompact(const CompactFlags& f) {
   o.downsample_concurrency = std::max(1, f.downsample_concurrency);
   o.blocks_fetch_concurrency = std::max(1, f.blocks_fetch_concurrency);
   o.block_files_concurrency = std::max(1, f.block_files_concurrency);
+  STRATA_RETURN_IF_ERROR(block::CheckHashFunc(f.hash_func));
+  o.hash_func = f.hash_func;
   o.meta_fetch_concurrency = std::max(1, f.meta_fetch_concurrency);
   STRATA_ASSIGN_OR_RETURN(o.selector, f.selector.Parse());
   std::shared_ptr<objstore::Bucket> shared_bucket(std::move(bucket));
@@ -194,6 +197,7 @@ void RegisterCompactCommand(CLI::App& app, int* exit_code) {
                 "Number of goroutines to use when fetching block metadata from object storage.")
       ->capture_default_str();
   AddBlockSelectorFlags(*c, f->selector, "compact");
+  AddHashFuncFlag(*c, f->hash_func);
   AddWebFlags(*c, f->web, /*route_prefix=*/true, /*disable=*/true);
   c->add_option("--bucket-web-label", f->bucket_web_label,
                 "External block label to use as group title in the bucket web UI.");

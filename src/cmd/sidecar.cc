@@ -41,6 +41,7 @@ struct SidecarFlags {
   std::string meta_file_name = sidecar::kShipperMetaFile;
   std::string sync_interval = "30s";
   GraceFlags grace;
+  std::string hash_func;
 };
 
 // Retries fn every 2s until it succeeds, timeout_ms passes or shutdown is requested; returns
@@ -200,6 +201,7 @@ Status RunSidecar(const SidecarFlags& f) {
     sidecar::ShipperOptions sh;
     sh.dir = f.tsdb_path;
     sh.upload_compacted = f.upload_compacted;
+    sh.hash_func = f.hash_func;
     sh.meta_file = f.meta_file_name;
     shipper = std::make_unique<sidecar::Shipper>(bucket, sh, &registry);
     auto ship = [&] {
@@ -264,6 +266,7 @@ void RegisterSidecarCommand(CLI::App& app, int* exit_code) {
   s->add_option("--min-time", f->min_time,
                 "Start of time range limit to serve (RFC 3339 or relative like -2w).")
       ->capture_default_str();
+  AddHashFuncFlag(*s, f->hash_func);
   s->add_flag("--shipper.upload-compacted", f->upload_compacted,
               "If true shipper will try to upload compacted blocks as well.");
   s->add_flag("--shipper.ignore-unequal-block-size", f->ignore_unequal_block_size,

@@ -292,7 +292,7 @@ Status BucketCompactor::CompactGroup(Group& g, const std::string& work_dir) {
     const int64_t merge_ms = NowMs() - merge_start;
     const std::string new_id = out->ulid.String();
     STRATA_RETURN_IF_ERROR(block::UploadBlock(*bucket_, (work / "out" / new_id).string(), nullptr,
-                                              opts_.block_files_concurrency)
+                                              opts_.block_files_concurrency, opts_.hash_func)
                                .WithContext("upload " + new_id));
     // Sources go only once the result is complete in the bucket.
     std::vector<tsdb::BlockMeta> rest;

@@ -37,6 +37,7 @@ struct CompactorOptions {
   int downsample_concurrency = 1;    // blocks downsampled in parallel
   int blocks_fetch_concurrency = 1;  // --compact.blocks-fetch-concurrency: a group's downloads
   int block_files_concurrency = 1;   // --block-files-concurrency: one block's files
+  std::string hash_func;             // --hash-func: "" or "SHA256", for the blocks it uploads
   int meta_fetch_concurrency = 32;   // --block-meta-fetch-concurrency: meta.json reads
   // External labels dropped from the grouping, so the replicas of an HA pair are compacted into
   // one block (overlapping samples merged vertically, one per timestamp).

@@ -150,7 +150,7 @@ Status Shipper::Upload(const LocalBlock& b, const Labels& external_labels) {
   thanos.source = opts_.source;
   meta.thanos = thanos;
   STRATA_RETURN_IF_ERROR(tsdb::WriteBlockMeta(updir.string(), meta));
-  return block::UploadBlock(*bucket_, updir.string());
+  return block::UploadBlock(*bucket_, updir.string(), nullptr, 1, opts_.hash_func);
 }
 
 Result<int> Shipper::Sync(const Labels& external_labels) {

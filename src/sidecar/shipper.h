@@ -35,6 +35,7 @@ struct ShipperOptions {
   std::string source = "sidecar";  // thanos.source of uploaded blocks
   bool upload_compacted = false;   // also ship blocks of compaction level > 1
   std::string meta_file = kShipperMetaFile;
+  std::string hash_func;  // --hash-func: "" or "SHA256", recorded per file in meta.json
 };
 
 class Shipper {

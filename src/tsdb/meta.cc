@@ -98,6 +98,11 @@ Result<ThanosMeta> ParseThanos(const Json& t, const Reader& r) {
       ThanosFile tf;
       STRATA_RETURN_IF_ERROR(r.Get(f, "rel_path", &tf.rel_path, true));
       STRATA_RETURN_IF_ERROR(r.Get(f, "size_bytes", &tf.size_bytes, false));
+      if (auto h = f.find("hash"); h != f.end() && !h->is_null()) {
+        if (!h->is_object()) return r.Err("thanos.files.hash", "is not an object");
+        STRATA_RETURN_IF_ERROR(r.Get(*h, "hashFunc", &tf.hash_func, false));
+        STRATA_RETURN_IF_ERROR(r.Get(*h, "value", &tf.hash_value, false));
+      }
       m.files.push_back(std::move(tf));
     }
   }
@@ -240,6 +245,7 @@ std::string SerializeBlockMeta(const BlockMeta& m) {
         Json jf;
         jf["rel_path"] = f.rel_path;
         if (f.size_bytes) jf["size_bytes"] = f.size_bytes;
+        if (!f.hash_func.empty()) jf["hash"] = {{"hashFunc", f.hash_func}, {"value", f.hash_value}};
         files.push_back(jf);
       }
       th["files"] = files;

@@ -39,6 +39,9 @@ struct BlockCompaction {
 struct ThanosFile {
   std::string rel_path;
   int64_t size_bytes = 0;
+  // Thanos's optional "hash": {"hashFunc": "SHA256", "value": hex} (--hash-func); empty: none.
+  std::string hash_func;
+  std::string hash_value;
 };
 
 // Thanos's block metadata (pkg/block/metadata).
