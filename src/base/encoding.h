@@ -96,4 +96,7 @@ class Decoder {
 // encode_slash) as %XX, as S3's SigV4 canonical URIs and the UI's path prefixes need it.
 std::string UriEncode(std::string_view s, bool encode_slash);
 
+// Lower-case hex of bytes ("\x01\xab" -> "01ab"), as digests are printed.
+std::string HexEncode(std::string_view bytes);
+
 }  // namespace strata

@@ -75,6 +75,11 @@ TEST(EncodingTest, Uvarint32RejectsLargeValues) {
   EXPECT_FALSE(d.ok());
 }
 
+TEST(EncodingTest, HexEncode) {
+  EXPECT_EQ(HexEncode(std::string("\x01\xab\x00\xff", 4)), "01ab00ff");
+  EXPECT_EQ(HexEncode(""), "");
+}
+
 TEST(EncodingTest, UriEncode) {
   EXPECT_EQ(UriEncode("a b/c~d+e", false), "a%20b/c~d%2Be");
   EXPECT_EQ(UriEncode("a/b", true), "a%2Fb");

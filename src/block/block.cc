@@ -1,5 +1,6 @@
 #include "block/block.h"
 
+#include "base/encoding.h"
 #include "base/executor.h"
 
 #include <algorithm>
@@ -176,13 +177,7 @@ Result<std::string> FileSha256(const std::string& path) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   EVP_DigestFinal_ex(ctx.get(), md, &n);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < n; i++) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), n));
 }
 
 }  // namespace
@@ -211,19 +206,35 @@ Status UploadBlock(objstore::Bucket& bucket, const std::string& block_dir,
   }
   if (ec) return Status::IOError("list " + block_dir + ": " + ec.message());
   std::sort(rel.begin(), rel.end());
+  // Each file is sent (and hashed, with a hash function) by one of file_concurrency workers.
+  std::vector<tsdb::ThanosFile> files(rel.size());
   std::vector<Status> sent(rel.size());
   Executor::Shared().ParallelFor(
-      rel.size(), static_cast<size_t>(std::max(1, file_concurrency)),
-      [&](size_t i) { sent[i] = bucket.UploadFile(id + "/" + rel[i], block_dir + "/" + rel[i]); });
+      rel.size(), static_cast<size_t>(std::max(1, file_concurrency)), [&](size_t i) {
+        const std::string path = block_dir + "/" + rel[i];
+        std::error_code size_ec;
+        const auto size = fs::file_size(path, size_ec);
+        if (size_ec) {
+          sent[i] = Status::IOError("size of " + path + ": " + size_ec.message());
+          return;
+        }
+        files[i] = {rel[i], static_cast<int64_t>(size)};
+        if (!hash_func.empty()) {
+          auto h = FileSha256(path);
+          if (!h.ok()) {
+            sent[i] = h.status();
+            return;
+          }
+          files[i].hash_func = hash_func;
+          files[i].hash_value = std::move(*h);
+        }
+        sent[i] = bucket.UploadFile(id + "/" + rel[i], path);
+      });
   for (const Status& st : sent) STRATA_RETURN_IF_ERROR(st);
-  for (const auto& r : rel) {
-    tsdb::ThanosFile f{r, static_cast<int64_t>(fs::file_size(block_dir + "/" + r))};
-    if (!hash_func.empty()) {
-      STRATA_ASSIGN_OR_RETURN(f.hash_value, FileSha256(block_dir + "/" + r));
-      f.hash_func = hash_func;
-    }
+  for (auto& f : files) {
+    if (f.rel_path.starts_with("chunks/"))
+      meta.thanos->segment_files.push_back(f.rel_path.substr(7));
     meta.thanos->files.push_back(std::move(f));
-    if (r.rfind("chunks/", 0) == 0) meta.thanos->segment_files.push_back(r.substr(7));
   }
   meta.thanos->files.push_back({"meta.json", 0});
   return bucket.Upload(id + "/meta.json", tsdb::SerializeBlockMeta(meta));

@@ -11,16 +11,6 @@
 namespace strata::objstore {
 namespace {
 
-std::string Hex(const unsigned char* p, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s(2 * n, '0');
-  for (size_t i = 0; i < n; i++) {
-    s[2 * i] = kHex[p[i] >> 4];
-    s[2 * i + 1] = kHex[p[i] & 15];
-  }
-  return s;
-}
-
 std::string Hmac(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -47,7 +37,7 @@ std::string Trim(std::string_view s) {
 std::string HexSha256(std::string_view data) {
   unsigned char d[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
-  return Hex(d, sizeof(d));
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(d), sizeof(d)));
 }
 
 std::string AmzDate(int64_t unix_seconds) {
@@ -92,8 +82,7 @@ std::string SigV4Authorization(const SigV4Request& req, const SigV4Credentials& 
   key = Hmac(key, "aws4_request");
   std::string sig = Hmac(key, to_sign);
   return "AWS4-HMAC-SHA256 Credential=" + creds.access_key + "/" + scope +
-         ", SignedHeaders=" + signed_headers +
-         ", Signature=" + Hex(reinterpret_cast<const unsigned char*>(sig.data()), sig.size());
+         ", SignedHeaders=" + signed_headers + ", Signature=" + HexEncode(sig);
 }
 
 }  // namespace strata::objstore

@@ -10,6 +10,7 @@
 
 #include "base/bytesize.h"
 #include "base/duration.h"
+#include "base/encoding.h"
 #include "cache/memcached.h"
 #include "cache/yaml_util.h"
 #include "objstore/config.h"
@@ -225,13 +226,7 @@ std::string HexSha256(std::string_view a, std::string_view b) {
   EVP_DigestUpdate(ctx.get(), "\xff", 1);  // never part of a label name, so pairs cannot collide
   EVP_DigestUpdate(ctx.get(), b.data(), b.size());
   EVP_DigestFinal_ex(ctx.get(), md, &n);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < n; i++) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), n));
 }
 
 Result<std::unique_ptr<IndexCache>> Parse(const YAML::Node& root, uint64_t default_size,
