@@ -14,6 +14,7 @@
 
 #include "base/metrics.h"
 #include "base/status.h"
+#include "block/block.h"
 #include "block/select.h"
 #include "objstore/bucket.h"
 #include "storeapi/tls.h"
@@ -25,6 +26,9 @@ namespace strata::server {
 class Router;
 struct HttpServerOptions;
 }  // namespace strata::server
+namespace strata::ui {
+class BlocksApi;
+}
 
 namespace strata::cmd {
 
@@ -84,16 +88,18 @@ void ApplyWebFlags(const WebFlags& f, const std::string& component, server::Rout
 // --http-grace-period and (with grpc) --grpc-grace-period, Thanos's 2m defaults: how long
 // requests being served may take to finish once a termination signal arrives.
 // With grpc, also --grpc-server-max-connection-age (Thanos's 60m).
+struct GracePeriods {
+  int64_t http_ms = 0;
+  int64_t grpc_ms = 0;
+  int64_t max_connection_age_ms = 0;
+};
 struct GraceFlags {
   std::string http = "2m";
   std::string grpc = "2m";
   std::string max_connection_age = "60m";
-  int64_t http_ms() const;
-  int64_t grpc_ms() const;
-  int64_t max_connection_age_ms() const;
+  Result<GracePeriods> Parse() const;
 };
 void AddGraceFlags(CLI::App& cmd, GraceFlags& f, bool grpc);
-Status CheckGraceFlags(const GraceFlags& f);
 
 // --hash-func: "" or "SHA256", the hash recorded for each file of the blocks a component uploads.
 void AddHashFuncFlag(CLI::App& cmd, std::string& hash_func);
@@ -121,6 +127,11 @@ struct BlockSelectorFlags {
 };
 // verb: what the component does with the selected blocks ("serve", "compact", "show").
 void AddBlockSelectorFlags(CLI::App& cmd, BlockSelectorFlags& f, const std::string& verb);
+
+// A block viewer's refresh (compactor, `tools bucket web`): the bucket's complete blocks that
+// the selector picks, or the listing error.
+void RefreshBlockViewer(objstore::Bucket& bucket, block::MetaCache& cache,
+                        const Result<block::BlockSelector>& selector, ui::BlocksApi& api);
 
 // Thanos's --min-time/--max-time: RFC 3339, or a duration relative to now such as -2w.
 Result<int64_t> ParseTimeOrRelative(const std::string& s);

@@ -4,11 +4,13 @@
 
 #include "base/duration.h"
 #include "base/file.h"
+#include "base/log.h"
 #include "base/timestamp.h"
 #include "cmd/command.h"
 #include "objstore/config.h"
 #include "relabel/relabel.h"
 #include "server/http_server.h"
+#include "ui/blocks_api.h"
 #include "ui/ui.h"
 
 namespace strata::cmd {
@@ -87,6 +89,22 @@ Result<block::BlockSelector> BlockSelectorFlags::Parse() const {
   return sel;
 }
 
+void RefreshBlockViewer(objstore::Bucket& bucket, block::MetaCache& cache,
+                        const Result<block::BlockSelector>& selector, ui::BlocksApi& api) {
+  if (!selector.ok()) return api.SetGlobal({}, selector.status());
+  auto blocks = block::FetchBlocks(bucket, {.cache = &cache});
+  if (!blocks.ok()) {
+    log::Error("block viewer refresh failed", {{"err", blocks.status().ToString()}});
+    return api.SetGlobal({}, blocks.status());
+  }
+  std::vector<tsdb::BlockMeta> metas;
+  for (auto& b : *blocks) {
+    if (!b.partial && b.error.empty() && selector->Selects(b.meta))
+      metas.push_back(std::move(b.meta));
+  }
+  api.SetGlobal(metas, Status::OK());
+}
+
 void AddBlockSelectorFlags(CLI::App& cmd, BlockSelectorFlags& f, const std::string& verb) {
   cmd.add_option("--min-time", f.min_time,
                  "Start of time range limit to " + verb +
@@ -141,25 +159,19 @@ void AddGraceFlags(CLI::App& cmd, GraceFlags& f, bool grpc) {
   }
 }
 
-Status CheckGraceFlags(const GraceFlags& f) {
-  STRATA_RETURN_IF_ERROR(ParseDuration(f.http).status().WithContext("--http-grace-period"));
+Result<GracePeriods> GraceFlags::Parse() const {
+  GracePeriods g;
+  auto ms = [](const std::string& v, const char* flag, int64_t* out) {
+    auto d = ParseDuration(v);
+    if (!d.ok()) return d.status().WithContext(flag);
+    *out = *d;
+    return Status::OK();
+  };
+  STRATA_RETURN_IF_ERROR(ms(http, "--http-grace-period", &g.http_ms));
+  STRATA_RETURN_IF_ERROR(ms(grpc, "--grpc-grace-period", &g.grpc_ms));
   STRATA_RETURN_IF_ERROR(
-      ParseDuration(f.max_connection_age).status().WithContext("--grpc-server-max-connection-age"));
-  return ParseDuration(f.grpc).status().WithContext("--grpc-grace-period");
-}
-
-// Checked at start (CheckGraceFlags), so an unreadable value is never met here.
-int64_t GraceFlags::http_ms() const {
-  auto ms = ParseDuration(http);
-  return ms.ok() ? *ms : 0;
-}
-int64_t GraceFlags::grpc_ms() const {
-  auto ms = ParseDuration(grpc);
-  return ms.ok() ? *ms : 0;
-}
-int64_t GraceFlags::max_connection_age_ms() const {
-  auto ms = ParseDuration(max_connection_age);
-  return ms.ok() ? *ms : 0;
+      ms(max_connection_age, "--grpc-server-max-connection-age", &g.max_connection_age_ms));
+  return g;
 }
 
 void AddHashFuncFlag(CLI::App& cmd, std::string& hash_func) {
@@ -181,8 +193,7 @@ std::vector<std::pair<std::string, std::string>> CorsHeaders() {
 void ApplyWebFlags(const WebFlags& f, const std::string& component, server::Router& router,
                    server::HttpServerOptions& http, int64_t default_step_ms) {
   // As in Thanos, the route prefix defaults to the external prefix.
-  router.SetRoutePrefix(f.route_prefix.empty() ? ui::SanitizePrefix(f.external_prefix)
-                                               : f.route_prefix);
+  router.SetRoutePrefix(f.route_prefix.empty() ? f.external_prefix : f.route_prefix);
   if (!f.disable) {
     ui::RegisterUi(router, {.component = component,
                             .external_prefix = f.external_prefix,

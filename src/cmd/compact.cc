@@ -45,21 +45,9 @@ struct CompactFlags {
   std::string hash_func;
 };
 
-// The block viewer's list: every complete block in the bucket.
-void RefreshBlockViewer(objstore::Bucket& bucket, block::MetaCache& cache, ui::BlocksApi& api) {
-  auto blocks = block::FetchBlocks(bucket, {.cache = &cache});
-  std::vector<tsdb::BlockMeta> metas;
-  if (blocks.ok()) {
-    for (const auto& b : *blocks) {
-      if (!b.partial && b.error.empty()) metas.push_back(b.meta);
-    }
-  }
-  api.SetGlobal(metas, blocks.status());
-}
-
 Status RunCompact(const CompactFlags& f) {
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
-  STRATA_RETURN_IF_ERROR(CheckGraceFlags(f.grace));
+  STRATA_ASSIGN_OR_RETURN(const GracePeriods grace, f.grace.Parse());
   if (!f.dedup_func.empty() && f.dedup_func != "penalty")
     return Status::InvalidArgument("--deduplication.func=" + f.dedup_func +
                                    ": must be \"\" (one sample per timestamp) or \"penalty\"");
@@ -105,7 +93,6 @@ Status RunCompact(const CompactFlags& f) {
   std::atomic<bool> first_pass_done{false};
   auto router = std::make_shared<server::Router>();
   ui::BlocksApi blocks_api(f.bucket_web_label, f.disable_admin_operations, shared_bucket.get());
-  block::MetaCache viewer_cache;
   std::unique_ptr<Periodic> viewer;
   server::HttpServerOptions ho;
   if (!f.web.disable) blocks_api.Register(*router);
@@ -119,9 +106,12 @@ Status RunCompact(const CompactFlags& f) {
                           server::HttpServer::Start(ho, router));
   log::Info("serving", {{"http_port", std::to_string(http->port())}});
   if (!f.web.disable) {
-    RefreshBlockViewer(*shared_bucket, viewer_cache, blocks_api);
-    viewer = std::make_unique<Periodic>(
-        viewer_interval, [&] { RefreshBlockViewer(*shared_bucket, viewer_cache, blocks_api); });
+    // The compactor's own meta cache and block selection: each meta.json is read once.
+    auto refresh = [&] {
+      RefreshBlockViewer(*shared_bucket, compactor.meta_cache(), o.selector, blocks_api);
+    };
+    refresh();
+    viewer = std::make_unique<Periodic>(viewer_interval, refresh);
   }
   (void)run();
   first_pass_done = true;
@@ -130,7 +120,7 @@ Status RunCompact(const CompactFlags& f) {
   log::Info("shutting down", {{"signal", std::to_string(sig)}});
   periodic.reset();
   viewer.reset();
-  http->Shutdown(f.grace.http_ms());
+  http->Shutdown(grace.http_ms);
   return Status::OK();
 }
 

@@ -8,7 +8,7 @@ foreach(f IN LISTS files)
   string(REPLACE "_" " " command "${command}")
   file(STRINGS ${DIR}/${f} flags)
   list(JOIN flags " " joined)
-  string(APPEND table "      {\"${command}\", \"${joined}\"},\n")
+  string(APPEND table "      {\"${command}\", \" ${joined} \"},\n")
 endforeach()
 file(WRITE ${OUT}.tmp "// Generated from src/cmd/thanos_flags by src/cmd/embed_flags.cmake. Do not edit.
 #include \"cmd/thanos_flags.h\"

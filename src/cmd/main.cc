@@ -51,9 +51,10 @@ std::string UnknownArgument(const CLI::App& app) {
   const std::vector<std::string> extra = app.remaining(true);
   if (extra.empty()) return "";
   const std::string& first = extra.front();
-  const std::string thanos =
-      "thanos" + path.substr(path.find(' ') == std::string::npos ? path.size() : path.find(' '));
-  const std::string command = thanos.size() > 7 ? thanos.substr(7) : "";
+  // The Thanos spelling of the command: "strata tools bucket" is "thanos tools bucket".
+  const size_t space = path.find(' ');
+  const std::string command = space == std::string::npos ? "" : path.substr(space + 1);
+  const std::string thanos = command.empty() ? "thanos" : "thanos " + command;
   if (first.starts_with("-")) {
     const std::string flag = first.substr(0, first.find('='));
     std::string msg = "unknown flag " + flag + " for " + path;

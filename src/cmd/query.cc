@@ -64,7 +64,7 @@ Status RunQuery(const QueryFlags& f) {
   // showed. A GRPC_POLL_STRATEGY set by the user is kept.
   if (!f.grpc_client_tls.secure) setenv("GRPC_POLL_STRATEGY", "poll", /*overwrite=*/0);
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
-  STRATA_RETURN_IF_ERROR(CheckGraceFlags(f.grace));
+  STRATA_ASSIGN_OR_RETURN(const GracePeriods grace, f.grace.Parse());
   STRATA_RETURN_IF_ERROR(f.grpc_tls.Validate());
   query::ApiOptions opts;
   STRATA_ASSIGN_OR_RETURN(int64_t timeout, ParseDuration(f.timeout));
@@ -125,7 +125,7 @@ Status RunQuery(const QueryFlags& f) {
   storeapi::ServerOptions so;
   so.address = f.grpc_address;
   so.tls = f.grpc_tls;
-  so.max_connection_age_ms = f.grace.max_connection_age_ms();
+  so.max_connection_age_ms = grace.max_connection_age_ms;
   so.component_type = "query";
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<storeapi::StoreServer> grpc,
                           storeapi::StoreServer::Start(so, query::NewProxySource(endpoints)));
@@ -187,8 +187,8 @@ Status RunQuery(const QueryFlags& f) {
             {{"address", f.http_address}, {"port", std::to_string(srv->port())}});
   const int sig = shutdown::Wait();
   log::Info("shutting down", {{"signal", std::to_string(sig)}});
-  srv->Shutdown(f.grace.http_ms());
-  grpc->Shutdown(f.grace.grpc_ms());
+  srv->Shutdown(grace.http_ms);
+  grpc->Shutdown(grace.grpc_ms);
   return Status::OK();
 }
 

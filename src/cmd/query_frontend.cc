@@ -150,7 +150,7 @@ Result<frontend::ResponseCache> ResultsCache(const std::string& file, const std:
 
 Status RunFrontend(const FrontendFlags& f) {
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
-  STRATA_RETURN_IF_ERROR(CheckGraceFlags(f.grace));
+  STRATA_ASSIGN_OR_RETURN(const GracePeriods grace, f.grace.Parse());
   if (f.downstream_url.empty())
     return Status::InvalidArgument(
         "--query-frontend.downstream-url: downstream URL should be configured");
@@ -232,7 +232,7 @@ Status RunFrontend(const FrontendFlags& f) {
                                    {"downstream", f.downstream_url}});
   const int sig = shutdown::Wait();
   log::Info("shutting down", {{"signal", std::to_string(sig)}});
-  srv->Shutdown(f.grace.http_ms());
+  srv->Shutdown(grace.http_ms);
   return Status::OK();
 }
 

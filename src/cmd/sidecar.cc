@@ -84,7 +84,7 @@ Status RunSidecar(const SidecarFlags& f) {
   Registry registry;
   STRATA_ASSIGN_OR_RETURN(int64_t ready_timeout, ParseDuration(f.ready_timeout));
   STRATA_ASSIGN_OR_RETURN(int64_t config_interval, ParseDuration(f.config_interval));
-  STRATA_RETURN_IF_ERROR(CheckGraceFlags(f.grace));
+  STRATA_ASSIGN_OR_RETURN(const GracePeriods grace, f.grace.Parse());
   STRATA_ASSIGN_OR_RETURN(int64_t config_timeout, ParseDuration(f.config_timeout));
   STRATA_ASSIGN_OR_RETURN(int64_t sync_interval, ParseDuration(f.sync_interval));
   STRATA_ASSIGN_OR_RETURN(int64_t flag_min_time, ParseTimeOrRelative(f.min_time));
@@ -181,7 +181,7 @@ Status RunSidecar(const SidecarFlags& f) {
   storeapi::ServerOptions so;
   so.address = f.grpc_address;
   so.tls = f.grpc_tls;
-  so.max_connection_age_ms = f.grace.max_connection_age_ms();
+  so.max_connection_age_ms = grace.max_connection_age_ms;
   so.component_type = "sidecar";
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<storeapi::StoreServer> grpc,
                           storeapi::StoreServer::Start(so, source));
@@ -226,8 +226,8 @@ Status RunSidecar(const SidecarFlags& f) {
   log::Info("shutting down", {{"signal", std::to_string(sig)}});
   shipping.reset();
   heartbeats.reset();
-  grpc->Shutdown(f.grace.grpc_ms());
-  http->Shutdown(f.grace.http_ms());
+  grpc->Shutdown(grace.grpc_ms);
+  http->Shutdown(grace.http_ms);
   return Status::OK();
 }
 

@@ -53,17 +53,14 @@ struct StoreFlags {
 
 Status RunStore(const StoreFlags& f) {
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
-  STRATA_RETURN_IF_ERROR(CheckGraceFlags(f.grace));
+  STRATA_ASSIGN_OR_RETURN(const GracePeriods grace, f.grace.Parse());
   STRATA_RETURN_IF_ERROR(f.grpc_tls.Validate());
   Registry registry;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket,
                           OpenBucket(f.objstore, &registry));
   store::BucketStoreOptions opts;
   opts.data_dir = f.data_dir;
-  STRATA_ASSIGN_OR_RETURN(block::BlockSelector selector, f.selector.Parse());
-  opts.min_time = selector.min_time;
-  opts.max_time = selector.max_time;
-  opts.selector = std::move(selector.relabel);
+  STRATA_ASSIGN_OR_RETURN(opts.selector, f.selector.Parse());
   STRATA_ASSIGN_OR_RETURN(int64_t interval, ParseDuration(f.sync_interval));
   STRATA_ASSIGN_OR_RETURN(opts.consistency_delay_ms, ParseDuration(f.consistency_delay));
   STRATA_ASSIGN_OR_RETURN(opts.ignore_deletion_marks_delay_ms,
@@ -119,7 +116,7 @@ Status RunStore(const StoreFlags& f) {
   storeapi::ServerOptions so;
   so.address = f.grpc_address;
   so.tls = f.grpc_tls;
-  so.max_connection_age_ms = f.grace.max_connection_age_ms();
+  so.max_connection_age_ms = grace.max_connection_age_ms;
   so.component_type = "store";
   so.max_concurrent_series_calls = f.series_concurrency;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<storeapi::StoreServer> grpc,
@@ -140,7 +137,7 @@ Status RunStore(const StoreFlags& f) {
 
   auto syncer = std::make_unique<Periodic>(interval, [&] {
     // Relative --min-time/--max-time (like -2w) move with the clock.
-    if (auto sel = f.selector.Parse(); sel.ok()) bs->SetTimeRange(sel->min_time, sel->max_time);
+    if (auto sel = f.selector.Parse(); sel.ok()) bs->SetSelector(std::move(*sel));
     sync();
   });
   std::unique_ptr<Periodic> unloader;
@@ -152,8 +149,8 @@ Status RunStore(const StoreFlags& f) {
   log::Info("shutting down", {{"signal", std::to_string(sig)}});
   unloader.reset();
   syncer.reset();
-  http->Shutdown(f.grace.http_ms());
-  grpc->Shutdown(f.grace.grpc_ms());
+  http->Shutdown(grace.http_ms);
+  grpc->Shutdown(grace.grpc_ms);
   return Status::OK();
 }
 

@@ -1,6 +1,6 @@
 #include "cmd/thanos_flags.h"
 
-#include <algorithm>
+#include <string>
 
 namespace strata::cmd {
 
@@ -12,13 +12,9 @@ bool IsThanosCommand(std::string_view command) {
 }
 
 bool IsThanosFlag(std::string_view command, std::string_view flag) {
+  const std::string needle = " " + std::string(flag) + " ";
   for (const ThanosCommand& c : ThanosCommands()) {
-    if (c.command != command) continue;
-    for (size_t pos = 0; pos < c.flags.size();) {
-      const size_t end = std::min(c.flags.find(' ', pos), c.flags.size());
-      if (c.flags.substr(pos, end - pos) == flag) return true;
-      pos = end + 1;
-    }
+    if (c.command == command) return c.flags.find(needle) != std::string_view::npos;
   }
   return false;
 }

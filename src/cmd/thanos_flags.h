@@ -10,7 +10,7 @@ namespace strata::cmd {
 
 struct ThanosCommand {
   std::string_view command;  // "query", "tools bucket web", ...
-  std::string_view flags;    // "--a --b ...", space-separated
+  std::string_view flags;    // " --a --b ... ": each flag between spaces
 };
 
 std::span<const ThanosCommand> ThanosCommands();

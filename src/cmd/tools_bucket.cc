@@ -11,10 +11,8 @@
 #include "base/log.h"
 #include "base/shutdown.h"
 #include "block/block.h"
-#include "block/select.h"
 #include "cmd/command.h"
 #include "objstore/config.h"
-#include "relabel/relabel.h"
 #include "server/http_server.h"
 #include "server/web_config.h"
 #include "tools/bucket_tools.h"
@@ -213,24 +211,9 @@ struct BucketWebFlags {
   GraceFlags grace;
 };
 
-// The bucket's complete blocks the selector picks (time range and relabel rules), as Thanos's
-// bucket web fetcher filters them.
-Result<std::vector<tsdb::BlockMeta>> SelectBlocks(objstore::Bucket& bucket, block::MetaCache& cache,
-                                                  const BlockSelectorFlags& flags) {
-  STRATA_ASSIGN_OR_RETURN(block::BlockSelector selector, flags.Parse());
-  STRATA_ASSIGN_OR_RETURN(std::vector<block::BucketBlock> blocks,
-                          block::FetchBlocks(bucket, {.cache = &cache}));
-  std::vector<tsdb::BlockMeta> metas;
-  for (auto& b : blocks) {
-    if (!b.partial && b.error.empty() && selector.Selects(b.meta))
-      metas.push_back(std::move(b.meta));
-  }
-  return metas;
-}
-
 Status RunBucketWeb(const BucketWebFlags& f) {
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
-  STRATA_RETURN_IF_ERROR(CheckGraceFlags(f.grace));
+  STRATA_ASSIGN_OR_RETURN(const GracePeriods grace, f.grace.Parse());
   STRATA_ASSIGN_OR_RETURN(int64_t refresh, ParseDuration(f.refresh));
   STRATA_RETURN_IF_ERROR(f.selector.Parse().status());
   Registry registry;
@@ -238,11 +221,8 @@ Status RunBucketWeb(const BucketWebFlags& f) {
                           OpenBucket(f.objstore, &registry));
   ui::BlocksApi api(f.label, f.disable_admin_operations, bucket.get());
   block::MetaCache cache;
-  auto refresh_view = [&] {
-    auto metas = SelectBlocks(*bucket, cache, f.selector);
-    if (!metas.ok()) log::Error("bucket refresh failed", {{"err", metas.status().ToString()}});
-    api.SetGlobal(metas.ok() ? *metas : std::vector<tsdb::BlockMeta>{}, metas.status());
-  };
+  // Parsed again at each refresh: relative --min-time/--max-time move with the clock.
+  auto refresh_view = [&] { RefreshBlockViewer(*bucket, cache, f.selector.Parse(), api); };
   refresh_view();
   auto router = std::make_shared<server::Router>();
   api.Register(*router);
@@ -259,7 +239,7 @@ Status RunBucketWeb(const BucketWebFlags& f) {
   const int sig = shutdown::Wait();
   log::Info("shutting down", {{"signal", std::to_string(sig)}});
   periodic.reset();
-  http->Shutdown(f.grace.http_ms());
+  http->Shutdown(grace.http_ms);
   return Status::OK();
 }
 

@@ -57,6 +57,8 @@ class BucketCompactor {
   // One full pass. Failures of single blocks or groups are logged, counted and do not stop the
   // pass; the first one is returned at the end.
   Status RunOnce();
+  // The metas read so far (thread-safe), for the block viewer to share.
+  block::MetaCache& meta_cache() { return meta_cache_; }
 
  private:
   struct Metrics;

@@ -95,11 +95,19 @@ std::vector<std::string> HttpRequest::Params(const std::string& name) const {
   return out;
 }
 
-void Router::SetRoutePrefix(std::string_view prefix) {
-  while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
-  route_prefix_ = prefix.empty() || prefix.front() == '/' ? "" : "/";
-  route_prefix_ += prefix;
+std::string SanitizePathPrefix(std::string_view p) {
+  if (size_t scheme = p.find("://"); scheme != std::string_view::npos) {
+    p.remove_prefix(scheme + 3);
+    const size_t slash = p.find('/');
+    p = slash == std::string_view::npos ? std::string_view() : p.substr(slash);
+  }
+  p = p.substr(0, p.find_first_of("?#"));
+  while (!p.empty() && p.back() == '/') p.remove_suffix(1);
+  if (p.empty()) return "";
+  return (p.front() == '/' ? "" : "/") + std::string(p);
 }
+
+void Router::SetRoutePrefix(std::string_view prefix) { route_prefix_ = SanitizePathPrefix(prefix); }
 
 HttpResponse Router::Route(const HttpRequest& req) const {
   if (auto it = root_.find(req.path); it != root_.end()) return it->second(req);

@@ -53,7 +53,7 @@ class Router {
   // Served at this path whatever the route prefix: /metrics and the probes, as in Thanos.
   void HandleAtRoot(const std::string& path, HttpHandler h) { root_[path] = std::move(h); }
   // --web.route-prefix: the routes of Handle and HandlePrefix are served under it
-  // ("/thanos/api/v1/query"), and "/" redirects there. Sanitized ("thanos/" is "/thanos").
+  // ("/thanos/api/v1/query"), and "/" redirects there. Sanitized by SanitizePathPrefix.
   void SetRoutePrefix(std::string_view prefix);
   const std::string& route_prefix() const { return route_prefix_; }
   HttpResponse Route(const HttpRequest& req) const;
@@ -91,6 +91,10 @@ class HttpServer {
   virtual void Shutdown(int64_t grace_ms) = 0;
   void Shutdown() { Shutdown(0); }
 };
+
+// A URL path prefix as Thanos's SanitizePrefix takes it: the path of a prefix URL
+// ("https://h/a/b/?q" -> "/a/b"), no trailing slash, a leading one added; "" for the root.
+std::string SanitizePathPrefix(std::string_view prefix);
 
 // Percent-decodes s ('+' as space when form is set).
 std::string UrlDecode(std::string_view s, bool form);

@@ -158,17 +158,16 @@ BucketStore::BucketStore(std::shared_ptr<objstore::Bucket> bucket, BucketStoreOp
       meta_cache_(block::MetaCacheDir(opts_.data_dir)),
       cache_(std::move(cache)),
       metrics_(std::make_shared<Metrics>(*metrics)),
-      min_time_(opts_.min_time),
-      max_time_(opts_.max_time) {
+      selector_(opts_.selector) {
   // Index cache keys are SHA-256 digests (OpenSSL), computed on the shared executor's
   // long-lived threads. OpenSSL's one-time initialisation (configuration included) runs here, on
   // this thread, which cleans it up at exit; on a worker its state would outlive every check.
   OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG | OPENSSL_INIT_ADD_ALL_DIGESTS, nullptr);
 }
 
-void BucketStore::SetTimeRange(int64_t min_time, int64_t max_time) {
-  min_time_ = min_time;
-  max_time_ = max_time;
+void BucketStore::SetSelector(block::BlockSelector selector) {
+  std::lock_guard<std::mutex> l(selector_mu_);
+  selector_ = std::move(selector);
 }
 
 size_t BucketStore::NumBlocks() const {
@@ -183,9 +182,11 @@ std::vector<std::shared_ptr<BucketBlock>> BucketStore::Blocks() const {
   return out;
 }
 
-bool BucketStore::Selected(const std::string& id, const tsdb::BlockMeta& meta,
-                           int64_t deletion_time, bool marked) const {
-  if (meta.max_time <= min_time_ || meta.min_time > max_time_) return false;
+bool BucketStore::Selected(const tsdb::BlockMeta& meta, int64_t deletion_time, bool marked) const {
+  {
+    std::lock_guard<std::mutex> l(selector_mu_);
+    if (!selector_.Selects(meta)) return false;
+  }
   const int64_t now = NowMs();
   if (marked && now - deletion_time * 1000 > opts_.ignore_deletion_marks_delay_ms) return false;
   const std::string source = meta.thanos ? meta.thanos->source : "";
@@ -193,10 +194,6 @@ bool BucketStore::Selected(const std::string& id, const tsdb::BlockMeta& meta,
       now - meta.ulid.TimestampMs() < opts_.consistency_delay_ms && source != "compactor" &&
       source != "compactor.repair" && source != "bucket.repair") {
     return false;
-  }
-  if (!opts_.selector.empty()) {
-    Labels l = meta.thanos ? meta.thanos->labels : Labels{};
-    if (!relabel::Process(l.With("__block_id", id), opts_.selector)) return false;
   }
   return true;
 }
@@ -217,7 +214,7 @@ Result<std::vector<std::string>> BucketStore::Sync() {
       warnings.push_back("block " + b.id + ": " + b.error);
       continue;
     }
-    if (Selected(b.id, b.meta, b.deletion_time, b.marked_for_deletion)) wanted[b.id] = &b;
+    if (Selected(b.meta, b.deletion_time, b.marked_for_deletion)) wanted[b.id] = &b;
   }
   std::map<std::string, std::shared_ptr<BucketBlock>> next;
   std::vector<const block::BucketBlock*> to_load;

@@ -23,8 +23,8 @@
 
 #include "base/metrics.h"
 #include "block/block.h"
+#include "block/select.h"
 #include "objstore/bucket.h"
-#include "relabel/relabel.h"
 #include "store/bucket_block.h"
 #include "store/index_cache.h"
 #include "storeapi/source.h"
@@ -33,9 +33,8 @@ namespace strata::store {
 
 struct BucketStoreOptions {
   std::string data_dir;
-  int64_t min_time = INT64_MIN;  // --min-time / --max-time: serve only blocks overlapping
-  int64_t max_time = INT64_MAX;
-  std::vector<relabel::Config> selector;  // --selector.relabel-config
+  // --min-time, --max-time, --selector.relabel-config: the blocks served.
+  block::BlockSelector selector;
   int64_t consistency_delay_ms = 0;
   int64_t ignore_deletion_marks_delay_ms = 24 * 3600 * 1000;
   int block_sync_concurrency = 20;
@@ -61,8 +60,8 @@ class BucketStore : public storeapi::SeriesSource {
   // Lists the bucket, loads new blocks, drops vanished or filtered ones, swaps the served set.
   // Problems with single blocks come back as warnings; only listing the bucket can fail.
   Result<std::vector<std::string>> Sync();
-  // The served time window, for relative --min-time/--max-time; takes effect at the next Sync.
-  void SetTimeRange(int64_t min_time, int64_t max_time);
+  // The block selection, for relative --min-time/--max-time; takes effect at the next Sync.
+  void SetSelector(block::BlockSelector selector);
   // Unloads index-headers idle for longer than the configured timeout.
   void UnloadIdle();
   size_t NumBlocks() const;
@@ -78,8 +77,7 @@ class BucketStore : public storeapi::SeriesSource {
 
  private:
   struct Metrics;
-  bool Selected(const std::string& id, const tsdb::BlockMeta& meta, int64_t deletion_time,
-                bool marked) const;
+  bool Selected(const tsdb::BlockMeta& meta, int64_t deletion_time, bool marked) const;
   // The blocks to read for [mint, maxt]: per external label set, the coarsest resolution up to
   // max_resolution, gaps filled with finer ones.
   std::vector<std::shared_ptr<BucketBlock>> BlocksFor(int64_t mint, int64_t maxt,
@@ -91,7 +89,8 @@ class BucketStore : public storeapi::SeriesSource {
   std::shared_ptr<IndexCache> cache_;
   std::shared_ptr<Metrics> metrics_;
   std::atomic<uint64_t> chunk_pool_used_{0};
-  std::atomic<int64_t> min_time_, max_time_;
+  mutable std::mutex selector_mu_;
+  block::BlockSelector selector_;  // guarded by selector_mu_
 
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<BucketBlock>> blocks_;

@@ -411,11 +411,11 @@ TEST_F(StoreTest, SelectsBlocksByTimeRelabelAndDeletionMarks) {
   BucketStoreOptions opts;
   auto cfg = relabel::ParseConfigs("- action: keep\n  source_labels: [cluster]\n  regex: b\n");
   ASSERT_TRUE(cfg.ok());
-  opts.selector = *cfg;
+  opts.selector.relabel = *cfg;
   EXPECT_EQ(NewStore(opts)->NumBlocks(), 1u);
 
   opts = {};
-  opts.min_time = 2 * kH;  // blocks ending at or before 2h are out
+  opts.selector.min_time = 2 * kH;  // blocks ending at or before 2h are out
   auto store = NewStore(opts);
   EXPECT_EQ(store->NumBlocks(), 2u);  // a2 and the plain block
   EXPECT_FALSE(fs::exists(tmp_.path() + "/data/" + a1_)) << "state of unserved blocks is removed";

@@ -25,23 +25,21 @@ HttpResponse BadData(const std::string& msg) {
 }  // namespace
 
 void BlocksApi::Update(View* view, const std::vector<tsdb::BlockMeta>& metas, const Status& err) {
-  std::string json = "[";
-  for (const auto& m : err.ok() ? metas : std::vector<tsdb::BlockMeta>{}) {
-    if (json.size() > 1) json += ",";
-    // meta.json as Prometheus indents it, compacted: Thanos answers metadata.Meta, the same
-    // document, and fields Strata does not know are kept.
-    json += nlohmann::json::parse(tsdb::SerializeBlockMeta(m), nullptr, /*allow_exceptions=*/false)
-                .dump();
+  std::string json;
+  if (err.ok()) {
+    // Each block's meta.json as it is written (Thanos answers metadata.Meta, the same document;
+    // fields Strata does not know are kept).
+    json = "[";
+    for (const auto& m : metas) {
+      if (json.size() > 1) json += ",";
+      json += tsdb::SerializeBlockMeta(m);
+    }
+    json += "]";
   }
-  json += "]";
   std::lock_guard l(mu_);
   view->refreshed_at_ms = NowMs();
-  if (!err.ok()) {
-    view->err = err.ToString();  // the last list stays
-    return;
-  }
-  view->err.clear();
-  view->blocks_json = std::move(json);
+  view->err = err.ok() ? "" : err.ToString();
+  if (err.ok()) view->blocks_json = std::move(json);  // on error the last list stays
 }
 
 void BlocksApi::SetGlobal(const std::vector<tsdb::BlockMeta>& metas, const Status& err) {

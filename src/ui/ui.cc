@@ -42,6 +42,13 @@ struct StaticFile {
   std::string gzipped;
 };
 
+// The prefix placed in the page (links, assets, API calls): sanitized as the router's, and every
+// character outside [A-Za-z0-9/._~-] percent-encoded, so one taken from a request header cannot
+// close the page's string or tag.
+std::string PagePrefix(std::string_view prefix) {
+  return UriEncode(server::SanitizePathPrefix(prefix), /*encode_slash=*/false);
+}
+
 }  // namespace
 
 std::string_view ContentTypeOf(std::string_view path) {
@@ -61,19 +68,6 @@ std::string_view ContentTypeOf(std::string_view path) {
     if (auto it = kTypes.find(path.substr(dot)); it != kTypes.end()) return it->second;
   }
   return "application/octet-stream";
-}
-
-std::string SanitizePrefix(std::string_view prefix) {
-  std::string_view p = prefix;
-  if (size_t scheme = p.find("://"); scheme != std::string_view::npos) {
-    p.remove_prefix(scheme + 3);
-    const size_t slash = p.find('/');
-    p = slash == std::string_view::npos ? std::string_view() : p.substr(slash);
-  }
-  p = p.substr(0, p.find_first_of("?#"));
-  while (!p.empty() && p.back() == '/') p.remove_suffix(1);
-  if (p.empty()) return "";
-  return (p.front() == '/' ? "" : "/") + UriEncode(p, /*encode_slash=*/false);
 }
 
 void RegisterUi(server::Router& router, const UiOptions& opts) {
@@ -101,7 +95,7 @@ void RegisterUi(server::Router& router, const UiOptions& opts) {
     }
     if (prefix.empty()) prefix = opts.route_prefix;
     std::string body = index_template;
-    ReplaceAll(&body, "{{PATH_PREFIX}}", SanitizePrefix(prefix));
+    ReplaceAll(&body, "{{PATH_PREFIX}}", PagePrefix(prefix));
     return HttpResponse{
         200, "text/html; charset=utf-8", std::move(body), {{"Cache-Control", "no-cache"}}};
   };

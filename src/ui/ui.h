@@ -24,11 +24,6 @@ struct UiOptions {
 
 void RegisterUi(server::Router& router, const UiOptions& opts);
 
-// Thanos's SanitizePrefix, stricter: the path of a prefix URL ("https://h/a/b/" -> "/a/b"),
-// "" for the root, and every character outside [A-Za-z0-9/._~-] percent-encoded, so a prefix
-// taken from a request header can be placed in the page as it is.
-std::string SanitizePrefix(std::string_view prefix);
-
 // The content type served for a file name, by its extension.
 std::string_view ContentTypeOf(std::string_view path);
 

@@ -116,15 +116,19 @@ TEST(UiTest, ContentTypes) {
   EXPECT_EQ(ContentTypeOf("/static/x.y/noext"), "application/octet-stream");
 }
 
-TEST(UiTest, SanitizePrefix) {
-  EXPECT_EQ(SanitizePrefix(""), "");
-  EXPECT_EQ(SanitizePrefix("/"), "");
-  EXPECT_EQ(SanitizePrefix("thanos/"), "/thanos");
-  EXPECT_EQ(SanitizePrefix("/a/b//"), "/a/b");
-  EXPECT_EQ(SanitizePrefix("https://example.com/proxy/q/?x=1#f"), "/proxy/q");
-  EXPECT_EQ(SanitizePrefix("https://example.com"), "");
+TEST(UiTest, PrefixesAreSanitizedAndEncodedInThePage) {
+  EXPECT_EQ(server::SanitizePathPrefix(""), "");
+  EXPECT_EQ(server::SanitizePathPrefix("/"), "");
+  EXPECT_EQ(server::SanitizePathPrefix("thanos/"), "/thanos");
+  EXPECT_EQ(server::SanitizePathPrefix("/a/b//"), "/a/b");
+  EXPECT_EQ(server::SanitizePathPrefix("https://example.com/proxy/q/?x=1#f"), "/proxy/q");
+  EXPECT_EQ(server::SanitizePathPrefix("https://example.com"), "");
   // Nothing from a header can close the page's string or tag.
-  EXPECT_EQ(SanitizePrefix(R"(/p"</script><b>)"), "/p%22%3C/script%3E%3Cb%3E");
+  server::Router r;
+  RegisterUi(r, {.component = "query", .prefix_header = "X-Prefix"});
+  EXPECT_NE(Get(r, "/graph", {{"x-prefix", R"(/p"</script><b>)"}})
+                .body.find(R"(pathPrefix: "/p%22%3C/script%3E%3Cb%3E")"),
+            std::string::npos);
 }
 
 TEST(UiTest, ExternalPrefixWinsOverTheHeaderWhichWinsOverTheRoutePrefix) {
