@@ -1,8 +1,5 @@
 #include "block/block.h"
 
-#include "base/encoding.h"
-#include "base/executor.h"
-
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
@@ -13,6 +10,8 @@
 #include <openssl/evp.h>
 #include <nlohmann/json.hpp>
 
+#include "base/duration.h"
+#include "base/encoding.h"
 #include "base/executor.h"
 #include "base/log.h"
 #include "base/timestamp.h"
@@ -83,10 +82,21 @@ Result<std::vector<BucketBlock>> FetchBlocks(objstore::Bucket& bucket, const Fet
       false));
 
   std::atomic<size_t> next{0};
+  std::atomic<size_t> done{0};
   std::mutex mu;
   Status first_error;
+  const int64_t deadline = opts.timeout_ms > 0 ? NowMs() + opts.timeout_ms : 0;
   auto work = [&] {
-    for (size_t i = next++; i < blocks.size(); i = next++) {
+    for (size_t i = next++; i < blocks.size(); i = next++, done++) {
+      if (deadline != 0 && NowMs() >= deadline) {
+        std::lock_guard<std::mutex> l(mu);
+        if (first_error.ok())
+          first_error = Status(StatusCode::kDeadlineExceeded,
+                               "reading block metas timed out after " +
+                                   FormatDuration(opts.timeout_ms) + ": " + std::to_string(done) +
+                                   " of " + std::to_string(blocks.size()) + " blocks read");
+        return;
+      }
       BucketBlock& b = blocks[i];
       bool has_meta = false;
       Status st = bucket.Iter(

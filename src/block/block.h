@@ -61,6 +61,9 @@ struct FetchOptions {
   MetaCache* cache = nullptr;  // metas known already; new ones are added
   // Fills size_bytes: one Attributes call per object (for tools that show sizes).
   bool sizes = false;
+  // Gives up with kDeadlineExceeded once this much time has passed (checked before each block;
+  // each request has the bucket's own timeouts). 0: no limit. Thanos's sync timeouts.
+  int64_t timeout_ms = 0;
 };
 
 // Lists every block directory with its marks and reads its meta.json. Problems with one block

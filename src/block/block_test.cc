@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "base/file.h"
 #include "objstore/filesystem.h"
@@ -227,6 +228,48 @@ TEST_F(BlockUploadTest, MetaCacheThatCannotWriteItsDirectoryStillServesFromMemor
   ASSERT_EQ(blocks->size(), 1u);
   EXPECT_EQ((*blocks)[0].meta.ulid.String(), a.ulid.String());
   EXPECT_TRUE(cache.Get(a.ulid.String()).has_value());
+}
+
+// Lists slowly, like a bucket behind a congested link.
+class SlowListingBucket : public objstore::Bucket {
+ public:
+  explicit SlowListingBucket(objstore::Bucket& b) : b_(b) {}
+  Status Iter(std::string_view d, const objstore::IterFn& fn, bool r) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    return b_.Iter(d, fn, r);
+  }
+  Result<std::string> Get(std::string_view n) override { return b_.Get(n); }
+  Result<std::string> GetRange(std::string_view n, int64_t o, int64_t l) override {
+    return b_.GetRange(n, o, l);
+  }
+  Result<bool> Exists(std::string_view n) override { return b_.Exists(n); }
+  Result<objstore::ObjectAttributes> Attributes(std::string_view n) override {
+    return b_.Attributes(n);
+  }
+  Status Upload(std::string_view n, std::string_view d) override { return b_.Upload(n, d); }
+  Status UploadFile(std::string_view n, const std::string& p) override {
+    return b_.UploadFile(n, p);
+  }
+  Status Download(std::string_view n, const std::string& p) override { return b_.Download(n, p); }
+  Status Delete(std::string_view n) override { return b_.Delete(n); }
+  std::string Name() const override { return "slow"; }
+
+ private:
+  objstore::Bucket& b_;
+};
+
+TEST_F(BlockUploadTest, FetchGivesUpAtItsTimeout) {
+  for (int i = 0; i < 4; i++) {
+    tsdb::BlockMeta m = WriteBlock(1);
+    ASSERT_TRUE(UploadBlock(*bucket_, (root_ / "local" / m.ulid.String()).string()).ok());
+  }
+  SlowListingBucket slow(*bucket_);
+  auto blocks = FetchBlocks(slow, {.concurrency = 1, .timeout_ms = 50});
+  ASSERT_EQ(blocks.status().code(), StatusCode::kDeadlineExceeded) << blocks.status().ToString();
+  EXPECT_NE(blocks.status().message().find("timed out after 50ms"), std::string::npos)
+      << blocks.status().message();
+  EXPECT_NE(blocks.status().message().find("of 4 blocks read"), std::string::npos);
+  EXPECT_TRUE(FetchBlocks(slow, {.concurrency = 4, .timeout_ms = 10000}).ok());
 }
 
 TEST_F(BlockUploadTest, RejectsDirectoryNotNamedAfterItsUlid) {

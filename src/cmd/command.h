@@ -129,9 +129,10 @@ struct BlockSelectorFlags {
 void AddBlockSelectorFlags(CLI::App& cmd, BlockSelectorFlags& f, const std::string& verb);
 
 // A block viewer's refresh (compactor, `tools bucket web`): the bucket's complete blocks that
-// the selector picks, or the listing error.
+// the selector picks, or the listing error. timeout_ms: Thanos's sync-block-timeout (0: none).
 void RefreshBlockViewer(objstore::Bucket& bucket, block::MetaCache& cache,
-                        const Result<block::BlockSelector>& selector, ui::BlocksApi& api);
+                        const Result<block::BlockSelector>& selector, ui::BlocksApi& api,
+                        int64_t timeout_ms);
 
 // Thanos's --min-time/--max-time: RFC 3339, or a duration relative to now such as -2w.
 Result<int64_t> ParseTimeOrRelative(const std::string& s);

@@ -90,9 +90,10 @@ Result<block::BlockSelector> BlockSelectorFlags::Parse() const {
 }
 
 void RefreshBlockViewer(objstore::Bucket& bucket, block::MetaCache& cache,
-                        const Result<block::BlockSelector>& selector, ui::BlocksApi& api) {
+                        const Result<block::BlockSelector>& selector, ui::BlocksApi& api,
+                        int64_t timeout_ms) {
   if (!selector.ok()) return api.SetGlobal({}, selector.status());
-  auto blocks = block::FetchBlocks(bucket, {.cache = &cache});
+  auto blocks = block::FetchBlocks(bucket, {.cache = &cache, .timeout_ms = timeout_ms});
   if (!blocks.ok()) {
     log::Error("block viewer refresh failed", {{"err", blocks.status().ToString()}});
     return api.SetGlobal({}, blocks.status());

@@ -38,6 +38,9 @@ struct CompactFlags {
   std::string bucket_web_label;
   bool disable_admin_operations = false;
   std::string block_viewer_sync_interval = "1m";
+  std::string block_viewer_sync_timeout = "5m";
+  std::string cleanup_interval = "5m";
+  std::string progress_interval = "5m";
   BlockSelectorFlags selector;
   GraceFlags grace;
   int blocks_fetch_concurrency = 1;
@@ -90,6 +93,9 @@ Status RunCompact(const CompactFlags& f) {
   if (!f.wait) return run();
 
   STRATA_ASSIGN_OR_RETURN(int64_t viewer_interval, ParseDuration(f.block_viewer_sync_interval));
+  STRATA_ASSIGN_OR_RETURN(int64_t viewer_timeout, ParseDuration(f.block_viewer_sync_timeout));
+  STRATA_ASSIGN_OR_RETURN(int64_t cleanup_interval, ParseDuration(f.cleanup_interval));
+  STRATA_ASSIGN_OR_RETURN(int64_t progress_interval, ParseDuration(f.progress_interval));
   std::atomic<bool> first_pass_done{false};
   auto router = std::make_shared<server::Router>();
   ui::BlocksApi blocks_api(f.bucket_web_label, f.disable_admin_operations, shared_bucket.get());
@@ -108,17 +114,37 @@ Status RunCompact(const CompactFlags& f) {
   if (!f.web.disable) {
     // The compactor's own meta cache and block selection: each meta.json is read once.
     auto refresh = [&] {
-      RefreshBlockViewer(*shared_bucket, compactor.meta_cache(), o.selector, blocks_api);
+      RefreshBlockViewer(*shared_bucket, compactor.meta_cache(), o.selector, blocks_api,
+                         viewer_timeout);
     };
     refresh();
     viewer = std::make_unique<Periodic>(viewer_interval, refresh);
   }
+  // Background work between passes, as in Thanos: clean-up (which a pass also does at its start)
+  // and the progress forecast of the thanos_compact_todo_* gauges. 0s turns either off.
+  std::unique_ptr<Periodic> cleanup, progress;
+  if (progress_interval > 0) {
+    auto forecast = [&] {
+      if (Status st = compactor.UpdateProgress(); !st.ok())
+        log::Warn("computing compaction progress failed", {{"err", st.ToString()}});
+    };
+    forecast();
+    progress = std::make_unique<Periodic>(progress_interval, forecast);
+  }
   (void)run();
   first_pass_done = true;
+  if (cleanup_interval > 0) {
+    cleanup = std::make_unique<Periodic>(cleanup_interval, [&] {
+      if (Status st = compactor.CleanUpOnce(); !st.ok())
+        log::Error("cleaning up blocks failed", {{"err", st.ToString()}});
+    });
+  }
   auto periodic = std::make_unique<Periodic>(interval, [&] { (void)run(); });
   const int sig = shutdown::Wait();
   log::Info("shutting down", {{"signal", std::to_string(sig)}});
   periodic.reset();
+  cleanup.reset();
+  progress.reset();
   viewer.reset();
   http->Shutdown(grace.http_ms);
   return Status::OK();
@@ -197,6 +223,20 @@ void RegisterCompactCommand(CLI::App& app, int* exit_code) {
   c->add_option("--block-viewer.global.sync-block-interval", f->block_viewer_sync_interval,
                 "Repeat interval for syncing the blocks between local and remote view for "
                 "/global Block Viewer UI.")
+      ->capture_default_str();
+  c->add_option("--block-viewer.global.sync-block-timeout", f->block_viewer_sync_timeout,
+                "Maximum time for syncing the blocks between local and remote view for /global "
+                "Block Viewer UI.")
+      ->capture_default_str();
+  c->add_option("--compact.cleanup-interval", f->cleanup_interval,
+                "How often we should clean up partially uploaded blocks and blocks with deletion "
+                "mark in the background when --wait has been enabled. Setting it to \"0s\" "
+                "disables it - the cleaning will only happen at the end of an iteration.")
+      ->capture_default_str();
+  c->add_option("--compact.progress-interval", f->progress_interval,
+                "Frequency of calculating the compaction progress in the background when --wait "
+                "has been enabled. Setting it to \"0s\" disables it. Now compaction, "
+                "downsampling and retention progress are supported.")
       ->capture_default_str();
   AddGraceFlags(*c, f->grace, /*grpc=*/false);
   c->callback([f, exit_code] {

@@ -206,6 +206,7 @@ struct BucketWebFlags {
   WebFlags web;
   std::string label;
   std::string refresh = "30m";
+  std::string timeout = "5m";
   BlockSelectorFlags selector;
   bool disable_admin_operations = false;
   GraceFlags grace;
@@ -215,6 +216,7 @@ Status RunBucketWeb(const BucketWebFlags& f) {
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
   STRATA_ASSIGN_OR_RETURN(const GracePeriods grace, f.grace.Parse());
   STRATA_ASSIGN_OR_RETURN(int64_t refresh, ParseDuration(f.refresh));
+  STRATA_ASSIGN_OR_RETURN(int64_t timeout, ParseDuration(f.timeout));
   STRATA_RETURN_IF_ERROR(f.selector.Parse().status());
   Registry registry;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket,
@@ -222,7 +224,7 @@ Status RunBucketWeb(const BucketWebFlags& f) {
   ui::BlocksApi api(f.label, f.disable_admin_operations, bucket.get());
   block::MetaCache cache;
   // Parsed again at each refresh: relative --min-time/--max-time move with the clock.
-  auto refresh_view = [&] { RefreshBlockViewer(*bucket, cache, f.selector.Parse(), api); };
+  auto refresh_view = [&] { RefreshBlockViewer(*bucket, cache, f.selector.Parse(), api, timeout); };
   refresh_view();
   auto router = std::make_shared<server::Router>();
   api.Register(*router);
@@ -254,6 +256,8 @@ void RegisterWeb(CLI::App& bucket, int* exit_code) {
   web->add_option("--label", f->label, "External block label to use as group title");
   web->add_option("--refresh", f->refresh,
                   "Refresh interval to download metadata from remote storage")
+      ->capture_default_str();
+  web->add_option("--timeout", f->timeout, "Timeout to download metadata from remote storage")
       ->capture_default_str();
   AddBlockSelectorFlags(*web, f->selector, "show");
   web->add_flag("--disable-admin-operations", f->disable_admin_operations,

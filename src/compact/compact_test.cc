@@ -346,6 +346,39 @@ TEST_F(BucketCompactorTest, RetentionAndPartialUploads) {
   }
 }
 
+// The parts of a pass that run on their own: the progress forecast (changes nothing), retention
+// (marks only) and clean-up (deletes only), as --compact.progress-interval,
+// --compact.cleanup-interval and `tools bucket retention|cleanup` use them.
+TEST_F(BucketCompactorTest, ProgressRetentionAndCleanUpOnTheirOwn) {
+  for (int i = 0; i < 4; i++) Upload(i * 2 * kH, (i + 1) * 2 * kH);
+  Upload(8 * kH, 10 * kH);
+  Upload(10 * kH, 12 * kH);
+  const std::string partial = Ulid::New(1000).String();
+  ASSERT_TRUE(bucket_->Upload(partial + "/index", "x").ok());
+  opts_.retention_raw_ms = 0;
+  {
+    BucketCompactor c(bucket_, opts_, &registry_);
+    ASSERT_TRUE(c.UpdateProgress().ok());
+    EXPECT_EQ(Metric("thanos_compact_todo_compactions"), 1);
+    EXPECT_EQ(Metric("thanos_compact_todo_compaction_blocks"), 4);
+    EXPECT_EQ(Metric("thanos_compact_todo_deletion_blocks"), 0);
+    EXPECT_EQ(Blocks().size(), 7u);  // nothing changed, the partial upload included
+  }
+  opts_.retention_raw_ms = 24 * kH;  // every block's data is from 1970
+  BucketCompactor expiring(bucket_, opts_, &registry_);
+  ASSERT_TRUE(expiring.UpdateProgress().ok());
+  EXPECT_EQ(Metric("thanos_compact_todo_deletion_blocks"), 6);
+  EXPECT_EQ(Metric("thanos_compact_todo_compactions"), 0);
+  ASSERT_TRUE(expiring.RetentionOnce().ok());
+  auto blocks = Blocks();
+  ASSERT_EQ(blocks.size(), 7u);
+  for (const auto& b : blocks) EXPECT_EQ(b.marked_for_deletion, b.id != partial) << b.id;
+  opts_.delete_delay_ms = 0;
+  BucketCompactor cleaner(bucket_, opts_, &registry_);
+  ASSERT_TRUE(cleaner.CleanUpOnce().ok());
+  EXPECT_TRUE(Blocks().empty());
+}
+
 TEST_F(BucketCompactorTest, DownsamplesLongBlocksTo5mAnd1hOnce) {
   constexpr int64_t kDay = 24 * kH;
   // Just over 10 days (the last sample at 10d): a 5m copy, and a 1h copy of that.

@@ -60,9 +60,15 @@ struct BucketCompactor::Metrics {
                    .WithLabelValues({})),
         todo(r->AddGauge("thanos_compact_todo_compactions", "number of compactions to be done")
                  .WithLabelValues({})),
+        todo_blocks(r->AddGauge("thanos_compact_todo_compaction_blocks",
+                                "number of blocks planned to be compacted")
+                        .WithLabelValues({})),
         todo_downsamples(r->AddGauge("thanos_compact_todo_downsample_blocks",
                                      "number of blocks to be downsampled")
                              .WithLabelValues({})),
+        todo_deletions(r->AddGauge("thanos_compact_todo_deletion_blocks",
+                                   "number of blocks that have crossed their retention period")
+                           .WithLabelValues({})),
         downsamples(r->AddCounter("thanos_compact_downsample_total",
                                   "Total number of downsampling attempts.", {"resolution"})),
         downsample_failures(r->AddCounter("thanos_compact_downsample_failures_total",
@@ -82,8 +88,11 @@ struct BucketCompactor::Metrics {
   Counter& partial_deleted;
   Counter& iterations;
   Gauge& halted;  // stays 0: this compactor does not halt
+  // Set by UpdateProgress (--compact.progress-interval) only, as in Thanos.
   Gauge& todo;
+  Gauge& todo_blocks;
   Gauge& todo_downsamples;
+  Gauge& todo_deletions;
   Family<Counter>& downsamples;
   Family<Counter>& downsample_failures;
   Family<Histogram>& downsample_duration;
@@ -94,6 +103,14 @@ struct BucketCompactor::Group {
   int64_t resolution = 0;
   std::vector<tsdb::BlockMeta> blocks;
   std::set<Ulid> no_compact;  // in blocks, shaping the plan as in Thanos, never compacted
+};
+
+struct BucketCompactor::Survey {
+  std::vector<block::BucketBlock> blocks;  // everything listed
+  std::vector<std::string> deletable;      // deletion mark older than the delete delay
+  std::vector<std::string> abandoned;      // partial uploads older than partial_upload_age_ms
+  std::vector<std::string> expired;        // past their resolution's retention
+  std::map<std::pair<int64_t, std::string>, Group> groups;  // the rest, by resolution and labels
 };
 
 BucketCompactor::BucketCompactor(std::shared_ptr<objstore::Bucket> bucket, CompactorOptions opts,
@@ -108,41 +125,23 @@ BucketCompactor::BucketCompactor(std::shared_ptr<objstore::Bucket> bucket, Compa
 
 BucketCompactor::~BucketCompactor() = default;
 
-Status BucketCompactor::RunOnce() {
-  STRATA_ASSIGN_OR_RETURN(std::vector<block::BucketBlock> all,
+Result<BucketCompactor::Survey> BucketCompactor::TakeSurvey() {
+  Survey s;
+  STRATA_ASSIGN_OR_RETURN(s.blocks,
                           block::FetchBlocks(*bucket_, {.concurrency = opts_.meta_fetch_concurrency,
                                                         .cache = &meta_cache_}));
   const int64_t now = NowMs();
-  Status first_failure;
-  auto fail = [&](Status st) {
-    if (first_failure.ok()) first_failure = st;
-  };
-
-  std::map<std::pair<int64_t, std::string>, Group> groups;
-  for (const auto& b : all) {
+  for (const auto& b : s.blocks) {
     if (!b.partial && b.error.empty() && !opts_.selector.Selects(b.meta)) continue;
     auto id = Ulid::Parse(b.id);
     const int64_t uploaded_at = id.ok() ? id->TimestampMs() : now;
     if (b.marked_for_deletion) {
-      if (b.deletion_time * 1000 + opts_.delete_delay_ms > now) continue;
-      log::Info("deleting block marked for deletion", {{"id", b.id}});
-      if (Status st = block::DeleteBlock(*bucket_, b.id); !st.ok()) {
-        m_->cleanup_failures.Inc();
-        log::Error("deleting block failed", {{"id", b.id}, {"err", st.ToString()}});
-        fail(st);
-      } else {
-        m_->cleaned.Inc();
-      }
+      if (b.deletion_time * 1000 + opts_.delete_delay_ms <= now) s.deletable.push_back(b.id);
       continue;
     }
     if (b.partial) {
-      if (uploaded_at + opts_.partial_upload_age_ms > now) continue;  // may still be uploading
-      log::Info("deleting aborted partial upload", {{"id", b.id}});
-      m_->partial_deleted.Inc();
-      if (Status st = block::DeleteBlock(*bucket_, b.id); !st.ok()) {
-        m_->cleanup_failures.Inc();
-        fail(st);
-      }
+      // Younger partial uploads may still be uploading.
+      if (uploaded_at + opts_.partial_upload_age_ms <= now) s.abandoned.push_back(b.id);
       continue;
     }
     if (!b.error.empty()) {
@@ -157,27 +156,99 @@ Status BucketCompactor::RunOnce() {
                               : res == 300000 ? opts_.retention_5m_ms
                                               : opts_.retention_1h_ms;
     if (retention > 0 && b.meta.max_time < now - retention) {
-      log::Info("marking block past retention for deletion", {{"id", b.id}});
-      if (Status st = block::MarkForDeletion(*bucket_, b.id, "retention"); !st.ok()) {
-        fail(st);
-      } else {
-        m_->marked.WithLabelValues({"deletion-mark.json", "retention"}).Inc();
-      }
+      s.expired.push_back(b.id);
       continue;
     }
     Labels labels = b.meta.thanos ? b.meta.thanos->labels : Labels();
     for (const auto& r : opts_.replica_labels) labels = labels.Without(r);
-    Group& g = groups[{res, labels.String()}];
+    Group& g = s.groups[{res, labels.String()}];
     g.labels = labels;
     g.resolution = res;
     g.blocks.push_back(b.meta);
     if (b.marked_no_compact) g.no_compact.insert(b.meta.ulid);  // retention still applies to it
   }
+  return s;
+}
 
-  double todo = 0;
-  for (auto& [key, g] : groups)
-    if (!Plan(g.blocks, opts_.ranges, g.no_compact).empty()) todo++;
-  m_->todo.Set(todo);
+Status BucketCompactor::CleanUp(const Survey& s) {
+  std::lock_guard<std::mutex> l(cleanup_mu_);
+  Status first_failure;
+  auto remove = [&](const std::string& id) {
+    if (Status st = block::DeleteBlock(*bucket_, id); !st.ok()) {
+      m_->cleanup_failures.Inc();
+      log::Error("deleting block failed", {{"id", id}, {"err", st.ToString()}});
+      if (first_failure.ok()) first_failure = st;
+      return false;
+    }
+    return true;
+  };
+  for (const auto& id : s.deletable) {
+    log::Info("deleting block marked for deletion", {{"id", id}});
+    if (remove(id)) m_->cleaned.Inc();
+  }
+  for (const auto& id : s.abandoned) {
+    log::Info("deleting aborted partial upload", {{"id", id}});
+    m_->partial_deleted.Inc();
+    remove(id);
+  }
+  return first_failure;
+}
+
+Status BucketCompactor::ApplyRetention(const Survey& s) {
+  Status first_failure;
+  for (const auto& id : s.expired) {
+    log::Info("marking block past retention for deletion", {{"id", id}});
+    if (Status st = block::MarkForDeletion(*bucket_, id, "retention"); !st.ok()) {
+      if (first_failure.ok()) first_failure = st;
+    } else {
+      m_->marked.WithLabelValues({"deletion-mark.json", "retention"}).Inc();
+    }
+  }
+  return first_failure;
+}
+
+Status BucketCompactor::CleanUpOnce() {
+  STRATA_ASSIGN_OR_RETURN(Survey s, TakeSurvey());
+  return CleanUp(s);
+}
+
+Status BucketCompactor::RetentionOnce() {
+  STRATA_ASSIGN_OR_RETURN(Survey s, TakeSurvey());
+  return ApplyRetention(s);
+}
+
+Status BucketCompactor::DownsampleOnce() {
+  // The second round makes 1h copies of 5m blocks the first one made.
+  Status first = DownsamplePass();
+  Status second = DownsamplePass();
+  return first.ok() ? second : first;
+}
+
+Status BucketCompactor::UpdateProgress() {
+  STRATA_ASSIGN_OR_RETURN(Survey s, TakeSurvey());
+  double compactions = 0, compaction_blocks = 0;
+  for (auto& [key, g] : s.groups) {
+    const PlanForecast f = ForecastPlans(g.blocks, opts_.ranges, g.no_compact);
+    compactions += static_cast<double>(f.compactions);
+    compaction_blocks += static_cast<double>(f.blocks);
+  }
+  m_->todo.Set(compactions);
+  m_->todo_blocks.Set(compaction_blocks);
+  m_->todo_downsamples.Set(opts_.downsampling ? static_cast<double>(DownsampleTodo(s.blocks).size())
+                                              : 0.0);
+  m_->todo_deletions.Set(static_cast<double>(s.expired.size()));
+  return Status::OK();
+}
+
+Status BucketCompactor::RunOnce() {
+  STRATA_ASSIGN_OR_RETURN(Survey s, TakeSurvey());
+  Status first_failure;
+  auto fail = [&](Status st) {
+    if (first_failure.ok()) first_failure = st;
+  };
+  fail(CleanUp(s));
+  fail(ApplyRetention(s));
+  auto& groups = s.groups;
   // Groups are independent: up to `concurrency` of them at once, each in its own directory.
   std::vector<Group*> queue;
   for (auto& [key, g] : groups) queue.push_back(&g);
@@ -199,14 +270,9 @@ Status BucketCompactor::RunOnce() {
   std::vector<std::thread> threads;
   for (int i = 0; i < std::max(1, opts_.concurrency); i++) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
-  m_->todo.Set(0);
   if (shutdown::Requested())
     return Status(StatusCode::kCancelled, "compaction pass stopped: shutting down");
-  if (opts_.downsampling) {
-    // The second round makes 1h copies of 5m blocks the first one made.
-    for (int round = 0; round < 2; round++)
-      if (Status st = DownsamplePass(); !st.ok()) fail(st);
-  }
+  if (opts_.downsampling) fail(DownsampleOnce());
   if (first_failure.ok()) m_->iterations.Inc();
   return first_failure;
 }
@@ -322,10 +388,8 @@ Status BucketCompactor::CompactGroup(Group& g, const std::string& work_dir) {
   return Status::OK();
 }
 
-Status BucketCompactor::DownsamplePass() {
-  STRATA_ASSIGN_OR_RETURN(std::vector<block::BucketBlock> all,
-                          block::FetchBlocks(*bucket_, {.concurrency = opts_.meta_fetch_concurrency,
-                                                        .cache = &meta_cache_}));
+std::vector<std::pair<const tsdb::BlockMeta*, int64_t>> BucketCompactor::DownsampleTodo(
+    const std::vector<block::BucketBlock>& all) const {
   const int64_t now = NowMs();
   // A block is downsampled already when a block of the next resolution covers its sources.
   std::set<Ulid> sources_5m, sources_1h;
@@ -357,7 +421,14 @@ Status BucketCompactor::DownsamplePass() {
     if (b->marked_no_downsample) continue;
     todo.push_back({&b->meta, res == 0 ? downsample::kRes5m : downsample::kRes1h});
   }
-  m_->todo_downsamples.Set(static_cast<double>(todo.size()));
+  return todo;
+}
+
+Status BucketCompactor::DownsamplePass() {
+  STRATA_ASSIGN_OR_RETURN(std::vector<block::BucketBlock> all,
+                          block::FetchBlocks(*bucket_, {.concurrency = opts_.meta_fetch_concurrency,
+                                                        .cache = &meta_cache_}));
+  const auto todo = DownsampleTodo(all);
   std::atomic<size_t> next{0};
   std::mutex mu;
   Status first_failure;
@@ -365,7 +436,6 @@ Status BucketCompactor::DownsamplePass() {
     for (size_t i = next++; i < todo.size() && !shutdown::Requested(); i = next++) {
       Status st = DownsampleOne(*todo[i].first, todo[i].second);
       std::lock_guard<std::mutex> l(mu);
-      m_->todo_downsamples.Add(-1);
       if (!st.ok() && first_failure.ok()) first_failure = st;
     }
   };
@@ -407,7 +477,7 @@ Status BucketCompactor::DownsampleOne(const tsdb::BlockMeta& meta, int64_t resol
   }
   const std::string new_id = out->ulid.String();
   st = block::UploadBlock(*bucket_, (work / "out" / new_id).string(), nullptr,
-                          opts_.block_files_concurrency);
+                          opts_.block_files_concurrency, opts_.hash_func);
   fs::remove_all(work, ec);
   if (!st.ok()) {
     m_->downsample_failures.WithLabelValues({from}).Inc();

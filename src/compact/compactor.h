@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -54,15 +55,34 @@ class BucketCompactor {
   BucketCompactor(std::shared_ptr<objstore::Bucket> bucket, CompactorOptions opts,
                   Registry* metrics);
   ~BucketCompactor();
-  // One full pass. Failures of single blocks or groups are logged, counted and do not stop the
-  // pass; the first one is returned at the end.
+  // One full pass: clean-up, retention, compaction, downsampling. Failures of single blocks or
+  // groups are logged, counted and do not stop the pass; the first one is returned at the end.
   Status RunOnce();
+  // Parts of a pass on their own. CleanUpOnce (--compact.cleanup-interval, `tools bucket
+  // cleanup`) deletes blocks whose deletion mark is older than the delete delay and abandoned
+  // partial uploads; it may run while RunOnce runs. RetentionOnce (`tools bucket retention`)
+  // marks blocks past their resolution's retention for deletion. DownsampleOnce (`tools bucket
+  // downsample`) downsamples what is not downsampled yet.
+  Status CleanUpOnce();
+  Status RetentionOnce();
+  Status DownsampleOnce();
+  // Forecasts what a pass would do and sets the thanos_compact_todo_* gauges, without changing
+  // the bucket (--compact.progress-interval). Thread-safe.
+  Status UpdateProgress();
   // The metas read so far (thread-safe), for the block viewer to share.
   block::MetaCache& meta_cache() { return meta_cache_; }
 
  private:
   struct Metrics;
   struct Group;
+  struct Survey;
+  // Lists the bucket and sorts the selected blocks by what a pass does with them.
+  Result<Survey> TakeSurvey();
+  Status CleanUp(const Survey& s);
+  Status ApplyRetention(const Survey& s);
+  // The blocks to downsample next, with the resolution each gets.
+  std::vector<std::pair<const tsdb::BlockMeta*, int64_t>> DownsampleTodo(
+      const std::vector<block::BucketBlock>& all) const;
   Status CompactGroup(Group& g, const std::string& work_dir);
   Status DownsamplePass();
   Status DownsampleOne(const tsdb::BlockMeta& meta, int64_t resolution);
@@ -71,6 +91,7 @@ class BucketCompactor {
   CompactorOptions opts_;
   block::MetaCache meta_cache_;  // a pass lists the bucket three times; each meta.json is read once
   std::unique_ptr<Metrics> m_;
+  std::mutex cleanup_mu_;  // one clean-up at a time
 };
 
 }  // namespace strata::compact

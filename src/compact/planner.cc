@@ -113,4 +113,31 @@ std::vector<size_t> Plan(const std::vector<tsdb::BlockMeta>& metas,
   return {};
 }
 
+PlanForecast ForecastPlans(std::vector<tsdb::BlockMeta> metas, const std::vector<int64_t>& ranges,
+                           const std::set<Ulid>& no_compact) {
+  PlanForecast f;
+  // Each step removes at least one block or (tombstone rewrite) its tombstones: it ends.
+  for (std::vector<size_t> plan; !(plan = Plan(metas, ranges, no_compact)).empty();) {
+    tsdb::BlockMeta merged = metas[plan.front()];
+    merged.ulid = Ulid::New(0);
+    merged.stats.num_tombstones = 0;
+    for (size_t i : plan) {
+      merged.min_time = std::min(merged.min_time, metas[i].min_time);
+      merged.max_time = std::max(merged.max_time, metas[i].max_time);
+      merged.compaction.level = std::max(merged.compaction.level, metas[i].compaction.level);
+    }
+    merged.compaction.level++;
+    f.compactions++;
+    f.blocks += static_cast<int64_t>(plan.size());
+    std::vector<bool> used(metas.size(), false);
+    for (size_t i : plan) used[i] = true;
+    std::vector<tsdb::BlockMeta> rest;
+    for (size_t i = 0; i < metas.size(); i++)
+      if (!used[i]) rest.push_back(std::move(metas[i]));
+    rest.push_back(std::move(merged));
+    metas = std::move(rest);
+  }
+  return f;
+}
+
 }  // namespace strata::compact

@@ -26,4 +26,13 @@ std::vector<int64_t> DefaultRanges();
 std::vector<size_t> Plan(const std::vector<tsdb::BlockMeta>& metas,
                          const std::vector<int64_t>& ranges, const std::set<Ulid>& no_compact = {});
 
+// What compacting a group until nothing is left to plan would take: each plan's blocks are
+// replaced by one block spanning them, one level up, as Thanos's progress calculator simulates.
+struct PlanForecast {
+  int64_t compactions = 0;
+  int64_t blocks = 0;  // source blocks over all those compactions
+};
+PlanForecast ForecastPlans(std::vector<tsdb::BlockMeta> metas, const std::vector<int64_t>& ranges,
+                           const std::set<Ulid>& no_compact = {});
+
 }  // namespace strata::compact

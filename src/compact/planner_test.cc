@@ -147,5 +147,28 @@ TEST(PlannerTest, WindowWithGapsWaitsForTheBlockAfterTheNewest) {
   EXPECT_EQ(Plan(m, DefaultRanges()), (std::vector<size_t>{0, 1}));
 }
 
+// The progress forecast compacts level by level as the compactor would: nine 20s blocks become
+// three 60s blocks (3 compactions) and then one 180s block (a 4th); the newest block waits.
+TEST(PlannerTest, ForecastSimulatesEveryLevel) {
+  std::vector<tsdb::BlockMeta> m;
+  for (int64_t t = 0; t <= 180; t += 20) {
+    tsdb::BlockMeta b;
+    b.ulid = Ulid::New(t + 1);
+    b.min_time = t;
+    b.max_time = t + 20;
+    b.compaction.level = 1;
+    m.push_back(b);
+  }
+  PlanForecast f = ForecastPlans(m, kRanges);
+  EXPECT_EQ(f.compactions, 4);
+  EXPECT_EQ(f.blocks, 12);
+  // Overlapping blocks are one vertical compaction; no-compact blocks are never planned.
+  m.resize(2);
+  m[1].min_time = 10;
+  EXPECT_EQ(ForecastPlans(m, kRanges).compactions, 1);
+  EXPECT_EQ(ForecastPlans(m, kRanges, {m[0].ulid}).compactions, 0);
+  EXPECT_EQ(ForecastPlans({}, kRanges).compactions, 0);
+}
+
 }  // namespace
 }  // namespace strata::compact
