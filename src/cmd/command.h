@@ -126,7 +126,9 @@ struct BlockSelectorFlags {
   Result<block::BlockSelector> Parse() const;
 };
 // verb: what the component does with the selected blocks ("serve", "compact", "show").
-void AddBlockSelectorFlags(CLI::App& cmd, BlockSelectorFlags& f, const std::string& verb);
+// time_range: also --min-time and --max-time.
+void AddBlockSelectorFlags(CLI::App& cmd, BlockSelectorFlags& f, const std::string& verb,
+                           bool time_range = true);
 
 // A block viewer's refresh (compactor, `tools bucket web`): the bucket's complete blocks that
 // the selector picks, or the listing error. timeout_ms: Thanos's sync-block-timeout (0: none).

@@ -106,17 +106,20 @@ void RefreshBlockViewer(objstore::Bucket& bucket, block::MetaCache& cache,
   api.SetGlobal(metas, Status::OK());
 }
 
-void AddBlockSelectorFlags(CLI::App& cmd, BlockSelectorFlags& f, const std::string& verb) {
-  cmd.add_option("--min-time", f.min_time,
-                 "Start of time range limit to " + verb +
-                     ": only blocks that end after it. RFC3339 or a duration relative to now, "
-                     "such as -1d or 2h45m.")
-      ->capture_default_str();
-  cmd.add_option("--max-time", f.max_time,
-                 "End of time range limit to " + verb +
-                     ": only blocks that start at or before it. RFC3339 or a duration relative "
-                     "to now.")
-      ->capture_default_str();
+void AddBlockSelectorFlags(CLI::App& cmd, BlockSelectorFlags& f, const std::string& verb,
+                           bool time_range) {
+  if (time_range) {
+    cmd.add_option("--min-time", f.min_time,
+                   "Start of time range limit to " + verb +
+                       ": only blocks that end after it. RFC3339 or a duration relative to now, "
+                       "such as -1d or 2h45m.")
+        ->capture_default_str();
+    cmd.add_option("--max-time", f.max_time,
+                   "End of time range limit to " + verb +
+                       ": only blocks that start at or before it. RFC3339 or a duration relative "
+                       "to now.")
+        ->capture_default_str();
+  }
   cmd.add_option("--selector.relabel-config", f.relabel,
                  "Relabel rules (Prometheus relabel_config YAML: keep, drop, hashmod, ...) on "
                  "blocks' external labels and __block_id that select the blocks to " +

@@ -12,6 +12,7 @@
 #include "base/shutdown.h"
 #include "block/block.h"
 #include "cmd/command.h"
+#include "cmd/tools_bucket.h"
 #include "objstore/config.h"
 #include "server/http_server.h"
 #include "server/web_config.h"
@@ -27,8 +28,7 @@ Result<std::vector<block::BucketBlock>> ListBlocks(const ObjstoreFlags& f) {
   return block::FetchBlocks(*bucket, {.sizes = true});
 }
 
-void RegisterLs(CLI::App& bucket, int* exit_code) {
-  auto flags = std::make_shared<ObjstoreFlags>();
+void RegisterLs(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> flags, int* exit_code) {
   auto output = std::make_shared<std::string>();
   auto exclude_delete = std::make_shared<bool>(false);
   CLI::App* ls = bucket.add_subcommand("ls", "List all blocks in the bucket.");
@@ -59,8 +59,7 @@ void RegisterLs(CLI::App& bucket, int* exit_code) {
   });
 }
 
-void RegisterInspect(CLI::App& bucket, int* exit_code) {
-  auto flags = std::make_shared<ObjstoreFlags>();
+void RegisterInspect(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> flags, int* exit_code) {
   auto opts = std::make_shared<tools::InspectOptions>();
   CLI::App* inspect = bucket.add_subcommand(
       "inspect", "Inspect all blocks in the bucket in detailed, table-like way.");
@@ -116,8 +115,7 @@ Status UploadBlocks(const ObjstoreFlags& f, const std::string& path,
   return Status::OK();
 }
 
-void RegisterUploadBlocks(CLI::App& bucket, int* exit_code) {
-  auto flags = std::make_shared<ObjstoreFlags>();
+void RegisterUploadBlocks(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> flags, int* exit_code) {
   auto path = std::make_shared<std::string>("./data");
   auto labels = std::make_shared<std::vector<std::string>>();
   CLI::App* up = bucket.add_subcommand(
@@ -134,14 +132,13 @@ void RegisterUploadBlocks(CLI::App& bucket, int* exit_code) {
 }
 
 struct MarkFlags {
-  ObjstoreFlags objstore;
   std::vector<std::string> ids;
   std::string marker;
   std::string details;
   bool remove = false;
 };
 
-Status MarkBlocks(const MarkFlags& f) {
+Status MarkBlocks(const ObjstoreFlags& objstore, const MarkFlags& f) {
   for (const auto& id : f.ids) {
     if (auto u = Ulid::Parse(id); !u.ok()) {
       return Status::InvalidArgument("--id " + id +
@@ -151,8 +148,7 @@ Status MarkBlocks(const MarkFlags& f) {
   if (!f.remove && f.details.empty()) {
     return Status::InvalidArgument("required flag --details not provided");
   }
-  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket,
-                          OpenBucket(f.objstore, nullptr));
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket, OpenBucket(objstore, nullptr));
   for (const auto& id : f.ids) {
     const std::string object = id + "/" + f.marker;
     if (f.remove) {
@@ -178,13 +174,13 @@ Status MarkBlocks(const MarkFlags& f) {
   return Status::OK();
 }
 
-void RegisterMark(CLI::App& bucket, int* exit_code) {
+void RegisterMark(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> objstore, int* exit_code) {
   auto f = std::make_shared<MarkFlags>();
   CLI::App* mark = bucket.add_subcommand(
       "mark",
       "Mark block for deletion or no-compact in a safe way. NOTE: If the compactor is currently "
       "running compacting same block, this operation would be potentially a noop.");
-  AddObjstoreFlags(*mark, f->objstore);
+  AddObjstoreFlags(*mark, *objstore);
   mark->add_option("--id", f->ids, "ID (ULID) of the blocks to be marked (repeated flag)")
       ->required();
   mark->add_option("--marker", f->marker, "Marker to be put.")
@@ -193,14 +189,13 @@ void RegisterMark(CLI::App& bucket, int* exit_code) {
           CLI::IsMember({"deletion-mark.json", "no-compact-mark.json", "no-downsample-mark.json"}));
   mark->add_option("--details", f->details, "Human readable details to be put into marker.");
   mark->add_flag("--remove", f->remove, "Remove the marker.");
-  mark->callback([f, exit_code] {
-    Status st = MarkBlocks(*f);
+  mark->callback([objstore, f, exit_code] {
+    Status st = MarkBlocks(*objstore, *f);
     if (!st.ok()) *exit_code = Fail("bucket mark: " + st.ToString());
   });
 }
 
 struct BucketWebFlags {
-  ObjstoreFlags objstore;
   std::string http_address = "0.0.0.0:10902";
   std::string http_config;
   WebFlags web;
@@ -212,7 +207,7 @@ struct BucketWebFlags {
   GraceFlags grace;
 };
 
-Status RunBucketWeb(const BucketWebFlags& f) {
+Status RunBucketWeb(const ObjstoreFlags& objstore, const BucketWebFlags& f) {
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
   STRATA_ASSIGN_OR_RETURN(const GracePeriods grace, f.grace.Parse());
   STRATA_ASSIGN_OR_RETURN(int64_t refresh, ParseDuration(f.refresh));
@@ -220,7 +215,7 @@ Status RunBucketWeb(const BucketWebFlags& f) {
   STRATA_RETURN_IF_ERROR(f.selector.Parse().status());
   Registry registry;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket,
-                          OpenBucket(f.objstore, &registry));
+                          OpenBucket(objstore, &registry));
   ui::BlocksApi api(f.label, f.disable_admin_operations, bucket.get());
   block::MetaCache cache;
   // Parsed again at each refresh: relative --min-time/--max-time move with the clock.
@@ -245,10 +240,10 @@ Status RunBucketWeb(const BucketWebFlags& f) {
   return Status::OK();
 }
 
-void RegisterWeb(CLI::App& bucket, int* exit_code) {
+void RegisterWeb(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> objstore, int* exit_code) {
   auto f = std::make_shared<BucketWebFlags>();
   CLI::App* web = bucket.add_subcommand("web", "Web interface for remote storage bucket.");
-  AddObjstoreFlags(*web, f->objstore);
+  AddObjstoreFlags(*web, *objstore);
   web->add_option("--http-address", f->http_address, "Listen host:port for HTTP endpoints.")
       ->capture_default_str();
   AddHttpConfigFlag(*web, f->http_config);
@@ -264,9 +259,9 @@ void RegisterWeb(CLI::App& bucket, int* exit_code) {
                 "Disable UI/API admin operations like marking blocks for deletion and no "
                 "compaction.");
   AddGraceFlags(*web, f->grace, /*grpc=*/false);
-  web->callback([f, exit_code] {
+  web->callback([objstore, f, exit_code] {
     shutdown::EnableGracefulStop();
-    *exit_code = Finish("tools bucket web", RunBucketWeb(*f));
+    *exit_code = Finish("tools bucket web", RunBucketWeb(*objstore, *f));
   });
 }
 
@@ -275,11 +270,15 @@ void RegisterWeb(CLI::App& bucket, int* exit_code) {
 void RegisterBucketTools(CLI::App& tools, int* exit_code) {
   CLI::App* bucket = tools.add_subcommand("bucket", "Bucket utility commands.");
   bucket->require_subcommand(1);
-  RegisterLs(*bucket, exit_code);
-  RegisterInspect(*bucket, exit_code);
-  RegisterUploadBlocks(*bucket, exit_code);
-  RegisterWeb(*bucket, exit_code);
-  RegisterMark(*bucket, exit_code);
+  // One set of objstore flags, on `tools bucket` and on each subcommand, as in Thanos.
+  auto objstore = std::make_shared<ObjstoreFlags>();
+  AddObjstoreFlags(*bucket, *objstore);
+  RegisterLs(*bucket, objstore, exit_code);
+  RegisterInspect(*bucket, objstore, exit_code);
+  RegisterUploadBlocks(*bucket, objstore, exit_code);
+  RegisterWeb(*bucket, objstore, exit_code);
+  RegisterMark(*bucket, objstore, exit_code);
+  RegisterBucketCompactTools(*bucket, objstore, exit_code);
 }
 
 }  // namespace strata::cmd

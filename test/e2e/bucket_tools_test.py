@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""`strata tools bucket ls|inspect|web` on a FILESYSTEM bucket holding real blocks.
+"""`strata tools bucket ls|inspect|web|mark|downsample|retention|cleanup` on a FILESYSTEM bucket
+holding real blocks.
 
 The blocks are written by `strata tools tsdb create-blocks-from openmetrics`; one directory is a
 partial upload (no meta.json) and one is marked for deletion. Every listed figure is checked
 against the blocks' meta.json, and a bad configuration must fail with a message naming the key.
 `bucket web` serves the block viewer's API and page under a route prefix, selects blocks with
-relabel rules, writes marks and follows the bucket as it changes.
+relabel rules, writes marks and follows the bucket as it changes. On a second bucket holding one
+48h block, `downsample` makes its 5m copy, `retention` marks the raw block past its retention
+(not the 5m one), and `cleanup` deletes it and an abandoned partial upload.
 """
 import argparse
 import json
@@ -78,6 +81,7 @@ def main():
         print(f'ok   bucket ls/inspect over {len(ids)} blocks, {total} bytes')
         ls_json_and_mark(args.strata, bucket, conf, ids, metas)
         bucket_web(args.strata, bucket, conf, ids)
+        sweep_tools(args.strata, tmp)
 
 
 def ls_json_and_mark(strata, bucket, conf, ids, metas):
@@ -174,6 +178,79 @@ def bucket_web(strata, bucket, conf, ids):
     bad = run([strata, 'tools', 'bucket', 'web', '--min-time=yesterday'] + conf, ok=False)
     assert bad.returncode != 0 and '--min-time' in bad.stderr, bad.stderr
     print(f'ok   bucket web: {len(ids) - 1} blocks under /bw, relabel selection, marks, refresh')
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def metas_of(bucket):
+    out = {}
+    for i in os.listdir(bucket):
+        path = os.path.join(bucket, i, 'meta.json')
+        if os.path.exists(path):
+            out[i] = json.load(open(path))
+    return out
+
+
+def resolution(meta):
+    return meta.get('thanos', {}).get('downsample', {}).get('resolution', 0)
+
+
+def sweep_tools(strata, tmp):
+    om, bucket = os.path.join(tmp, 'long.om'), os.path.join(tmp, 'bucket2')
+    # 48h from the start of a 54h block window (blocks span 2h·3^k): one block, long enough for 5m.
+    gen_openmetrics(om, random.Random(8), base_ms=8745 * 54 * 3600 * 1000, hours=48)
+    run([strata, 'tools', 'tsdb', 'create-blocks-from', 'openmetrics', om, bucket, '-q', '--max-block-duration=54h'])
+    raw = [i for i, m in metas_of(bucket).items() if m['maxTime'] - m['minTime'] >= 40 * 3600 * 1000]
+    assert len(raw) == 1, metas_of(bucket)
+    os.makedirs(os.path.join(bucket, PARTIAL))
+    open(os.path.join(bucket, PARTIAL, 'index'), 'wb').write(b'x')
+    # The objstore flags given before the subcommand's name, as Thanos allows too.
+    conf = ['--objstore.config', f'type: FILESYSTEM\nconfig:\n  directory: {bucket}\n']
+    assert sorted(run([strata, 'tools', 'bucket'] + conf + ['ls']).stdout.split()) == sorted(
+        list(metas_of(bucket)) + [PARTIAL])
+
+    port = free_port()
+    data = os.path.join(tmp, 'downsample-data')
+    p = subprocess.Popen([strata, 'tools', 'bucket', 'downsample', f'--http-address=127.0.0.1:{port}',
+                          '--wait-interval=1h', f'--data-dir={data}', '--hash-func=SHA256'] + conf,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 60
+        while not any(resolution(m) == 300000 for m in metas_of(bucket).values()):
+            assert p.poll() is None and time.time() < deadline, p.stdout.read() if p.poll() is not None else 'no 5m block'
+            time.sleep(0.2)
+        deadline = time.time() + 10
+        while 'thanos_compact_downsample_total{resolution="0"} 1' not in http(f'http://127.0.0.1:{port}/metrics')[1]:
+            assert time.time() < deadline, http(f'http://127.0.0.1:{port}/metrics')[1]
+            time.sleep(0.2)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        out = p.communicate(timeout=30)[0]
+    assert p.returncode == 0, out
+    down = [i for i, m in metas_of(bucket).items() if resolution(m) == 300000]
+    assert len(down) == 1, metas_of(bucket)
+    dm = metas_of(bucket)[down[0]]
+    assert dm['compaction']['sources'] == metas_of(bucket)[raw[0]]['compaction']['sources'], dm
+    assert all(f['rel_path'] == 'meta.json' or 'hash' in f for f in dm['thanos']['files']), dm['thanos']['files']
+
+    # Retention: the raw block's data (Nov 2023) is past 1d; 5m blocks are kept forever (0d).
+    # The blocks were written just now, hence --consistency-delay=0s.
+    run([strata, 'tools', 'bucket', 'retention', '--retention.resolution-raw=1d', '--consistency-delay=0s'] + conf)
+    marked = sorted(i for i in metas_of(bucket) if os.path.exists(os.path.join(bucket, i, 'deletion-mark.json')))
+    assert marked == sorted(i for i, m in metas_of(bucket).items() if resolution(m) == 0), marked
+    assert raw[0] in marked and down[0] not in marked, marked
+    # Cleanup within the delete delay keeps them; with 0s it deletes them and the old partial upload.
+    run([strata, 'tools', 'bucket', 'cleanup', '--consistency-delay=0s'] + conf)
+    assert all(os.path.exists(os.path.join(bucket, i, 'meta.json')) for i in marked)
+    run([strata, 'tools', 'bucket', 'cleanup', '--delete-delay=0s', '--consistency-delay=0s'] + conf)
+    assert sorted(os.listdir(bucket)) == down, os.listdir(bucket)
+    bad = run([strata, 'tools', 'bucket', 'retention', '--retention.resolution-raw=forever'] + conf, ok=False)
+    assert bad.returncode != 0 and 'forever' in bad.stderr, bad.stderr
+    print(f'ok   bucket downsample (48h block to 5m), retention ({len(marked)} raw marked), cleanup')
 
 
 if __name__ == '__main__':

@@ -1,0 +1,20 @@
+// The `strata tools bucket` subcommands, registered in parts by the files that implement them.
+// All share one ObjstoreFlags: as in Thanos, --objstore.config(-file) may be given before or
+// after the subcommand's name.
+#pragma once
+
+#include <memory>
+
+#include "cmd/command.h"
+
+namespace CLI {
+class App;
+}
+
+namespace strata::cmd {
+
+// retention, cleanup, downsample (tools_bucket_compact.cc).
+void RegisterBucketCompactTools(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> objstore,
+                                int* exit_code);
+
+}  // namespace strata::cmd
