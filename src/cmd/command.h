@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/labels.h"
 #include "base/metrics.h"
 #include "base/status.h"
 #include "block/block.h"
@@ -111,6 +112,9 @@ std::vector<std::pair<std::string, std::string>> CorsHeaders();
 // "" when it is.
 void AddStatusEndpoints(server::Router& router, std::function<std::string()> not_ready,
                         const Registry& registry);
+
+// Repeated name="value" (or name=value) flags, as Thanos's --label and --selector-label.
+Result<Labels> ParseLabelFlags(const std::string& flag, const std::vector<std::string>& values);
 
 // A config given inline (--flag) or as a file (--flag-file), at most one of the two.
 Result<std::string> ReadOptionalConfig(const std::string& flag, const std::string& content,

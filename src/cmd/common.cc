@@ -62,6 +62,19 @@ void AddHttpConfigFlag(CLI::App& cmd, std::string& path) {
                  "it changes.");
 }
 
+Result<Labels> ParseLabelFlags(const std::string& flag, const std::vector<std::string>& values) {
+  std::vector<Label> labels;
+  for (const auto& s : values) {
+    const size_t eq = s.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return Status::InvalidArgument(flag + " " + s + ": want name=\"value\"");
+    std::string v = s.substr(eq + 1);
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    labels.push_back(Label{s.substr(0, eq), v});
+  }
+  return Labels::FromUnsorted(std::move(labels));
+}
+
 Result<std::string> ReadOptionalConfig(const std::string& flag, const std::string& content,
                                        const std::string& file) {
   if (!content.empty() && !file.empty()) {

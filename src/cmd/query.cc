@@ -53,7 +53,64 @@ struct QueryFlags {
   std::string grpc_compression = "none";
   std::string promql_engine = "prometheus";
   GraceFlags grace;
+  std::vector<std::string> endpoint_strict, store_strict, endpoint_groups, endpoint_groups_strict;
+  std::string sd_dns_interval = "30s";
+  std::string unhealthy_timeout = "5m";
+  std::vector<std::string> selector_labels;
+  std::vector<std::string> conn_metric_labels = {"external_labels", "store_type"};
+  std::string alert_query_url;
+  std::vector<std::string> features;
 };
+
+// --enable-feature, as Thanos v0.34 reads it: each value whole (not split at commas).
+void LogFeatures(const std::vector<std::string>& features) {
+  for (const auto& f : features) {
+    if (f.empty()) continue;
+    if (f == "promql-at-modifier" || f == "promql-negative-offset") {
+      log::Warn(
+          "This option for --enable-feature is now permanently enabled and therefore a no-op.",
+          {{"option", f}});
+    } else if (f == "query-pushdown") {
+      log::Warn(
+          "query-pushdown: Strata evaluates every function in the querier over the "
+          "endpoints' raw or downsampled data; nothing is pushed down to sidecars",
+          {{"option", f}});
+    } else {
+      log::Warn("unknown --enable-feature value ignored (as Thanos ignores it)", {{"option", f}});
+    }
+  }
+}
+
+// thanos_store_nodes_grpc_connections: the healthy endpoints by the --query.conn-metric.label
+// labels (external label sets, component type), after each endpoint refresh.
+std::function<void(const std::vector<query::EndpointState>&)> ConnectionGauge(
+    Registry& registry, const std::vector<std::string>& labels) {
+  Family<Gauge>& g = registry.AddGauge(
+      "thanos_store_nodes_grpc_connections",
+      "Number of gRPC connection to Store APIs. Opened connection means healthy store APIs "
+      "available for Querier.",
+      labels);
+  return [&g, labels](const std::vector<query::EndpointState>& states) {
+    std::map<std::vector<std::string>, double> counts;
+    for (const auto& e : states) {
+      if (!e.up) continue;
+      std::vector<std::string> sets;
+      for (const auto& ls : e.info.label_sets) sets.push_back(ls.String());
+      std::sort(sets.begin(), sets.end());
+      std::string ext;
+      for (const auto& s : sets) ext += (ext.empty() ? "" : ",") + s;
+      std::vector<std::string> key;
+      for (const auto& l : labels) {
+        key.push_back(l == "store_type" ? (e.info.component_type.empty() ? "unknown-store-api"
+                                                                         : e.info.component_type)
+                                        : ext);
+      }
+      counts[key]++;
+    }
+    g.ForEach([](const std::vector<std::string>&, Gauge& m) { m.Set(0); });
+    for (const auto& [key, n] : counts) g.WithLabelValues(key).Set(n);
+  };
+}
 
 Status RunQuery(const QueryFlags& f) {
   // gRPC's default poller (epoll1) lets any idle gRPC thread, such as the StoreAPI server's,
@@ -113,12 +170,34 @@ Status RunQuery(const QueryFlags& f) {
   opts.flags.push_back({"web.route-prefix", f.web.route_prefix});
   opts.flags.push_back({"web.external-prefix", f.web.external_prefix});
   opts.flags.push_back({"web.prefix-header", f.web.prefix_header});
+  // Thanos's default: the querier's own HTTP port on localhost. Used by Thanos's Alerts page
+  // only, which Strata's UI does not have (docs/web-ui.md); listed on the Flags page.
+  opts.flags.push_back(
+      {"alert.query-url",
+       f.alert_query_url.empty()
+           ? "http://localhost:" + f.http_address.substr(f.http_address.rfind(':') + 1)
+           : f.alert_query_url});
+  for (const auto& l : f.selector_labels) opts.flags.push_back({"selector-label", l});
 
   std::vector<std::string> specs = f.endpoints;
   specs.insert(specs.end(), f.stores.begin(), f.stores.end());
-  STRATA_ASSIGN_OR_RETURN(
-      std::shared_ptr<query::EndpointSet> endpoints,
-      query::EndpointSet::Make(specs, std::chrono::seconds(5), f.sd_files, f.grpc_client_tls));
+  query::EndpointPolicy policy;
+  policy.strict = f.store_strict;
+  policy.strict.insert(policy.strict.end(), f.endpoint_strict.begin(), f.endpoint_strict.end());
+  policy.groups = f.endpoint_groups;
+  policy.strict_groups = f.endpoint_groups_strict;
+  STRATA_ASSIGN_OR_RETURN(int64_t dns_interval, ParseDuration(f.sd_dns_interval));
+  policy.dns_interval = std::chrono::milliseconds(dns_interval);
+  STRATA_ASSIGN_OR_RETURN(int64_t unhealthy, ParseDuration(f.unhealthy_timeout));
+  policy.unhealthy_timeout = std::chrono::milliseconds(unhealthy);
+  policy.on_refresh = ConnectionGauge(registry, f.conn_metric_labels);
+  STRATA_ASSIGN_OR_RETURN(Labels selector_labels,
+                          ParseLabelFlags("--selector-label", f.selector_labels));
+  opts.proxy.selector_labels = selector_labels;
+  LogFeatures(f.features);
+  STRATA_ASSIGN_OR_RETURN(std::shared_ptr<query::EndpointSet> endpoints,
+                          query::EndpointSet::Make(specs, std::chrono::seconds(5), f.sd_files,
+                                                   f.grpc_client_tls, std::move(policy)));
   endpoints->Refresh();
   endpoints->Start(std::chrono::seconds(5));
   // The querier's own StoreAPI, so queriers can be stacked.
@@ -127,8 +206,9 @@ Status RunQuery(const QueryFlags& f) {
   so.tls = f.grpc_tls;
   so.max_connection_age_ms = grace.max_connection_age_ms;
   so.component_type = "query";
-  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<storeapi::StoreServer> grpc,
-                          storeapi::StoreServer::Start(so, query::NewProxySource(endpoints)));
+  STRATA_ASSIGN_OR_RETURN(
+      std::unique_ptr<storeapi::StoreServer> grpc,
+      storeapi::StoreServer::Start(so, query::NewProxySource(endpoints, selector_labels)));
   auto router = std::make_shared<server::Router>();
   query::RegisterApi(*router, opts, [endpoints](int64_t mint, int64_t maxt, const Matchers& m) {
     return endpoints->Select(mint, maxt, m);
@@ -215,6 +295,40 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
   q->add_option("--store.sd-files", f->sd_files,
                 "Path (or glob) of file_sd YAML/JSON files listing StoreAPI endpoints. Repeatable; "
                 "re-read on every endpoint refresh (every 5s).");
+  q->add_option("--endpoint-strict", f->endpoint_strict,
+                "Addresses of only statically configured Thanos API servers that are always used, "
+                "even if the health check fails. Useful if you have a caching layer on top.");
+  q->add_option("--store-strict", f->store_strict,
+                "Deprecation Warning - This flag is deprecated and replaced with "
+                "`endpoint-strict`. Addresses of only statically configured store API servers "
+                "that are always used, even if the health check fails.");
+  q->add_option("--endpoint-group", f->endpoint_groups,
+                "Experimental: DNS name of statically configured Thanos API server groups "
+                "(repeatable). Targets resolved from the DNS name will be queried in a "
+                "round-robin, instead of a fanout manner. This flag should be used when "
+                "connecting a Thanos Query to HA groups of Thanos components.");
+  q->add_option("--endpoint-group-strict", f->endpoint_groups_strict,
+                "Experimental: DNS name of statically configured Thanos API server groups "
+                "(repeatable) that are always used, even if the health check fails.");
+  q->add_option("--store.sd-dns-interval", f->sd_dns_interval, "Interval between DNS resolutions.")
+      ->capture_default_str();
+  q->add_option("--store.unhealthy-timeout", f->unhealthy_timeout,
+                "Timeout before an unhealthy store is cleaned from the store UI page (and no "
+                "longer queried until it is healthy again).")
+      ->capture_default_str();
+  q->add_option("--selector-label", f->selector_labels,
+                "Query selector labels that will be exposed in info endpoint (repeated).");
+  q->add_option("--query.conn-metric.label", f->conn_metric_labels,
+                "Optional selection of query connection metric labels to be collected from "
+                "endpoint set")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"external_labels", "store_type"}));
+  q->add_option("--alert.query-url", f->alert_query_url,
+                "The external Thanos Query URL that would be set in all alerts 'Source' field.");
+  q->add_option("--enable-feature", f->features,
+                "Comma separated experimental feature names to enable. The current list of "
+                "features is query-pushdown (Strata: accepted, nothing is pushed down; results "
+                "are those of the querier's own evaluation).");
   q->add_option("--store.response-timeout", f->response_timeout,
                 "If a Store doesn't send any data in this specified duration then a Store will be "
                 "ignored and partial data will be returned if it's enabled. 0 disables timeout.")

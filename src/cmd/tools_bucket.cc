@@ -79,28 +79,13 @@ void RegisterInspect(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> flags, int
   });
 }
 
-// k=v or k="v", as Thanos's --label.
-Result<Label> ParseLabelFlag(const std::string& s) {
-  const size_t eq = s.find('=');
-  if (eq == std::string::npos || eq == 0) {
-    return Status::InvalidArgument("--label " + s + ": want name=\"value\"");
-  }
-  std::string v = s.substr(eq + 1);
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  return Label{s.substr(0, eq), v};
-}
-
 Status UploadBlocks(const ObjstoreFlags& f, const std::string& path,
                     const std::vector<std::string>& label_flags) {
-  std::vector<Label> labels;
-  for (const auto& l : label_flags) {
-    STRATA_ASSIGN_OR_RETURN(Label x, ParseLabelFlag(l));
-    labels.push_back(std::move(x));
-  }
+  STRATA_ASSIGN_OR_RETURN(Labels labels, ParseLabelFlags("--label", label_flags));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket, OpenBucket(f, nullptr));
   STRATA_ASSIGN_OR_RETURN(std::vector<std::string> dirs, tsdb::ListBlockDirs(path));
   tsdb::ThanosMeta thanos;
-  thanos.labels = Labels::FromUnsorted(std::move(labels));
+  thanos.labels = std::move(labels);
   thanos.source = "upload";
   for (const auto& d : dirs) {
     const std::string id = std::filesystem::path(d).filename().string();

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "query/endpoints.h"
+#include "query/proxy_source.h"
 #include "storeapi/server.h"
 #include "tsdb/block_writer.h"
 
@@ -331,6 +332,65 @@ TEST_F(ApiTest, EndpointSetResolvesDnsAndSkipsByTimeAndLabels) {
   auto sel = (*nothing)->Select(0, 1, none);
   ASSERT_EQ(sel.unavailable.size(), 1u);
   EXPECT_NE(sel.unavailable[0].find("no addresses resolved"), std::string::npos);
+}
+
+// --endpoint-strict, --store.unhealthy-timeout, --endpoint-group: a strict endpoint that is down
+// stays listed and asked; a non-strict one unhealthy past the timeout is neither; an address
+// given both ways is not strict; a group is one endpoint balanced by gRPC over a DNS name.
+TEST_F(ApiTest, EndpointPolicyStrictUnhealthyAndGroups) {
+  const std::string live = "127.0.0.1:" + std::to_string(stores_[0]->port());
+  const std::string group = "localhost:" + std::to_string(stores_[1]->port());
+  EndpointPolicy p;
+  p.strict = {"127.0.0.1:1", live};
+  p.groups = {group};
+  p.unhealthy_timeout = std::chrono::milliseconds(0);
+  std::vector<EndpointState> seen;
+  p.on_refresh = [&](const std::vector<EndpointState>& s) { seen = s; };
+  auto set = EndpointSet::Make({"127.0.0.1:2", live}, std::chrono::milliseconds(500), {}, {}, p);
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  (*set)->Refresh();
+  std::map<std::string, EndpointState> by;
+  for (const auto& e : (*set)->States()) by[e.address] = e;
+  ASSERT_EQ(by.size(), 3u) << "127.0.0.1:2 is down past the timeout and not strict";
+  EXPECT_TRUE(by["127.0.0.1:1"].strict);
+  EXPECT_FALSE(by["127.0.0.1:1"].up);
+  EXPECT_FALSE(by[live].strict) << "also given as --endpoint";
+  EXPECT_TRUE(by[live].up);
+  ASSERT_TRUE(by.contains("dns:///" + group));
+  EXPECT_TRUE(by["dns:///" + group].up) << by["dns:///" + group].last_error;
+  EXPECT_FALSE(by["dns:///" + group].info.label_sets.empty());
+  EXPECT_EQ((*set)->Select(0, 3600000, {}).clients.size(), 3u);
+  EXPECT_EQ(seen.size(), 3u);
+  // --selector-label: announced on every label set of the querier's own StoreAPI.
+  std::shared_ptr<EndpointSet> shared = std::move(*set);
+  auto source = NewProxySource(shared, Labels{{"region", "eu"}});
+  const auto info = source->Info();
+  ASSERT_FALSE(info.label_sets.empty());
+  for (const auto& ls : info.label_sets) EXPECT_EQ(ls.Get("region"), "eu") << ls.String();
+  // Strict endpoints must be static.
+  EndpointPolicy dynamic;
+  dynamic.strict = {"dnssrv+_grpc._tcp.store"};
+  auto bad = EndpointSet::Make({}, std::chrono::seconds(1), {}, {}, dynamic);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("not permitted under strict mode"), std::string::npos);
+}
+
+TEST(SelectorLabelsTest, MatchersOnSelectorLabelsAreCheckedAndRemoved) {
+  const Labels sel{{"region", "eu"}};
+  auto m = [](const char* n, const char* v, MatchType t = MatchType::kEqual) {
+    return *Matcher::Make(t, n, v);
+  };
+  auto kept =
+      ApplySelectorLabels(sel, {m("__name__", "up"), m("region", "e.*", MatchType::kRegexMatch)});
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  ASSERT_EQ((*kept)->size(), 1u);
+  EXPECT_EQ((**kept)[0].name(), "__name__");
+  auto other = ApplySelectorLabels(sel, {m("__name__", "up"), m("region", "us")});
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->has_value());
+  auto only = ApplySelectorLabels(sel, {m("region", "eu")});
+  EXPECT_EQ(only.status().message(), "no matchers specified (excluding selector labels)");
+  EXPECT_EQ((*ApplySelectorLabels({}, {m("region", "us")}))->size(), 1u);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,11 +24,32 @@ namespace strata::query {
 
 struct EndpointState {
   std::string address;
+  bool strict = false;  // always used, never dropped for being unhealthy
   bool up = false;
   std::string last_error;
   int64_t last_check_ms = 0;  // when Info was last asked (Unix ms); 0 before the first check
+  int64_t first_seen_ms = 0;  // when the address was first resolved
+  int64_t last_up_ms = 0;     // the last successful Info; 0 before one
   storeapi::SourceInfo info;
   std::shared_ptr<storeapi::StoreClient> client;
+};
+
+// Thanos's endpoint flags beyond --endpoint.
+struct EndpointPolicy {
+  // --endpoint-strict, --store-strict: static host:port endpoints that are always queried, even
+  // when their health check fails, and never dropped.
+  std::vector<std::string> strict;
+  // --endpoint-group(-strict): DNS names (host:port) whose addresses gRPC resolves and balances
+  // round-robin: the group is one endpoint, each call going to one of its members.
+  std::vector<std::string> groups, strict_groups;
+  // --store.sd-dns-interval: how often dns+/dnssrv+ names are resolved again.
+  std::chrono::milliseconds dns_interval = std::chrono::seconds(30);
+  // --store.unhealthy-timeout: a non-strict endpoint without a successful health check for this
+  // long is no longer queried nor listed (it is still checked, and comes back when healthy).
+  std::chrono::milliseconds unhealthy_timeout = std::chrono::minutes(5);
+  // Called after each refresh with the endpoints listed (for metrics).
+  std::function<void(const std::vector<EndpointState>&)> on_refresh;
+  Status Validate() const;
 };
 
 class EndpointSet {
@@ -39,7 +61,8 @@ class EndpointSet {
   static Result<std::unique_ptr<EndpointSet>> Make(
       std::vector<std::string> specs,
       std::chrono::milliseconds info_timeout = std::chrono::seconds(5),
-      std::vector<std::string> sd_files = {}, storeapi::ClientTls tls = {});
+      std::vector<std::string> sd_files = {}, storeapi::ClientTls tls = {},
+      EndpointPolicy policy = {});
   ~EndpointSet();
 
   // Resolves names and refreshes every endpoint's Info once (also done by Start's loop).
@@ -54,14 +77,17 @@ class EndpointSet {
 
  private:
   EndpointSet(std::vector<std::string> specs, std::chrono::milliseconds timeout,
-              std::vector<std::string> sd_files, storeapi::ClientTls tls)
+              std::vector<std::string> sd_files, storeapi::ClientTls tls, EndpointPolicy policy)
       : specs_(std::move(specs)),
         sd_files_(std::move(sd_files)),
         timeout_(timeout),
-        tls_(std::move(tls)) {}
+        tls_(std::move(tls)),
+        policy_(std::move(policy)) {}
   std::vector<std::string> Resolve(std::vector<std::string>* unresolved);
   void ResolveSpec(const std::string& spec, std::vector<std::string>* out,
-                   std::vector<std::string>* unresolved) const;
+                   std::vector<std::string>* unresolved);
+  // Unhealthy for longer than the policy allows (never for a strict endpoint).
+  bool TimedOut(const EndpointState& e, int64_t now_ms) const;
 
   std::vector<std::string> specs_;
   std::vector<std::string> sd_files_;
@@ -70,6 +96,13 @@ class EndpointSet {
   std::mutex refresh_mu_;  // one Refresh at a time
   std::chrono::milliseconds timeout_;
   storeapi::ClientTls tls_;
+  const EndpointPolicy policy_;
+  // The last lookup of each DNS spec: when, and what it gave (kept on a failed lookup).
+  struct Lookup {
+    int64_t at_ms = 0;
+    std::vector<std::string> addresses;
+  };
+  std::map<std::string, Lookup> dns_;
   mutable std::mutex mu_;
   std::map<std::string, EndpointState> endpoints_;  // by address
   std::vector<std::string> unresolved_;             // dns specs that resolved to nothing

@@ -220,8 +220,28 @@ class SortedSet : public storage::SeriesSet {
 
 }  // namespace
 
+Result<std::optional<Matchers>> ApplySelectorLabels(const Labels& selector,
+                                                    const Matchers& matchers) {
+  if (selector.empty()) return std::optional<Matchers>(matchers);
+  Matchers rest;
+  for (const auto& m : matchers) {
+    if (!selector.Has(m.name())) {
+      rest.push_back(m);
+    } else if (!m.Matches(selector.Get(m.name()))) {
+      return std::optional<Matchers>();
+    }
+  }
+  if (rest.empty())
+    return Status::InvalidArgument("no matchers specified (excluding selector labels)");
+  return std::optional<Matchers>(std::move(rest));
+}
+
 std::unique_ptr<storage::SeriesSet> ProxyQuerier::Select(const storage::SelectHints& hints,
-                                                         const Matchers& matchers) {
+                                                         const Matchers& selected) {
+  auto applied = ApplySelectorLabels(opts_.selector_labels, selected);
+  if (!applied.ok()) return storage::ErrorSeriesSet(applied.status());
+  if (!applied->has_value()) return storage::VectorSeriesSet({});
+  const Matchers& matchers = **applied;
   auto picked = Pick(hints.start, hints.end, matchers);
   if (!picked.ok()) return storage::ErrorSeriesSet(picked.status());
   storage::SelectHints h = hints;

@@ -4,6 +4,8 @@
 // warnings endpoints send are passed on.
 #pragma once
 
+#include <optional>
+
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -41,7 +43,15 @@ struct ProxyOptions {
   bool eager = false;
   // A query-frontend's shard_info: endpoints send only this shard's series.
   ShardInfo shard;
+  // --selector-label: the labels this querier answers for (see ApplySelectorLabels).
+  Labels selector_labels;
 };
+
+// Thanos's --selector-label on a request's matchers: a matcher on a selector label is checked
+// against its value and removed. nullopt: a matcher rules the selector out (an empty answer);
+// an error when no matcher is left.
+Result<std::optional<Matchers>> ApplySelectorLabels(const Labels& selector,
+                                                    const Matchers& matchers);
 
 class ProxyQuerier : public storage::Querier {
  public:

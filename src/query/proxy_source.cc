@@ -49,7 +49,8 @@ class SortedRawStream : public storeapi::RawSeriesStream {
 
 class ProxySource : public storeapi::SeriesSource {
  public:
-  explicit ProxySource(std::shared_ptr<EndpointSet> endpoints) : endpoints_(std::move(endpoints)) {}
+  ProxySource(std::shared_ptr<EndpointSet> endpoints, Labels selector_labels)
+      : endpoints_(std::move(endpoints)), selector_labels_(std::move(selector_labels)) {}
 
   storeapi::SourceInfo Info() const override {
     storeapi::SourceInfo info;
@@ -60,8 +61,13 @@ class ProxySource : public storeapi::SeriesSource {
       info.min_time = any ? std::min(info.min_time, e.info.min_time) : e.info.min_time;
       info.max_time = any ? std::max(info.max_time, e.info.max_time) : e.info.max_time;
       any = true;
-      sets.insert(e.info.label_sets.begin(), e.info.label_sets.end());
+      for (const Labels& ls : e.info.label_sets) {
+        Labels extended = ls;
+        for (const Label& l : selector_labels_) extended = extended.With(l.name, l.value);
+        sets.insert(std::move(extended));
+      }
     }
+    if (sets.empty() && !selector_labels_.empty()) sets.insert(selector_labels_);
     info.label_sets.assign(sets.begin(), sets.end());
     if (!any) {  // nothing known yet: claim all time, so a querier above does not skip us
       info.min_time = INT64_MIN;
@@ -74,8 +80,13 @@ class ProxySource : public storeapi::SeriesSource {
   // from every endpoint holding it, in time order. Only each endpoint's current series is held
   // (gRPC flow control holds back the others), except for endpoints that cannot leave labels
   // out: those answers are read whole and sorted.
-  Status Series(const storeapi::SeriesQuery& q, const storeapi::SeriesFn& fn,
+  Status Series(const storeapi::SeriesQuery& query, const storeapi::SeriesFn& fn,
                 const storeapi::WarningFn& warn) override {
+    STRATA_ASSIGN_OR_RETURN(std::optional<Matchers> matchers,
+                            ApplySelectorLabels(selector_labels_, query.matchers));
+    if (!matchers) return Status::OK();
+    storeapi::SeriesQuery q = query;
+    q.matchers = std::move(*matchers);
     EndpointSelection sel = endpoints_->Select(q.mint, q.maxt, q.matchers);
     if (!sel.unavailable.empty()) return Status::IOError("endpoint " + sel.unavailable.front());
     std::vector<std::unique_ptr<storeapi::RawSeriesStream>> streams;
@@ -143,12 +154,14 @@ class ProxySource : public storeapi::SeriesSource {
   }
 
   std::shared_ptr<EndpointSet> endpoints_;
+  const Labels selector_labels_;
 };
 
 }  // namespace
 
-std::unique_ptr<storeapi::SeriesSource> NewProxySource(std::shared_ptr<EndpointSet> endpoints) {
-  return std::make_unique<ProxySource>(std::move(endpoints));
+std::unique_ptr<storeapi::SeriesSource> NewProxySource(std::shared_ptr<EndpointSet> endpoints,
+                                                       Labels selector_labels) {
+  return std::make_unique<ProxySource>(std::move(endpoints), std::move(selector_labels));
 }
 
 }  // namespace strata::query

@@ -11,6 +11,10 @@
 
 namespace strata::query {
 
-std::unique_ptr<storeapi::SeriesSource> NewProxySource(std::shared_ptr<EndpointSet> endpoints);
+// selector_labels (--selector-label): added to every label set Info announces (over an
+// endpoint's own label of that name); Series requests are matched against them
+// (ApplySelectorLabels).
+std::unique_ptr<storeapi::SeriesSource> NewProxySource(std::shared_ptr<EndpointSet> endpoints,
+                                                       Labels selector_labels = {});
 
 }  // namespace strata::query

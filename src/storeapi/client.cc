@@ -519,6 +519,16 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& address, const Clie
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetMaxReceiveMessageSize(-1);
+  if (address.starts_with("dns:///")) {
+    // An endpoint group (--endpoint-group): gRPC resolves the name and sends each call to one of
+    // its addresses in turn, retrying an unavailable one, with Thanos's keepalive.
+    args.SetServiceConfigJSON(
+        R"({"loadBalancingPolicy":"round_robin","methodConfig":[{"name":[{}],)"
+        R"("retryPolicy":{"maxAttempts":3,"initialBackoff":"0.1s","maxBackoff":"1s",)"
+        R"("backoffMultiplier":2,"retryableStatusCodes":["UNAVAILABLE"]}}]})");
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  }
   return grpc::CreateCustomChannel(address, ChannelCredentials(tls), args);
 }
 
