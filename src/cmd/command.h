@@ -65,6 +65,8 @@ Result<std::unique_ptr<objstore::Bucket>> OpenBucket(const ObjstoreFlags& f, Reg
 
 // --grpc-server-tls-cert/-key/-client-ca/-min-version (sidecar, store, query).
 void AddGrpcServerTlsFlags(CLI::App& cmd, storeapi::ServerTls& tls);
+// --store.limits.request-series/-samples of the querier's and sidecar's StoreAPI.
+void AddStoreApiLimitFlags(CLI::App& cmd, uint64_t& max_series, uint64_t& max_samples);
 // --grpc-client-tls-secure/-skip-verify/-cert/-key/-ca and --grpc-client-server-name (query).
 void AddGrpcClientTlsFlags(CLI::App& cmd, storeapi::ClientTls& tls);
 // --http.config: the exporter-toolkit web config (TLS, basic auth, headers) for every HTTP

@@ -27,6 +27,19 @@ Result<std::unique_ptr<objstore::Bucket>> OpenBucket(const ObjstoreFlags& f, Reg
   return objstore::NewBucketFromConfig(yaml, metrics);
 }
 
+void AddStoreApiLimitFlags(CLI::App& cmd, uint64_t& max_series, uint64_t& max_samples) {
+  cmd.add_option("--store.limits.request-series", max_series,
+                 "The maximum series allowed for a single Series request. The Series call fails "
+                 "if this limit is exceeded. 0 means no limit.")
+      ->capture_default_str();
+  cmd.add_option("--store.limits.request-samples", max_samples,
+                 "The maximum samples allowed for a single Series request, The Series call fails "
+                 "if this limit is exceeded. 0 means no limit. NOTE: For efficiency the limit is "
+                 "internally implemented as 'chunks limit' considering each chunk contains a "
+                 "maximum of 120 samples.")
+      ->capture_default_str();
+}
+
 void AddGrpcServerTlsFlags(CLI::App& cmd, storeapi::ServerTls& tls) {
   cmd.add_option("--grpc-server-tls-cert", tls.cert_file,
                  "TLS certificate (PEM, may be a chain) of the gRPC server; unset: no TLS. "

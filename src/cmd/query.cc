@@ -53,6 +53,7 @@ struct QueryFlags {
   std::string grpc_compression = "none";
   std::string promql_engine = "prometheus";
   GraceFlags grace;
+  uint64_t limit_series = 0, limit_samples = 0;  // --store.limits.request-*
   std::vector<std::string> endpoint_strict, store_strict, endpoint_groups, endpoint_groups_strict;
   std::string sd_dns_interval = "30s";
   std::string unhealthy_timeout = "5m";
@@ -206,6 +207,9 @@ Status RunQuery(const QueryFlags& f) {
   so.tls = f.grpc_tls;
   so.max_connection_age_ms = grace.max_connection_age_ms;
   so.component_type = "query";
+  so.max_series = f.limit_series;
+  so.max_samples = f.limit_samples;
+  so.metrics = &registry;
   STRATA_ASSIGN_OR_RETURN(
       std::unique_ptr<storeapi::StoreServer> grpc,
       storeapi::StoreServer::Start(so, query::NewProxySource(endpoints, selector_labels)));
@@ -401,6 +405,7 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
                 "Accepted; the engine issues one Select at a time per query, within any bound.")
       ->capture_default_str();
   AddGraceFlags(*q, f->grace, /*grpc=*/true);
+  AddStoreApiLimitFlags(*q, f->limit_series, f->limit_samples);
   q->callback([f, exit_code] {
     shutdown::EnableGracefulStop();
     *exit_code = Finish("query", RunQuery(*f));

@@ -41,6 +41,7 @@ struct SidecarFlags {
   std::string meta_file_name = sidecar::kShipperMetaFile;
   std::string sync_interval = "30s";
   GraceFlags grace;
+  uint64_t limit_series = 0, limit_samples = 0;  // --store.limits.request-*
   std::string hash_func;
 };
 
@@ -183,6 +184,9 @@ Status RunSidecar(const SidecarFlags& f) {
   so.tls = f.grpc_tls;
   so.max_connection_age_ms = grace.max_connection_age_ms;
   so.component_type = "sidecar";
+  so.max_series = f.limit_series;
+  so.max_samples = f.limit_samples;
+  so.metrics = &registry;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<storeapi::StoreServer> grpc,
                           storeapi::StoreServer::Start(so, source));
   serving = true;
@@ -281,6 +285,7 @@ void RegisterSidecarCommand(CLI::App& app, int* exit_code) {
   // The config reloader is not built in (the Prometheus Operator runs its own reloader), so the
   // --reloader.* flags are unknown and rejected rather than silently ignored.
   AddGraceFlags(*s, f->grace, /*grpc=*/true);
+  AddStoreApiLimitFlags(*s, f->limit_series, f->limit_samples);
   s->callback([f, exit_code] {
     shutdown::EnableGracefulStop();
     *exit_code = Finish("sidecar", RunSidecar(*f));

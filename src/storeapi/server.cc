@@ -125,7 +125,15 @@ class Gate {
 class StoreService final : public thanos::Store::Service {
  public:
   StoreService(std::shared_ptr<SeriesSource> src, const ServerOptions& opts)
-      : src_(std::move(src)), opts_(opts), gate_(opts.max_concurrent_series_calls) {}
+      : src_(std::move(src)),
+        opts_(opts),
+        gate_(opts.max_concurrent_series_calls),
+        dropped_(opts.metrics ? &opts.metrics->AddCounter(
+                                    "thanos_store_selects_dropped_total",
+                                    "Number of select queries that were dropped due to "
+                                    "configured limits.",
+                                    {"reason"})
+                              : nullptr) {}
 
   grpc::Status Info(grpc::ServerContext*, const thanos::InfoRequest*,
                     thanos::InfoResponse* resp) override {
@@ -163,6 +171,13 @@ class StoreService final : public thanos::Store::Service {
     thanos::SeriesResponse resp;
     size_t batch_bytes = 0;
     uint64_t matched = 0;
+    uint64_t sent_series = 0, sent_samples = 0;
+    auto limit = [&](const char* what, const char* reason, uint64_t max, uint64_t got) {
+      if (dropped_) dropped_->WithLabelValues({reason}).Inc();
+      return Status(StatusCode::kResourceExhausted,
+                    "failed to send " + std::string(what) + ": limit " + std::to_string(max) +
+                        " violated (got " + std::to_string(got) + ")");
+    };
     auto flush = [&]() -> Status {
       if (!resp.has_batch() || resp.batch().series_size() == 0) return Status::OK();
       const bool sent = writer->Write(resp);
@@ -178,6 +193,11 @@ class StoreService final : public thanos::Store::Service {
           if ((++matched & 63) == 0 && ctx->IsCancelled())
             return Status(StatusCode::kCancelled, "series call canceled");
           if (!q.shard.Matches(labels)) return Status::OK();  // another shard's series
+          if (opts_.max_series > 0 && ++sent_series > opts_.max_series)
+            return limit("series", "series", opts_.max_series, sent_series);
+          sent_samples += chunks.size() * 120;
+          if (opts_.max_samples > 0 && sent_samples > opts_.max_samples)
+            return limit("samples", "chunks", opts_.max_samples, sent_samples);
           thanos::Series* s = nullptr;
           if (batch_size > 1) {
             s = resp.mutable_batch()->add_series();
@@ -249,6 +269,7 @@ class StoreService final : public thanos::Store::Service {
   std::shared_ptr<SeriesSource> src_;
   ServerOptions opts_;
   Gate gate_;
+  Family<Counter>* dropped_;
 };
 
 class InfoService final : public thanos::info::Info::Service {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "base/metrics.h"
 #include "storeapi/source.h"
 #include "storeapi/tls.h"
 
@@ -19,6 +20,12 @@ struct ServerOptions {
   // --grpc-server-max-connection-age: clients are asked to reconnect after it (0: never), so
   // connections spread again over the replicas behind a load balancer.
   int64_t max_connection_age_ms = 0;
+  // --store.limits.request-series / --store.limits.request-samples of the querier and sidecar
+  // (0: none): a Series call fails once it would send more series, or more samples counted as
+  // 120 per chunk, as Thanos's limited store server does.
+  uint64_t max_series = 0;
+  uint64_t max_samples = 0;
+  Registry* metrics = nullptr;  // thanos_store_selects_dropped_total{reason}, when given
 };
 
 class StoreServer {

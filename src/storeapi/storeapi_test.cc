@@ -162,6 +162,50 @@ TEST_F(StoreApiTest, MaxConnectionAgeRecyclesConnections) {
   (*server)->Shutdown(0);
 }
 
+// --store.limits.request-series/-samples (querier, sidecar): a call within the limits gets every
+// series; one beyond them fails with Thanos's message and is counted.
+TEST_F(StoreApiTest, SeriesLimitsFailTheCallBeyondThem) {
+  Registry registry;
+  ServerOptions opts;
+  opts.address = "127.0.0.1:0";
+  opts.max_series = 15;
+  opts.max_samples = 15 * 6 * 120;  // each series has 6 chunks of 120 samples
+  opts.metrics = &registry;
+  auto server = StoreServer::Start(opts, NewBlocksSource(blocks_));
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  auto client = StoreClient::Connect("127.0.0.1:" + std::to_string((*server)->port()));
+  auto count = [&](const Matchers& m) -> Result<int> {
+    auto set = client->Select(storage::SelectHints{0, 720 * 15000, 0, 0, ""}, m);
+    int n = 0;
+    while (set->Next()) n++;
+    if (!set->status().ok()) return set->status();
+    return n;
+  };
+  auto one_replica = count({*Matcher::Make(MatchType::kEqual, "__name__", "up"),
+                            *Matcher::Make(MatchType::kEqual, "replica", "1")});
+  ASSERT_TRUE(one_replica.ok()) << one_replica.status().ToString();
+  EXPECT_EQ(*one_replica, 15);
+  auto both = count({*Matcher::Make(MatchType::kEqual, "__name__", "up")});
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("failed to send series: limit 15 violated (got 16)"),
+            std::string::npos)
+      << both.status().ToString();
+  EXPECT_NE(registry.Expose().find("thanos_store_selects_dropped_total{reason=\"series\"} 1"),
+            std::string::npos);
+  (*server)->Shutdown(0);
+  opts.max_series = 0;
+  opts.max_samples = 6 * 120;
+  server = StoreServer::Start(opts, NewBlocksSource(blocks_));
+  ASSERT_TRUE(server.ok());
+  client = StoreClient::Connect("127.0.0.1:" + std::to_string((*server)->port()));
+  auto samples = count({*Matcher::Make(MatchType::kEqual, "__name__", "up")});
+  ASSERT_FALSE(samples.ok());
+  EXPECT_NE(samples.status().message().find("failed to send samples: limit 720 violated"),
+            std::string::npos)
+      << samples.status().ToString();
+  (*server)->Shutdown(0);
+}
+
 TEST_F(StoreApiTest, AppendSamplesEqualsSeekAndNextForEveryWindow) {
   storage::SelectHints h{0, 720 * 15000, 0, 0, ""};
   auto set = client_->Select(h, {*Matcher::Make(MatchType::kEqual, "instance", "i3"),
