@@ -61,6 +61,7 @@ struct QueryFlags {
   std::vector<std::string> conn_metric_labels = {"external_labels", "store_type"};
   std::string alert_query_url;
   std::vector<std::string> features;
+  std::string active_query_path;
 };
 
 // --enable-feature, as Thanos v0.34 reads it: each value whole (not split at commas).
@@ -196,6 +197,10 @@ Status RunQuery(const QueryFlags& f) {
                           ParseLabelFlags("--selector-label", f.selector_labels));
   opts.proxy.selector_labels = selector_labels;
   LogFeatures(f.features);
+  if (!f.active_query_path.empty()) {
+    STRATA_ASSIGN_OR_RETURN(opts.active_queries,
+                            query::ActiveQueries::Open(f.active_query_path, f.max_concurrent));
+  }
   STRATA_ASSIGN_OR_RETURN(std::shared_ptr<query::EndpointSet> endpoints,
                           query::EndpointSet::Make(specs, std::chrono::seconds(5), f.sd_files,
                                                    f.grpc_client_tls, std::move(policy)));
@@ -329,6 +334,8 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"external_labels", "store_type"}));
   q->add_option("--alert.query-url", f->alert_query_url,
                 "The external Thanos Query URL that would be set in all alerts 'Source' field.");
+  q->add_option("--query.active-query-path", f->active_query_path,
+                "Directory to log currently active queries in the queries.active file.");
   q->add_option("--enable-feature", f->features,
                 "Comma separated experimental feature names to enable. The current list of "
                 "features is query-pushdown (Strata: accepted, nothing is pushed down; results "

@@ -268,7 +268,9 @@ class Api {
     if (!shard.ok()) return BadData(shard.status().message());
     auto proxy = Proxy(req, *max_res, std::move(*shard));
     gate_.Enter();
+    const int slot = opts_.active_queries ? opts_.active_queries->Insert(q, NowMs() / 1000) : -1;
     auto r = engine.Exec(*proxy, std::move(*expr), start, end, step, !range);
+    if (opts_.active_queries) opts_.active_queries->Remove(slot);
     gate_.Leave();
     if (!r.ok()) return EvalError(r.status());
     auto warnings = proxy->TakeWarnings();

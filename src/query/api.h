@@ -11,6 +11,7 @@
 
 #include "base/metrics.h"
 #include "promql/engine.h"
+#include "query/active_queries.h"
 #include "query/proxy.h"
 #include "server/http_server.h"
 
@@ -33,6 +34,8 @@ struct ApiOptions {
   std::string revision;
   std::vector<std::pair<std::string, std::string>> flags;  // for status/flags
   Registry* metrics = nullptr;  // where the querier's metrics go (optional)
+  // --query.active-query-path: queries running are listed there (optional).
+  std::shared_ptr<ActiveQueries> active_queries;
 };
 
 // Registers the API handlers on router; `endpoints` picks the StoreAPI clients per request.
