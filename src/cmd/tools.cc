@@ -1,14 +1,18 @@
 // `strata tools …`: offline utilities. `tools tsdb` mirrors `promtool tsdb` subcommands.
 #include <CLI/CLI.hpp>
 
+#include <glob.h>
+
 #include <cstdio>
 
 #include "base/duration.h"
 #include "base/file.h"
+#include "base/log.h"
 #include "cmd/command.h"
 #include "promql/test_script.h"
 #include "textparse/selector_parser.h"
 #include "tools/openmetrics_import.h"
+#include "tools/rules_check.h"
 #include "tools/tsdb_dump.h"
 
 namespace strata::cmd {
@@ -79,6 +83,55 @@ void RegisterCreateBlocks(CLI::App& tsdb, int* exit_code) {
   });
 }
 
+// Checks every file the --rules globs match; a pattern matching nothing is an error too.
+Status CheckRules(const std::vector<std::string>& patterns) {
+  int failed = 0;
+  for (const auto& pattern : patterns) {
+    log::Info("checking", {{"pattern", pattern}});
+    glob_t g{};
+    const int rc = ::glob(pattern.c_str(), 0, nullptr, &g);
+    std::vector<std::string> files(g.gl_pathv, g.gl_pathv + (rc == 0 ? g.gl_pathc : 0));
+    globfree(&g);
+    if (files.empty()) {
+      log::Error("rule check failed", {{"result", "FAILED"}, {"error", "matching file not found"}});
+      failed++;
+      continue;
+    }
+    for (const auto& file : files) {
+      log::Info("checking", {{"filename", file}});
+      auto content = ReadFile(file);
+      tools::RuleFileCheck c;
+      if (content.ok()) {
+        c = tools::CheckRuleFile(*content);
+      } else {
+        c.errors.push_back(content.status().message());
+      }
+      if (!c.errors.empty()) {
+        log::Error("rule check failed", {{"result", "FAILED"}, {"filename", file}});
+        for (const auto& e : c.errors) log::Error("rule check failed", {{"error", e}});
+        failed++;
+        continue;
+      }
+      log::Info("rule check done",
+                {{"result", "SUCCESS"}, {"rules found", std::to_string(c.rules)}});
+    }
+  }
+  if (failed > 0)
+    return Status::InvalidArgument(std::to_string(failed) +
+                                   " rule file(s) or pattern(s) failed the check");
+  return Status::OK();
+}
+
+void RegisterRulesCheck(CLI::App& tools, int* exit_code) {
+  auto rules = std::make_shared<std::vector<std::string>>();
+  CLI::App* cmd = tools.add_subcommand("rules-check", "Check if the rule files are valid or not.");
+  cmd->add_option("--rules", *rules, "The rule files glob to check (repeated).")->required();
+  cmd->callback([rules, exit_code] {
+    if (Status st = CheckRules(*rules); !st.ok())
+      *exit_code = Fail("rules-check: " + st.ToString());
+  });
+}
+
 }  // namespace
 
 void RegisterToolsCommand(CLI::App& app, int* exit_code) {
@@ -91,6 +144,7 @@ void RegisterToolsCommand(CLI::App& app, int* exit_code) {
   RegisterCreateBlocks(*tsdb, exit_code);
   RegisterBucketTools(*tools, exit_code);
   RegisterPromqlTools(*tools, exit_code);
+  RegisterRulesCheck(*tools, exit_code);
 }
 
 }  // namespace strata::cmd

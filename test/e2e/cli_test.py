@@ -57,7 +57,16 @@ def main():
     strata = ap.parse_args().strata
     tmp = tempfile.mkdtemp(prefix='strata-cli-test-')
     bucket = f'--objstore.config=type: FILESYSTEM\nconfig:\n  directory: {tmp}/bucket'
+    # tools rules-check: a valid Thanos rule file passes, a bad one and a glob matching nothing fail.
+    os.makedirs(f'{tmp}/rules')
+    open(f'{tmp}/rules/good.yaml', 'w').write(
+        'groups:\n- name: g\n  partial_response_strategy: warn\n  rules:\n'
+        '  - alert: Down\n    expr: up == 0\n  - record: job:up:sum\n    expr: sum by (job) (up)\n')
+    open(f'{tmp}/rules/bad.yml', 'w').write('groups:\n- name: g\n  rules:\n  - record: r\n    expr: sum(up\n')
     refused = [
+        (['tools', 'rules-check', f'--rules={tmp}/rules/*.yml'],
+         'group \\"g\\", rule 1, \\"r\\": could not parse expression'),
+        (['tools', 'rules-check', f'--rules={tmp}/rules/*.json'], 'matching file not found'),
         (['query', '--bogus', '--help'], 'unknown flag --bogus for strata query'),
         (['query', '--bogus'], 'unknown flag --bogus for strata query'),
         (['sidecar', '--help', '--reloader.config-file=x'], 'unknown flag --reloader.config-file for strata sidecar'),
@@ -82,6 +91,13 @@ def main():
             print(f'FAIL strata {" ".join(args)}: exit {r.returncode}, stderr {r.stderr[-300:]!r}')
         else:
             print(f'ok   strata {" ".join(args)}: exit {r.returncode}, "{message}"')
+    r = subprocess.run([strata, 'tools', 'rules-check', f'--rules={tmp}/rules/*.yaml'], capture_output=True,
+                       text=True, timeout=30)
+    if r.returncode != 0 or 'result=SUCCESS' not in r.stderr or 'rulesfound=2' not in r.stderr.replace(' ', ''):
+        ok = False
+        print(f'FAIL strata tools rules-check (valid file): exit {r.returncode}, {r.stderr[-300:]!r}')
+    else:
+        print('ok   strata tools rules-check passes a valid Thanos rule file (2 rules)')
     for args, want in ((['--help'], 'Subcommands:'), (['query', '--help'], '--endpoint'), (['--version'], 'strata, version')):
         r = subprocess.run([strata, *args], capture_output=True, text=True, timeout=30)
         if r.returncode != 0 or want not in r.stdout:
