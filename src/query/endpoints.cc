@@ -158,8 +158,9 @@ void EndpointSet::ResolveSpec(const std::string& s, std::vector<std::string>* ou
     out->push_back(s);
     return;
   }
-  // A name is looked up again once --store.sd-dns-interval has passed; a failed lookup keeps
-  // the addresses of the last good one, as Thanos does.
+  // A name is looked up again once --store.sd-dns-interval has passed. A lookup that finds
+  // nothing keeps the addresses of the last one that did (Thanos keeps them on errors; a name
+  // that resolves to nothing at all is not told apart from a failed lookup here).
   Lookup& last = dns_[s];
   const int64_t now = NowMs();
   if (last.at_ms == 0 || now - last.at_ms >= policy_.dns_interval.count()) {
