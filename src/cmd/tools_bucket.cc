@@ -59,23 +59,51 @@ void RegisterLs(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> flags, int* exi
   });
 }
 
-void RegisterInspect(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> flags, int* exit_code) {
-  auto opts = std::make_shared<tools::InspectOptions>();
+struct InspectFlags {
+  tools::InspectOptions opts;
+  std::vector<std::string> selector;
+  std::string timeout = "5m";
+};
+
+Status Inspect(const ObjstoreFlags& objstore, const InspectFlags& f) {
+  STRATA_ASSIGN_OR_RETURN(Labels selector, ParseLabelFlags("--selector", f.selector));
+  STRATA_ASSIGN_OR_RETURN(int64_t timeout, ParseDuration(f.timeout));
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket, OpenBucket(objstore, nullptr));
+  STRATA_ASSIGN_OR_RETURN(std::vector<block::BucketBlock> blocks,
+                          block::FetchBlocks(*bucket, {.sizes = true, .timeout_ms = timeout}));
+  // --selector: every pair must be one of the block's external labels (partial and unreadable
+  // blocks have none, so a selector leaves them out).
+  std::erase_if(blocks, [&](const block::BucketBlock& b) {
+    for (const Label& l : selector) {
+      const bool has = !b.partial && b.error.empty() && b.meta.thanos &&
+                       b.meta.thanos->labels.Has(l.name) &&
+                       b.meta.thanos->labels.Get(l.name) == l.value;
+      if (!has) return true;
+    }
+    return false;
+  });
+  std::fputs(tools::FormatBucketInspect(blocks, f.opts).c_str(), stdout);
+  return Status::OK();
+}
+
+void RegisterInspect(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> objstore, int* exit_code) {
+  auto f = std::make_shared<InspectFlags>();
   CLI::App* inspect = bucket.add_subcommand(
       "inspect", "Inspect all blocks in the bucket in detailed, table-like way.");
-  AddObjstoreFlags(*inspect, *flags);
+  AddObjstoreFlags(*inspect, *objstore);
   inspect
-      ->add_option("--price-per-gib-month", opts->price_per_gib_month,
+      ->add_option("--price-per-gib-month", f->opts.price_per_gib_month,
                    "Object storage price in $ per GiB and month, for the cost estimate.")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  inspect->callback([flags, opts, exit_code] {
-    auto blocks = ListBlocks(*flags);
-    if (!blocks.ok()) {
-      *exit_code = Fail("bucket inspect: " + blocks.status().ToString());
-      return;
-    }
-    std::fputs(tools::FormatBucketInspect(*blocks, *opts).c_str(), stdout);
+  inspect->add_option("-l,--selector", f->selector,
+                      "Selects blocks based on label, e.g. '-l key1=\"value1\" -l "
+                      "key2=\"value2\"'. All key value pairs must match.");
+  inspect->add_option("--timeout", f->timeout, "Timeout to download metadata from remote storage")
+      ->capture_default_str();
+  inspect->callback([objstore, f, exit_code] {
+    if (Status st = Inspect(*objstore, *f); !st.ok())
+      *exit_code = Fail("bucket inspect: " + st.ToString());
   });
 }
 

@@ -81,6 +81,7 @@ def main():
         print(f'ok   bucket ls/inspect over {len(ids)} blocks, {total} bytes')
         ls_json_and_mark(args.strata, bucket, conf, ids, metas)
         bucket_web(args.strata, bucket, conf, ids)
+        inspect_selector(args.strata, bucket, conf, ids)
         sweep_tools(args.strata, tmp)
 
 
@@ -178,6 +179,24 @@ def bucket_web(strata, bucket, conf, ids):
     bad = run([strata, 'tools', 'bucket', 'web', '--min-time=yesterday'] + conf, ok=False)
     assert bad.returncode != 0 and '--min-time' in bad.stderr, bad.stderr
     print(f'ok   bucket web: {len(ids) - 1} blocks under /bw, relabel selection, marks, refresh')
+
+
+def inspect_selector(strata, bucket, conf, ids):
+    # One block gets external labels; -l/--selector keeps the blocks whose labels match every pair.
+    path = os.path.join(bucket, ids[1], 'meta.json')
+    meta = json.load(open(path))
+    meta['thanos'] = {'labels': {'cluster': 'eu', 'replica': 'a'}, 'downsample': {'resolution': 0},
+                      'source': 'sidecar'}
+    json.dump(meta, open(path, 'w'))
+    rows = lambda out: [l.split()[0] for l in out.splitlines() if l[:26] in ids]
+    out = run([strata, 'tools', 'bucket', 'inspect', '-l', 'cluster="eu"', '--selector=replica=a',
+               '--timeout=1m'] + conf).stdout
+    assert rows(out) == [ids[1]], out
+    out = run([strata, 'tools', 'bucket', 'inspect', '-l', 'cluster=us'] + conf).stdout
+    assert rows(out) == [], out
+    bad = run([strata, 'tools', 'bucket', 'inspect', '--timeout=soon'] + conf, ok=False)
+    assert bad.returncode != 0 and 'soon' in bad.stderr, bad.stderr
+    print('ok   bucket inspect --selector and --timeout')
 
 
 def free_port():
