@@ -81,9 +81,14 @@ Result<Labels> ParseLabelFlags(const std::string& flag, const std::vector<std::s
     const size_t eq = s.find('=');
     if (eq == std::string::npos || eq == 0)
       return Status::InvalidArgument(flag + " " + s + ": want name=\"value\"");
+    const std::string name = s.substr(0, eq);
+    if (!IsValidLabelName(name))
+      return Status::InvalidArgument(flag + " " + s + ": \"" + name + "\" is not a label name");
+    for (const Label& l : labels)
+      if (l.name == name) return Status::InvalidArgument(flag + " " + name + " given twice");
     std::string v = s.substr(eq + 1);
     if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-    labels.push_back(Label{s.substr(0, eq), v});
+    labels.push_back(Label{name, v});
   }
   return Labels::FromUnsorted(std::move(labels));
 }

@@ -9,6 +9,7 @@
 #include "base/shutdown.h"
 #include "block/block.h"
 #include "cmd/command.h"
+#include "cmd/compact_flags.h"
 #include "compact/compactor.h"
 #include "server/http_server.h"
 #include "server/web_config.h"
@@ -24,9 +25,7 @@ struct CompactFlags {
   std::string http_config;
   bool wait = false;
   std::string wait_interval = "5m";
-  std::string consistency_delay = "30m";
-  std::string delete_delay = "48h";
-  std::string retention_raw = "0d", retention_5m = "0d", retention_1h = "0d";
+  SweepFlags sweep;
   int compact_concurrency = 1;
   int downsample_concurrency = 1;
   bool downsampling_disable = false;
@@ -59,11 +58,7 @@ Status RunCompact(const CompactFlags& f) {
                           OpenBucket(f.objstore, &registry));
   compact::CompactorOptions o;
   o.data_dir = f.data_dir;
-  STRATA_ASSIGN_OR_RETURN(o.consistency_delay_ms, ParseDuration(f.consistency_delay));
-  STRATA_ASSIGN_OR_RETURN(o.delete_delay_ms, ParseDuration(f.delete_delay));
-  STRATA_ASSIGN_OR_RETURN(o.retention_raw_ms, ParseDuration(f.retention_raw));
-  STRATA_ASSIGN_OR_RETURN(o.retention_5m_ms, ParseDuration(f.retention_5m));
-  STRATA_ASSIGN_OR_RETURN(o.retention_1h_ms, ParseDuration(f.retention_1h));
+  STRATA_RETURN_IF_ERROR(ApplySweepFlags(f.sweep, o));
   STRATA_ASSIGN_OR_RETURN(int64_t interval, ParseDuration(f.wait_interval));
   o.concurrency = std::max(1, f.compact_concurrency);
   o.replica_labels = f.replica_labels;
@@ -169,21 +164,7 @@ void RegisterCompactCommand(CLI::App& app, int* exit_code) {
   c->add_option("--wait-interval", f->wait_interval,
                 "Wait interval between consecutive compaction runs (with --wait).")
       ->capture_default_str();
-  c->add_option("--consistency-delay", f->consistency_delay,
-                "Minimum age of fresh (non-compacted) blocks before they are being processed.")
-      ->capture_default_str();
-  c->add_option("--delete-delay", f->delete_delay,
-                "Time before a block marked for deletion is deleted from bucket.")
-      ->capture_default_str();
-  c->add_option("--retention.resolution-raw", f->retention_raw,
-                "How long to retain raw samples in bucket. 0d - disables this retention.")
-      ->capture_default_str();
-  c->add_option("--retention.resolution-5m", f->retention_5m,
-                "How long to retain samples of resolution 1 (5 minutes) in bucket. 0d - disables.")
-      ->capture_default_str();
-  c->add_option("--retention.resolution-1h", f->retention_1h,
-                "How long to retain samples of resolution 2 (1 hour) in bucket. 0d - disables.")
-      ->capture_default_str();
+  AddSweepFlags(*c, f->sweep, /*retention=*/true);
   c->add_option("--compact.concurrency", f->compact_concurrency,
                 "Number of groups compacted concurrently.")
       ->capture_default_str();
@@ -231,7 +212,7 @@ void RegisterCompactCommand(CLI::App& app, int* exit_code) {
   c->add_option("--compact.cleanup-interval", f->cleanup_interval,
                 "How often we should clean up partially uploaded blocks and blocks with deletion "
                 "mark in the background when --wait has been enabled. Setting it to \"0s\" "
-                "disables it - the cleaning will only happen at the end of an iteration.")
+                "disables it - the cleaning will only happen at the start of each pass.")
       ->capture_default_str();
   c->add_option("--compact.progress-interval", f->progress_interval,
                 "Frequency of calculating the compaction progress in the background when --wait "

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "base/duration.h"
 #include "base/log.h"
@@ -84,7 +85,8 @@ void LogFeatures(const std::vector<std::string>& features) {
 }
 
 // thanos_store_nodes_grpc_connections: the healthy endpoints by the --query.conn-metric.label
-// labels (external label sets, component type), after each endpoint refresh.
+// labels (external label sets, component type), after each endpoint refresh. A combination no
+// longer seen stays at 0 (the registry does not drop children).
 std::function<void(const std::vector<query::EndpointState>&)> ConnectionGauge(
     Registry& registry, const std::vector<std::string>& labels) {
   Family<Gauge>& g = registry.AddGauge(
@@ -192,6 +194,9 @@ Status RunQuery(const QueryFlags& f) {
   policy.dns_interval = std::chrono::milliseconds(dns_interval);
   STRATA_ASSIGN_OR_RETURN(int64_t unhealthy, ParseDuration(f.unhealthy_timeout));
   policy.unhealthy_timeout = std::chrono::milliseconds(unhealthy);
+  if (std::set<std::string>(f.conn_metric_labels.begin(), f.conn_metric_labels.end()).size() !=
+      f.conn_metric_labels.size())
+    return Status::InvalidArgument("--query.conn-metric.label: a label is given twice");
   policy.on_refresh = ConnectionGauge(registry, f.conn_metric_labels);
   STRATA_ASSIGN_OR_RETURN(Labels selector_labels,
                           ParseLabelFlags("--selector-label", f.selector_labels));

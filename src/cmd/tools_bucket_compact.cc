@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/shutdown.h"
 #include "cmd/command.h"
+#include "cmd/compact_flags.h"
 #include "cmd/tools_bucket.h"
 #include "compact/compactor.h"
 #include "server/http_server.h"
@@ -17,58 +18,32 @@
 namespace strata::cmd {
 namespace {
 
-// The flags retention and cleanup share: which blocks they see, and when marked blocks go.
-struct SweepFlags {
-  std::string delete_delay = "48h";
-  std::string consistency_delay = "30m";
+struct SweepToolFlags {
+  SweepFlags sweep;
   int block_sync_concurrency = 20;
   BlockSelectorFlags selector;
-  std::string retention_raw = "0d", retention_5m = "0d", retention_1h = "0d";
 };
 
-void AddSweepFlags(CLI::App& cmd, SweepFlags& f, bool retention) {
-  cmd.add_option("--delete-delay", f.delete_delay,
-                 "Time before a block marked for deletion is deleted from bucket.")
-      ->capture_default_str();
-  cmd.add_option("--consistency-delay", f.consistency_delay,
-                 "Minimum age of fresh (non-compacted) blocks before they are being processed. "
-                 "Partial uploads older than 48h are removed.")
-      ->capture_default_str();
+void AddSweepToolFlags(CLI::App& cmd, SweepToolFlags& f, bool retention) {
+  AddSweepFlags(cmd, f.sweep, retention);
   cmd.add_option("--block-sync-concurrency", f.block_sync_concurrency,
                  "Number of goroutines to use when syncing block metadata from object storage.")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   AddBlockSelectorFlags(cmd, f.selector, retention ? "apply retention to" : "clean up",
                         /*time_range=*/false);
-  if (!retention) return;
-  cmd.add_option("--retention.resolution-raw", f.retention_raw,
-                 "How long to retain raw samples in bucket. Setting this to 0d will retain "
-                 "samples of this resolution forever")
-      ->capture_default_str();
-  cmd.add_option("--retention.resolution-5m", f.retention_5m,
-                 "How long to retain samples of resolution 1 (5 minutes) in bucket. Setting this "
-                 "to 0d will retain samples of this resolution forever")
-      ->capture_default_str();
-  cmd.add_option("--retention.resolution-1h", f.retention_1h,
-                 "How long to retain samples of resolution 2 (1 hour) in bucket. Setting this to "
-                 "0d will retain samples of this resolution forever")
-      ->capture_default_str();
 }
 
-Result<compact::CompactorOptions> SweepOptions(const SweepFlags& f) {
+Result<compact::CompactorOptions> SweepOptions(const SweepToolFlags& f) {
   compact::CompactorOptions o;
   o.data_dir = "";  // metas are kept in memory only
-  STRATA_ASSIGN_OR_RETURN(o.delete_delay_ms, ParseDuration(f.delete_delay));
-  STRATA_ASSIGN_OR_RETURN(o.consistency_delay_ms, ParseDuration(f.consistency_delay));
-  STRATA_ASSIGN_OR_RETURN(o.retention_raw_ms, ParseDuration(f.retention_raw));
-  STRATA_ASSIGN_OR_RETURN(o.retention_5m_ms, ParseDuration(f.retention_5m));
-  STRATA_ASSIGN_OR_RETURN(o.retention_1h_ms, ParseDuration(f.retention_1h));
+  STRATA_RETURN_IF_ERROR(ApplySweepFlags(f.sweep, o));
   o.meta_fetch_concurrency = f.block_sync_concurrency;
   STRATA_ASSIGN_OR_RETURN(o.selector, f.selector.Parse());
   return o;
 }
 
-Status RunSweep(const ObjstoreFlags& objstore, const SweepFlags& f, bool retention) {
+Status RunSweep(const ObjstoreFlags& objstore, const SweepToolFlags& f, bool retention) {
   STRATA_ASSIGN_OR_RETURN(compact::CompactorOptions o, SweepOptions(f));
   Registry registry;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket,
@@ -94,7 +69,7 @@ Status RunSweep(const ObjstoreFlags& objstore, const SweepFlags& f, bool retenti
 
 void RegisterSweep(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> objstore, int* exit_code,
                    bool retention) {
-  auto f = std::make_shared<SweepFlags>();
+  auto f = std::make_shared<SweepToolFlags>();
   CLI::App* cmd =
       retention
           ? bucket.add_subcommand("retention",
@@ -103,7 +78,7 @@ void RegisterSweep(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> objstore, in
                                   "at the same time.")
           : bucket.add_subcommand("cleanup", "Cleans up all blocks marked for deletion.");
   AddObjstoreFlags(*cmd, *objstore);
-  AddSweepFlags(*cmd, *f, retention);
+  AddSweepToolFlags(*cmd, *f, retention);
   cmd->callback([objstore, f, exit_code, retention] {
     const std::string name = retention ? "retention" : "cleanup";
     if (Status st = RunSweep(*objstore, *f, retention); !st.ok())

@@ -144,10 +144,7 @@ Result<BucketCompactor::Survey> BucketCompactor::TakeSurvey() {
       if (uploaded_at + opts_.partial_upload_age_ms <= now) s.abandoned.push_back(b.id);
       continue;
     }
-    if (!b.error.empty()) {
-      log::Warn("skipping block with unreadable meta.json", {{"id", b.id}, {"err", b.error}});
-      continue;
-    }
+    if (!b.error.empty()) continue;  // RunOnce says so, once a pass
     const bool from_compactor = b.meta.thanos && b.meta.thanos->source == "compactor";
     if (!from_compactor && uploaded_at + opts_.consistency_delay_ms > now) continue;
 
@@ -242,6 +239,10 @@ Status BucketCompactor::UpdateProgress() {
 
 Status BucketCompactor::RunOnce() {
   STRATA_ASSIGN_OR_RETURN(Survey s, TakeSurvey());
+  for (const auto& b : s.blocks) {
+    if (!b.partial && !b.error.empty())
+      log::Warn("skipping block with unreadable meta.json", {{"id", b.id}, {"err", b.error}});
+  }
   Status first_failure;
   auto fail = [&](Status st) {
     if (first_failure.ok()) first_failure = st;

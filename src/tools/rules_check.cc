@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "base/duration.h"
@@ -126,7 +127,8 @@ RuleFileCheck CheckRuleFile(std::string_view yaml) {
     }
     if (const YAML::Node s = g["partial_response_strategy"]; s) {
       std::string v = s.as<std::string>("");
-      std::transform(v.begin(), v.end(), v.begin(), ::tolower);
+      std::transform(v.begin(), v.end(), v.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       if (!v.empty() && v != "warn" && v != "abort")
         out.errors.push_back(At(s) + "failed to unmarshal \"" + s.as<std::string>("") +
                              "\" as 'partial_response_strategy'. Possible values are ABORT,WARN");

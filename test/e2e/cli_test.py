@@ -82,6 +82,11 @@ def main():
         (['store', bucket, f'--data-dir={tmp}/data', '--store.index-header-lazy-download-strategy=lazy'],
          'lazy-download-strategy=lazy: Strata builds'),
         (['tools', 'bucket', 'ls', '--bogus'], 'unknown flag --bogus for strata tools bucket ls'),
+        (['query', '--selector-label=a b="x"'], '--selector-label a b="x": "a b" is not a label name'),
+        (['query', '--selector-label=a="x"', '--selector-label=a="y"'], '--selector-label a given twice'),
+        (['query', '--query.conn-metric.label=store_type', '--query.conn-metric.label=store_type'],
+         '--query.conn-metric.label: a label is given twice'),
+        (['query', '--endpoint-strict=dnssrv+_grpc._tcp.store'], 'not permitted under strict mode'),
     ]
     ok = True
     for args, message in refused:
