@@ -111,11 +111,17 @@ class Stack:
         p = subprocess.Popen(args, stdout=log, stderr=log, start_new_session=True)
         self.procs.append((name, p))
 
+        last = [None]  # the last answer of the readiness probe, for the error
+
         def ready():
             if p.poll() is not None:
                 raise RuntimeError(f'{name} exited with {p.returncode}; see {log.name}')
-            return get(ready_url, timeout=1)[0] == 200
-        wait(f'{name} at {ready_url}', ready)
+            last[0] = get(ready_url, timeout=1)
+            return last[0][0] == 200
+        try:
+            wait(f'{name} at {ready_url}', ready)
+        except RuntimeError as e:
+            raise RuntimeError(f'{e}; last answer: {last[0]}') from None
         return p
 
     def stop(self):
@@ -363,6 +369,12 @@ def main():
         rc = 77
     except (RuntimeError, subprocess.CalledProcessError) as e:
         print(f'demo failed: {e}', file=sys.stderr)
+        if args.check and stack is not None:
+            # The logs go with the temporary directory: their ends, to tell what went wrong.
+            for name in sorted(os.listdir(stack.logs)):
+                with open(os.path.join(stack.logs, name), errors='replace') as f:
+                    tail = f.readlines()[-15:]
+                print(f'--- {name} (last {len(tail)} lines)\n' + ''.join(tail), file=sys.stderr)
         rc = 1
     except KeyboardInterrupt:
         pass

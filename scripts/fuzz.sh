@@ -16,7 +16,7 @@ CXX=clang++ cmake -S . -B $dir -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRA
 cmake --build $dir -j"${JOBS:-$(nproc)}"
 
 seeds=$dir/seeds
-rm -rf "$seeds" && mkdir -p "$seeds"/{xor_chunk,index,index_header,meta,openmetrics,promql,dns_srv,remote_read,relabel,aggr_chunk,http_api,grpc_store,frontend_answer} $dir/artifacts
+rm -rf "$seeds" && mkdir -p "$seeds"/{xor_chunk,index,index_header,meta,openmetrics,promql,dns_srv,remote_read,relabel,aggr_chunk,http_api,grpc_store,frontend_answer,rules_check} $dir/artifacts
 printf '# TYPE a gauge\na{x="q\\"b"} 1.5 1700000000.123\na{x="q\\"b"} NaN 1700000015\nb_total 7 1700000000 # {t="1"} 1 1700000000\n# EOF\n' \
   > "$seeds/openmetrics/seed.om"
 # The release build's strata writes a block whose files seed the index and meta fuzzers.
@@ -47,8 +47,10 @@ printf '\x00\x0e\x01\x00\x02\xd0\x0f\x3f\xf0\x00\x00\x00\x00\x00\x00\x0f\x00\x00
 # A querier's range answer, as the query-frontend reads it.
 printf '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"up","a":"x\\u003c"},"values":[[1.5,"1"],[3,"NaN"],[4,"+Inf"]]}]},"warnings":["w"]}' \
   > "$seeds/frontend_answer/seed"
+printf 'groups:\n- name: g\n  partial_response_strategy: warn\n  interval: 1m\n  rules:\n  - alert: A\n    expr: up == 0\n    for: 5m\n    labels: {s: page}\n  - record: job:up:sum\n    expr: sum by (job) (up)\n' \
+  > "$seeds/rules_check/seed"
 for target in xor_chunk index index_header meta openmetrics promql dns_srv remote_read relabel aggr_chunk http_api \
-    grpc_store frontend_answer; do
+    grpc_store frontend_answer rules_check; do
   echo "fuzz: $target for ${SECONDS_PER_TARGET}s"
   out=$($dir/fuzz/${target}_fuzz -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=0 \
     -artifact_prefix=$dir/artifacts/ "$seeds/$target" 2>&1 || true)
