@@ -7,13 +7,12 @@
 #include <mutex>
 #include <thread>
 
-#include <openssl/evp.h>
 #include <nlohmann/json.hpp>
 
 #include "base/duration.h"
-#include "base/encoding.h"
 #include "base/executor.h"
 #include "base/log.h"
+#include "base/sha256.h"
 #include "base/timestamp.h"
 #include "base/ulid.h"
 
@@ -170,28 +169,6 @@ Status CheckHashFunc(const std::string& hash_func) {
                                  ": unsupported hash function (\"\" or \"SHA256\")");
 }
 
-namespace {
-
-// The hex SHA-256 of a file, read in 1 MiB pieces (chunk segments are up to 512 MiB).
-Result<std::string> FileSha256(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("open " + path + " to hash it");
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
-  }
-  if (in.bad()) return Status::IOError("read " + path + " to hash it");
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_DigestFinal_ex(ctx.get(), md, &n);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), n));
-}
-
-}  // namespace
-
 Status UploadBlock(objstore::Bucket& bucket, const std::string& block_dir,
                    const tsdb::ThanosMeta* thanos, int file_concurrency,
                    const std::string& hash_func) {
@@ -230,7 +207,7 @@ Status UploadBlock(objstore::Bucket& bucket, const std::string& block_dir,
         }
         files[i] = {rel[i], static_cast<int64_t>(size)};
         if (!hash_func.empty()) {
-          auto h = FileSha256(path);
+          auto h = FileSha256Hex(path);
           if (!h.ok()) {
             sent[i] = h.status();
             return;

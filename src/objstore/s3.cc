@@ -16,6 +16,7 @@
 
 #include "base/encoding.h"
 #include "base/file.h"
+#include "base/sha256.h"
 #include "base/shutdown.h"
 #include "base/timestamp.h"
 #include "objstore/sigv4.h"
@@ -440,7 +441,7 @@ class S3Bucket : public Bucket {
     sr.method = r.method;
     sr.path = Path(r.key);
     sr.query = r.query;
-    sr.payload_hash = r.has_body ? HexSha256(r.body) : kEmptySha256;
+    sr.payload_hash = r.has_body ? Sha256Hex(r.body) : kEmptySha256;
     std::string amz_date = AmzDate(NowMs() / 1000);
     sr.headers = r.headers;
     sr.headers.emplace_back("host", host_);

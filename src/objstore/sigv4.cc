@@ -1,12 +1,12 @@
 #include "objstore/sigv4.h"
 
 #include <openssl/hmac.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <ctime>
 
 #include "base/encoding.h"
+#include "base/sha256.h"
 
 namespace strata::objstore {
 namespace {
@@ -33,12 +33,6 @@ std::string Trim(std::string_view s) {
 }
 
 }  // namespace
-
-std::string HexSha256(std::string_view data) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(d), sizeof(d)));
-}
 
 std::string AmzDate(int64_t unix_seconds) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);
@@ -75,7 +69,7 @@ std::string SigV4Authorization(const SigV4Request& req, const SigV4Credentials& 
   std::string date(amz_date.substr(0, 8));
   std::string scope = date + "/" + std::string(region) + "/s3/aws4_request";
   std::string to_sign =
-      "AWS4-HMAC-SHA256\n" + std::string(amz_date) + "\n" + scope + "\n" + HexSha256(canonical);
+      "AWS4-HMAC-SHA256\n" + std::string(amz_date) + "\n" + scope + "\n" + Sha256Hex(canonical);
   std::string key = Hmac("AWS4" + creds.secret_key, date);
   key = Hmac(key, region);
   key = Hmac(key, "s3");

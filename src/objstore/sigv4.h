@@ -29,7 +29,6 @@ std::string SigV4Authorization(const SigV4Request& req, const SigV4Credentials& 
                                std::string_view region, std::string_view amz_date);
 
 // Helpers shared with the S3 client.
-std::string HexSha256(std::string_view data);
 std::string AmzDate(int64_t unix_seconds);  // "20130524T000000Z"
 
 }  // namespace strata::objstore

@@ -39,10 +39,7 @@ TEST(SigV4Test, MatchesAwsListObjectsExample) {
             "Signature=34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
 }
 
-TEST(SigV4Test, Helpers) {
-  EXPECT_EQ(AmzDate(1369353600), "20130524T000000Z");
-  EXPECT_EQ(HexSha256(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-}
+TEST(SigV4Test, Helpers) { EXPECT_EQ(AmzDate(1369353600), "20130524T000000Z"); }
 
 }  // namespace
 }  // namespace strata::objstore

@@ -1,7 +1,5 @@
 #include "store/index_cache.h"
 
-#include <openssl/evp.h>
-
 #include <list>
 #include <memory>
 #include <mutex>
@@ -10,7 +8,7 @@
 
 #include "base/bytesize.h"
 #include "base/duration.h"
-#include "base/encoding.h"
+#include "base/sha256.h"
 #include "cache/memcached.h"
 #include "cache/yaml_util.h"
 #include "objstore/config.h"
@@ -213,22 +211,6 @@ class InMemoryCache : public IndexCache {
   Family<Gauge>* size_;
 };
 
-std::string HexSha256(std::string_view a, std::string_view b) {
-  // Fetched once, with one context per thread: EVP_sha256() looks its implementation up again
-  // on every digest, which was 8% of a store gateway's CPU per query.
-  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
-  thread_local const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(),
-                                                                            EVP_MD_CTX_free);
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_DigestInit_ex(ctx.get(), kSha256 != nullptr ? kSha256 : EVP_sha256(), nullptr);
-  EVP_DigestUpdate(ctx.get(), a.data(), a.size());
-  EVP_DigestUpdate(ctx.get(), "\xff", 1);  // never part of a label name, so pairs cannot collide
-  EVP_DigestUpdate(ctx.get(), b.data(), b.size());
-  EVP_DigestFinal_ex(ctx.get(), md, &n);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), n));
-}
-
 Result<std::unique_ptr<IndexCache>> Parse(const YAML::Node& root, uint64_t default_size,
                                           Registry& metrics) {
   using cache::CheckKeys;
@@ -278,7 +260,7 @@ const char* CacheItemName(CacheItem item) {
 
 std::string PostingsCacheKey(std::string_view block, std::string_view name,
                              std::string_view value) {
-  return "strata:P:" + std::string(block) + ":" + HexSha256(name, value);
+  return "strata:P:" + std::string(block) + ":" + Sha256Hex({name, "\xff", value});
 }
 
 std::string SeriesCacheKey(std::string_view block, uint32_t ref) {
@@ -286,7 +268,7 @@ std::string SeriesCacheKey(std::string_view block, uint32_t ref) {
 }
 
 std::string ExpandedPostingsCacheKey(std::string_view block, std::string_view matchers) {
-  return "strata:E:" + std::string(block) + ":" + HexSha256(matchers, "");
+  return "strata:E:" + std::string(block) + ":" + Sha256Hex({matchers, "\xff"});
 }
 
 std::unique_ptr<IndexCache> NewInMemoryIndexCache(uint64_t max_size, uint64_t max_item_size,
