@@ -53,6 +53,7 @@ struct QueryFlags {
   std::string metadata_default_range = "0s";
   std::string grpc_compression = "none";
   std::string promql_engine = "prometheus";
+  bool enable_x_functions = false;
   GraceFlags grace;
   uint64_t limit_series = 0, limit_samples = 0;  // --store.limits.request-*
   std::vector<std::string> endpoint_strict, store_strict, endpoint_groups, endpoint_groups_strict;
@@ -145,6 +146,8 @@ Status RunQuery(const QueryFlags& f) {
   opts.max_concurrent = f.max_concurrent;
   opts.auto_downsampling = f.auto_downsampling;
   opts.dynamic_lookback_delta = f.dynamic_lookback_delta;
+  opts.default_engine = f.promql_engine;
+  opts.enable_x_functions = f.enable_x_functions;
   STRATA_ASSIGN_OR_RETURN(opts.instant_max_source_resolution_ms,
                           ParseDuration(f.instant_max_source_resolution));
   opts.proxy.replica_labels = f.replica_labels;
@@ -171,6 +174,7 @@ Status RunQuery(const QueryFlags& f) {
   opts.flags.push_back({"query.default-step", f.default_step});
   opts.flags.push_back({"query.metadata.default-time-range", f.metadata_default_range});
   opts.flags.push_back({"query.promql-engine", f.promql_engine});
+  opts.flags.push_back({"query.enable-x-functions", f.enable_x_functions ? "true" : "false"});
   opts.flags.push_back({"web.route-prefix", f.web.route_prefix});
   opts.flags.push_back({"web.external-prefix", f.web.external_prefix});
   opts.flags.push_back({"web.prefix-header", f.web.prefix_header});
@@ -408,9 +412,13 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"snappy", "none"}));
   q->add_option("--query.promql-engine", f->promql_engine,
                 "Default PromQL engine to use: prometheus or thanos. Both mean Strata's engine, "
-                "which follows Prometheus's semantics (as the engine request parameter does).")
+                "which follows Prometheus's semantics (as the engine request parameter does); "
+                "thanos also knows the x-functions with --query.enable-x-functions.")
       ->capture_default_str()
       ->check(CLI::IsMember({"prometheus", "thanos"}));
+  q->add_flag("--query.enable-x-functions,!--no-query.enable-x-functions", f->enable_x_functions,
+              "Whether to enable extended rate functions (xrate, xincrease and xdelta). Only has "
+              "effect when used with Thanos engine.");
   AddWebFlags(*q, f->web, /*route_prefix=*/true, /*disable=*/false);
   // Accepted so Thanos manifests start unchanged.
   q->add_option("--query.max-concurrent-select", f->max_concurrent_select,

@@ -30,6 +30,7 @@ struct FrontendFlags {
   std::string tenant_header = "THANOS-TENANT";
   std::string default_tenant = "default-tenant";
   int vertical_shards = 0;
+  bool enable_x_functions = false;
   std::string cache_compression;
 
   std::string split_interval = "24h";
@@ -204,6 +205,7 @@ Status RunFrontend(const FrontendFlags& f) {
                                        o.labels_split_interval_ms, "labels", &registry));
   o.labels_cache = std::move(lc.cache);
   o.vertical_shards = f.vertical_shards;
+  o.enable_x_functions = f.enable_x_functions;
   o.snappy = f.cache_compression == "snappy";
   STRATA_ASSIGN_OR_RETURN(int64_t slow, ParseDuration(f.log_queries_longer_than.starts_with("-")
                                                           ? f.log_queries_longer_than.substr(1)
@@ -281,6 +283,10 @@ void RegisterQueryFrontendCommand(CLI::App& app, int* exit_code) {
       "Number of shards to use when distributing shardable PromQL queries. For more details, you "
       "can refer to the Vertical query sharding proposal: "
       "https://thanos.io/tip/proposals-accepted/202205-vertical-query-sharding.md");
+  flag("--query-frontend.enable-x-functions,!--no-query-frontend.enable-x-functions",
+       f->enable_x_functions,
+       "Enable experimental x- functions in query-frontend. --no-query-frontend.enable-x-functions "
+       "for disabling.");
   opt("--cache-compression-type", f->cache_compression,
       "Use compression in results cache. Supported values are: 'snappy' and '' (disable "
       "compression).");

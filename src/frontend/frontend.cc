@@ -46,6 +46,7 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
  public:
   explicit Frontend(FrontendOptions opts)
       : opts_(std::move(opts)),
+        parse_{.enable_x_functions = opts_.enable_x_functions},
         downstream_(opts_.downstream_url, opts_.downstream_tls, opts_.downstream_timeout_ms,
                     opts_.metrics) {
     Registry& m = *opts_.metrics;
@@ -189,7 +190,7 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
 
   HttpResponse QueryRange(const HttpRequest& req, CallContext& ctx) {
     const auto t0 = std::chrono::steady_clock::now();
-    auto parsed = ParseRangeRequest(req);
+    auto parsed = ParseRangeRequest(req, parse_);
     if (!parsed.ok()) return BadData(parsed.status().message());
     RangeRequest r = std::move(*parsed);
     const int64_t length = r.end_ms - r.start_ms;
@@ -207,7 +208,7 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
     // One split part: the cache where there is one, then the querier.
     std::optional<ShardInfo> shard_by;
     if (opts_.vertical_shards > 1) {
-      auto expr = promql::ParseExpr(r.query);  // parsed as ParseRangeRequest printed it
+      auto expr = promql::ParseExpr(r.query, parse_);  // parsed as ParseRangeRequest printed it
       shard_by = Shardable(expr.ok() ? expr->get() : nullptr, "query_range");
     }
     QueryFn next = [&](const RangeRequest& q) { return Query(q, ctx); };
@@ -267,7 +268,7 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
   // merged (as Thanos: no splitting or caching).
   HttpResponse InstantQuery(const HttpRequest& req, CallContext& ctx) {
     if (opts_.vertical_shards <= 1) return downstream_.PassThrough(req);
-    auto expr = promql::ParseExpr(req.Param("query"));
+    auto expr = promql::ParseExpr(req.Param("query"), parse_);
     const std::optional<ShardInfo> by =
         Shardable(expr.ok() ? expr->get() : nullptr, "query_instant");
     if (!by) return downstream_.PassThrough(req);
@@ -353,6 +354,7 @@ class Frontend : public std::enable_shared_from_this<Frontend> {
   }
 
   FrontendOptions opts_;
+  promql::ParseOptions parse_;  // the frontend's own parsing, for splitting and sharding
   Downstream downstream_;
   std::unique_ptr<ResultsCache> cache_;
   std::unique_ptr<LabelsHandler> labels_;

@@ -48,6 +48,7 @@ struct FrontendOptions {
   int64_t labels_max_freshness_ms = 60'000;
 
   int vertical_shards = 0;                   // --query-frontend.vertical-shards
+  bool enable_x_functions = false;           // --query-frontend.enable-x-functions
   bool snappy = false;                       // --cache-compression-type=snappy
   int64_t log_queries_longer_than_ms = 0;    // 0 off, < 0 every query
   std::vector<std::string> forward_headers;  // --query-frontend.forward-header

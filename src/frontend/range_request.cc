@@ -48,7 +48,8 @@ RangeRequest RangeRequest::WithRange(int64_t start, int64_t end) const {
   return r;
 }
 
-Result<RangeRequest> ParseRangeRequest(const server::HttpRequest& req) {
+Result<RangeRequest> ParseRangeRequest(const server::HttpRequest& req,
+                                       const promql::ParseOptions& parse) {
   auto opt = [&](const char* name) -> std::optional<std::string> {
     if (!req.HasParam(name)) return std::nullopt;
     return req.Param(name);
@@ -59,7 +60,7 @@ Result<RangeRequest> ParseRangeRequest(const server::HttpRequest& req) {
   r.start_ms = range.start_ms;
   r.end_ms = range.end_ms;
   r.step_ms = range.step_ms;
-  STRATA_ASSIGN_OR_RETURN(promql::ExprPtr expr, promql::ParseExpr(req.Param("query")));
+  STRATA_ASSIGN_OR_RETURN(promql::ExprPtr expr, promql::ParseExpr(req.Param("query"), parse));
   // Each split part is evaluated with its own start and end: @ start()/end() must keep meaning
   // the whole range's.
   promql::ForEachTimeModifier(*expr, [&](promql::AtModifier& at, int64_t) {
@@ -132,7 +133,10 @@ int64_t SplitPolicy::IntervalFor(const RangeRequest& r) const {
 bool QueryCacheable(const RangeRequest& r, int64_t max_cache_time_ms) {
   if (r.query.find('@') == std::string::npos && r.query.find("offset") == std::string::npos)
     return true;
-  auto expr = promql::ParseExpr(r.query);
+  // ParseRangeRequest has parsed it already, with or without the x-functions as configured.
+  promql::ParseOptions parse;
+  parse.enable_x_functions = true;
+  auto expr = promql::ParseExpr(r.query, parse);
   if (!expr.ok()) return false;
   bool ok = true;
   promql::ForEachTimeModifier(**expr, [&](promql::AtModifier& at, int64_t offset_ms) {

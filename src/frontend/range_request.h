@@ -10,6 +10,7 @@
 
 #include "base/labels.h"
 #include "base/status.h"
+#include "promql/parser.h"
 #include "server/http_server.h"
 
 namespace strata::frontend {
@@ -32,7 +33,8 @@ struct RangeRequest {
 // start/end/step checked as Prometheus checks them (InvalidArgument with its messages); the
 // query must parse. The query is rewritten as split queries need it: @ start()/@ end()
 // resolved against the whole range, printed as Prometheus prints it.
-Result<RangeRequest> ParseRangeRequest(const server::HttpRequest& req);
+Result<RangeRequest> ParseRangeRequest(const server::HttpRequest& req,
+                                       const promql::ParseOptions& parse);
 // The form body sent to the querier (start/end/step in seconds, as Prometheus accepts them).
 std::string EncodeRangeRequest(const RangeRequest& r);
 

@@ -347,10 +347,12 @@ Status Evaluator::EvalRange(const Expr& e, const Grid& g, std::string_view func,
   windows->window_end.resize(g.n);
   for (size_t i = 0; i < g.n; i++)
     windows->window_end[i] = (at ? vs.at.timestamp_ms : g.At(i)) - vs.offset_ms;
+  // xrate and friends also read the last sample up to an hour before each range.
+  const int64_t ext = IsExtendedRangeFunction(func) ? kExtendedLookbackMs : 0;
   storage::SelectHints hints;
-  hints.start = windows->window_end.front() - ms.range_ms;
+  hints.start = windows->window_end.front() - ms.range_ms - ext;
   hints.end = windows->window_end.back();
-  hints.range = ms.range_ms;
+  hints.range = ms.range_ms + ext;
   hints.func = std::string(func);
   hints.step = g.n > 1 ? g.step : 0;
   return StreamSeries(vs, hints, true, fn);  // stale markers never enter a range window

@@ -125,5 +125,7 @@ Result<Value> EvalBinary(Evaluator& ev, const BinaryExpr& b, const Grid& g);
 Result<Value> EvalAggregate(Evaluator& ev, const AggregateExpr& a, const Grid& g);
 // Functions (eval_functions.cc); args already evaluated except range vectors.
 Result<Value> CallFunction(Evaluator& ev, const Call& c, const Grid& g);
+// Thanos's xrate, xincrease and xdelta (eval_xfunctions.cc).
+Result<Value> EvalExtendedRange(Evaluator& ev, const Call& c, const Grid& g);
 
 }  // namespace strata::promql

@@ -714,6 +714,11 @@ Result<Value> Sort(Evaluator& ev, const Call& c, const Grid& g) {
 
 Result<Value> CallFunction(Evaluator& ev, const Call& c, const Grid& g) {
   const std::string_view name = c.func->name;
+  if (c.func->extended) {
+    STRATA_ASSIGN_OR_RETURN(Value v, EvalExtendedRange(ev, c, g));
+    STRATA_RETURN_IF_ERROR(RequireUniqueLabels(v.vec));
+    return v;
+  }
   for (size_t i = 0; i < c.args.size(); i++) {
     if (c.args[i]->Type() == ValueType::kMatrix) return EvalRangeFunction(ev, c, g, i);
   }

@@ -56,6 +56,7 @@ const std::map<std::string_view, Function>& Table() {
       add({n, {M}});
     }
     add({"mad_over_time", {M}, 0, V, true});
+    for (std::string_view n : {"xdelta", "xincrease", "xrate"}) add({n, {M}, 0, V, false, true});
     for (std::string_view n : {"day_of_month", "day_of_week", "day_of_year", "days_in_month",
                                "hour", "minute", "month", "year"}) {
       add({n, {V}, 1});
@@ -92,6 +93,10 @@ bool IsTimeDependentFunction(std::string_view name) {
     if (n == name) return true;
   }
   return false;
+}
+
+bool IsExtendedRangeFunction(std::string_view name) {
+  return name == "xrate" || name == "xincrease" || name == "xdelta";
 }
 
 const Function* LookupFunction(std::string_view name) {

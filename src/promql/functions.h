@@ -2,6 +2,7 @@
 // The implementations live with the engine (eval_functions.cc).
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -18,6 +19,7 @@ struct Function {
   int variadic = 0;
   ValueType return_type = ValueType::kVector;
   bool experimental = false;  // needs promql-experimental-functions in Prometheus
+  bool extended = false;      // Thanos's xrate/xincrease/xdelta: only with enable_x_functions
 };
 
 // nullptr when there is no function of that name.
@@ -26,5 +28,9 @@ const Function* LookupFunction(std::string_view name);
 // Functions whose value depends on the evaluation time even when their arguments do not, so
 // they are never evaluated once for all steps (Prometheus's AtModifierUnsafeFunctions).
 bool IsTimeDependentFunction(std::string_view name);
+
+// Thanos's engine looks this far back before a range for xrate/xincrease/xdelta's first point.
+inline constexpr int64_t kExtendedLookbackMs = 60 * 60 * 1000;
+bool IsExtendedRangeFunction(std::string_view name);
 
 }  // namespace strata::promql

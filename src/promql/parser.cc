@@ -534,6 +534,7 @@ class Parser {
   Result<ExprPtr> FunctionCall() {
     const Token& name = Take();
     const Function* f = LookupFunction(name.text);
+    if (f != nullptr && f->extended && !opts_.enable_x_functions) f = nullptr;
     if (f == nullptr) return Error(name.pos, "unknown function with name \"" + name.text + "\"");
     if (f->experimental && !opts_.enable_experimental_functions) {
       return Error(name.pos, "function \"" + name.text + "\" is not enabled");
@@ -571,6 +572,11 @@ class Parser {
                                              " in call to function " + fname + ", got " +
                                              ValueTypeName(have));
       }
+    }
+    if (f->extended && Unwrap(args[0].get())->kind != Expr::Kind::kMatrixSelector) {
+      // Thanos's engine hands subqueries to Prometheus's, which has no x-functions.
+      return Error(args[0]->pos.start,
+                   fname + " takes a range selector; over a subquery it is not supported");
     }
     return ExprPtr(std::make_unique<Call>(f, std::move(args), p));
   }

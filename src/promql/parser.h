@@ -12,6 +12,8 @@ namespace strata::promql {
 
 struct ParseOptions {
   bool enable_experimental_functions = true;
+  // Thanos's --query.enable-x-functions (xrate, xincrease, xdelta); unknown functions otherwise.
+  bool enable_x_functions = false;
   int max_depth =
       256;  // nesting limit, so hostile queries cannot exhaust the stack (also under ASan)
 };

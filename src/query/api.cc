@@ -236,8 +236,15 @@ class Api {
   }
 
   HttpResponse Query(const HttpRequest& req, bool range) {
+    // Thanos's engine parameter picks its PromQL engine; Strata has one, used for both.
+    std::string engine_name = req.Param("engine");
+    if (engine_name.empty()) engine_name = opts_.default_engine;
+    if (engine_name != "prometheus" && engine_name != "thanos")
+      return BadData("engine type is invalid");
     const std::string q = req.Param("query");
-    auto expr = promql::ParseExpr(q, opts_.engine.parse);
+    promql::ParseOptions parse = opts_.engine.parse;
+    parse.enable_x_functions = opts_.enable_x_functions && engine_name == "thanos";
+    auto expr = promql::ParseExpr(q, parse);
     if (!expr.ok()) return BadData(expr.status().message());
     int64_t start = 0, end = 0, step = 0;
     if (range) {
@@ -255,10 +262,6 @@ class Api {
       if (!t.ok()) return BadData(t.status().message());
       start = end = *t;
     }
-    // Thanos's engine parameter picks its PromQL engine; Strata has one, used for both.
-    const std::string engine_param = req.Param("engine");
-    if (!engine_param.empty() && engine_param != "prometheus" && engine_param != "thanos")
-      return BadData("engine type is invalid");
     auto max_res = MaxSourceResolution(req, range, step);
     if (!max_res.ok()) return BadData(max_res.status().message());
     Status st;

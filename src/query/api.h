@@ -21,6 +21,11 @@ struct ApiOptions {
   promql::EngineOptions engine;
   ProxyOptions proxy;
   int max_concurrent = 20;  // --query.max-concurrent
+  // --query.promql-engine: the engine a query without an engine parameter asks for. Both run
+  // Strata's engine; only "thanos" knows xrate/xincrease/xdelta, and only with
+  // --query.enable-x-functions, as in Thanos.
+  std::string default_engine = "prometheus";
+  bool enable_x_functions = false;
   // --query.auto-downsampling: without max_source_resolution, range queries read data of up
   // to step/5 resolution.
   bool auto_downsampling = false;

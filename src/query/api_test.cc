@@ -244,6 +244,26 @@ TEST_F(ApiTest, BadInputGetsPrometheusErrors) {
   EXPECT_EQ(Fetch("/nope").first, 404);
 }
 
+TEST_F(ApiTest, XFunctionsOnlyOnTheThanosEngineWhenEnabled) {
+  const std::string q = "/api/v1/query?query=sum(xrate(http_requests_total[10m]))&time=3600";
+  const std::string unknown =
+      R"({"status":"error","errorType":"bad_data","error":"1:5: parse error: unknown function with name \"xrate\""})";
+  EXPECT_EQ(Fetch(q + "&engine=thanos").second, unknown);  // not enabled
+  StartApi([](ApiOptions& o) { o.enable_x_functions = true; });
+  EXPECT_EQ(Fetch(q + "&engine=prometheus").second, unknown);
+  EXPECT_EQ(Fetch(q).second, unknown);  // the default engine is prometheus
+  auto thanos = Fetch(q + "&engine=thanos");
+  EXPECT_EQ(thanos.first, 200) << thanos.second;
+  EXPECT_NE(thanos.second.find("\"resultType\":\"vector\",\"result\":[{\"metric\":{}"),
+            std::string::npos)
+      << thanos.second;
+  StartApi([](ApiOptions& o) {
+    o.enable_x_functions = true;
+    o.default_engine = "thanos";  // --query.promql-engine=thanos
+  });
+  EXPECT_EQ(Fetch(q).first, 200);
+}
+
 TEST_F(ApiTest, MaxSourceResolutionPicksDataAndLookback) {
   // Ten minutes after the last sample nothing is within the 5m lookback...
   auto none = Fetch("/api/v1/query?query=count(http_requests_total)&time=4200");

@@ -72,8 +72,9 @@ def main():
         (['sidecar', '--help', '--reloader.config-file=x'], 'unknown flag --reloader.config-file for strata sidecar'),
         (['rule'], 'unknown command "rule" for strata (commands: tools, query, store, sidecar, query-frontend, compact)'
                    ': thanos rule is a Thanos v0.34 command Strata does not have yet'),
-        (['query', '--query.enable-x-functions'],
-         'unknown flag --query.enable-x-functions for strata query: thanos query v0.34 has it, Strata does not support it yet'),
+        (['query', '--query.telemetry.request-samples-quantiles=5'],
+         'unknown flag --query.telemetry.request-samples-quantiles for strata query: thanos query v0.34 has it, '
+         'Strata does not support it yet'),
         (['tools', 'bogus'], 'unknown command "bogus" for strata tools'),
         (['query', '--query.default-evaluation-interval=0s'], '--query.default-evaluation-interval must be positive'),
         (['query', '--grpc-compression=snappy'], "--grpc-compression=snappy: Strata's gRPC client has no snappy"),
