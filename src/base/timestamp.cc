@@ -39,7 +39,8 @@ bool Digits(std::string_view s, size_t pos, size_t n, int64_t* out) {
 }
 
 // RFC 3339 with optional fractional seconds (Go's time.RFC3339Nano layout).
-bool ParseRfc3339(std::string_view s, int64_t* ms) {
+// Seconds since the epoch and nanoseconds within the second.
+bool ParseRfc3339(std::string_view s, int64_t* secs_out, int64_t* nanos_out) {
   int64_t y, mo, d, h, mi, sec;
   if (!Digits(s, 0, 4, &y) || s.size() < 20 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
       s[7] != '-' || !Digits(s, 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
@@ -49,13 +50,13 @@ bool ParseRfc3339(std::string_view s, int64_t* ms) {
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59) return false;
   size_t i = 19;
-  int64_t frac_ms = 0;
+  int64_t frac_ns = 0;
   if (i < s.size() && s[i] == '.') {
     i++;
     size_t start = i;
-    int64_t scale = 100;
+    int64_t scale = 100'000'000;
     while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      frac_ms += (s[i] - '0') * scale;
+      frac_ns += (s[i] - '0') * scale;
       scale /= 10;
       i++;
     }
@@ -75,12 +76,30 @@ bool ParseRfc3339(std::string_view s, int64_t* ms) {
     return false;
   }
   if (i != s.size()) return false;
-  const int64_t secs = DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
-  *ms = secs * 1000 + frac_ms;
+  *secs_out = DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
+  *nanos_out = frac_ns;
+  return true;
+}
+
+bool ParseRfc3339(std::string_view s, int64_t* ms) {
+  int64_t secs, nanos;
+  if (!ParseRfc3339(s, &secs, &nanos)) return false;
+  *ms = secs * 1000 + nanos / 1'000'000;
   return true;
 }
 
 }  // namespace
+
+Result<int64_t> ParseRfc3339Nanos(std::string_view s) {
+  int64_t secs, nanos;
+  if (!ParseRfc3339(s, &secs, &nanos))
+    return Status::InvalidArgument("cannot parse \"" + std::string(s) + "\" as an RFC 3339 time");
+  // Go's zero time (year 1) and far futures do not fit in int64 nanoseconds: clamp them.
+  constexpr int64_t kMaxSecs = std::numeric_limits<int64_t>::max() / 1'000'000'000 - 1;
+  if (secs > kMaxSecs) return kMaxTime;
+  if (secs < -kMaxSecs) return kMinTime;
+  return secs * 1'000'000'000 + nanos;
+}
 
 std::string FormatRfc3339Ms(int64_t ms) {
   const int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;

@@ -41,6 +41,8 @@ struct RangeParams {
 Result<RangeParams> ParseRangeParams(const std::optional<std::string>& start,
                                      const std::optional<std::string>& end,
                                      const std::optional<std::string>& step);
+// RFC 3339 with up to nanosecond precision, as nanoseconds since the epoch (clamped to int64).
+Result<int64_t> ParseRfc3339Nanos(std::string_view s);
 // Unix ms as RFC 3339 in UTC with milliseconds: "2023-11-14T22:13:20.500Z".
 std::string FormatRfc3339Ms(int64_t ms);
 

@@ -23,7 +23,7 @@ int Fail(const std::string& message) {
 
 int Finish(const std::string& component, const Status& st) {
   if (st.ok()) return 0;
-  if (shutdown::Requested()) {  // what a signal interrupted is not a failure
+  if (shutdown::Signal() != 0) {  // what a signal interrupted is not a failure
     log::Info("stopped by a termination signal",
               {{"component", component}, {"err", st.ToString()}});
     return 0;

@@ -16,6 +16,7 @@
 #include "server/web_config.h"
 #include "sidecar/prometheus_client.h"
 #include "sidecar/prometheus_source.h"
+#include "sidecar/reloader.h"
 #include "sidecar/shipper.h"
 #include "storeapi/server.h"
 
@@ -43,6 +44,11 @@ struct SidecarFlags {
   GraceFlags grace;
   uint64_t limit_series = 0, limit_samples = 0;  // --store.limits.request-*
   std::string hash_func;
+  // --reloader.*
+  std::string reloader_config_file, reloader_envsubst_file;
+  std::vector<std::string> reloader_rule_dirs;
+  std::string reloader_watch_interval = "3m", reloader_retry_interval = "5s";
+  std::string reloader_method = "http", reloader_process_name = "prometheus";
 };
 
 // Retries fn every 2s until it succeeds, timeout_ms passes or shutdown is requested; returns
@@ -79,18 +85,14 @@ Status ValidatePrometheusFlags(const std::map<std::string, std::string>& flags, 
   return Status::OK();
 }
 
-Status RunSidecar(const SidecarFlags& f) {
-  STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
-  STRATA_RETURN_IF_ERROR(f.grpc_tls.Validate());
-  Registry registry;
+// Serves until shutdown: the StoreAPI over Prometheus and the shipper.
+Status ServeSidecar(const SidecarFlags& f, Registry& registry,
+                    const std::shared_ptr<sidecar::PrometheusClient>& client) {
   STRATA_ASSIGN_OR_RETURN(int64_t ready_timeout, ParseDuration(f.ready_timeout));
   STRATA_ASSIGN_OR_RETURN(int64_t config_interval, ParseDuration(f.config_interval));
   STRATA_ASSIGN_OR_RETURN(const GracePeriods grace, f.grace.Parse());
-  STRATA_ASSIGN_OR_RETURN(int64_t config_timeout, ParseDuration(f.config_timeout));
   STRATA_ASSIGN_OR_RETURN(int64_t sync_interval, ParseDuration(f.sync_interval));
   STRATA_ASSIGN_OR_RETURN(int64_t flag_min_time, ParseTimeOrRelative(f.min_time));
-  STRATA_ASSIGN_OR_RETURN(http::ClientConfig http_config,
-                          http::ReadClientConfig(f.http_client_file, f.http_client));
 
   std::shared_ptr<objstore::Bucket> bucket;
   if (!f.objstore.file.empty() || !f.objstore.content.empty()) {
@@ -100,8 +102,6 @@ Status RunSidecar(const SidecarFlags& f) {
     log::Info("no supported bucket was configured, uploads will be disabled");
   }
 
-  auto client =
-      std::make_shared<sidecar::PrometheusClient>(f.prometheus_url, config_timeout, http_config);
   auto source = std::make_shared<sidecar::PrometheusSource>(client);
   Gauge& up = registry
                   .AddGauge("thanos_sidecar_prometheus_up",
@@ -235,6 +235,43 @@ Status RunSidecar(const SidecarFlags& f) {
   return Status::OK();
 }
 
+Result<sidecar::ReloaderOptions> ReloaderOptionsFrom(const SidecarFlags& f) {
+  sidecar::ReloaderOptions o;
+  o.config_file = f.reloader_config_file;
+  o.config_envsubst_file = f.reloader_envsubst_file;
+  o.rule_dirs = f.reloader_rule_dirs;
+  STRATA_ASSIGN_OR_RETURN(o.watch_interval_ms, ParseDuration(f.reloader_watch_interval));
+  STRATA_ASSIGN_OR_RETURN(o.retry_interval_ms, ParseDuration(f.reloader_retry_interval));
+  o.signal = f.reloader_method == "signal";
+  o.process_name = f.reloader_process_name;
+  return o;
+}
+
+Status RunSidecar(const SidecarFlags& f) {
+  STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
+  STRATA_RETURN_IF_ERROR(f.grpc_tls.Validate());
+  STRATA_ASSIGN_OR_RETURN(int64_t config_timeout, ParseDuration(f.config_timeout));
+  STRATA_ASSIGN_OR_RETURN(http::ClientConfig http_config,
+                          http::ReadClientConfig(f.http_client_file, f.http_client));
+  STRATA_ASSIGN_OR_RETURN(sidecar::ReloaderOptions reload, ReloaderOptionsFrom(f));
+  Registry registry;
+  auto client =
+      std::make_shared<sidecar::PrometheusClient>(f.prometheus_url, config_timeout, http_config);
+  // The reloader runs beside everything else from the start, as in Thanos; when it fails
+  // (e.g. its config file is missing), the sidecar stops with its error.
+  sidecar::Reloader reloader(std::move(reload), client, registry);
+  Status reloader_status;
+  std::thread reloading([&] {
+    reloader_status = reloader.Run();
+    if (!reloader_status.ok()) shutdown::Request(0);
+  });
+  Status st = ServeSidecar(f, registry, client);
+  reloader.Stop();
+  reloading.join();
+  if (!reloader_status.ok()) return reloader_status.WithContext("config reloader");
+  return st;
+}
+
 }  // namespace
 
 void RegisterSidecarCommand(CLI::App& app, int* exit_code) {
@@ -282,8 +319,25 @@ void RegisterSidecarCommand(CLI::App& app, int* exit_code) {
                 "How often the TSDB directory is checked for new blocks (strata only; Thanos "
                 "uses a fixed 30s).")
       ->capture_default_str();
-  // The config reloader is not built in (the Prometheus Operator runs its own reloader), so the
-  // --reloader.* flags are unknown and rejected rather than silently ignored.
+  s->add_option("--reloader.config-file", f->reloader_config_file,
+                "Config file watched by the reloader.");
+  s->add_option("--reloader.config-envsubst-file", f->reloader_envsubst_file,
+                "Output file for environment variable substituted config file.");
+  s->add_option("--reloader.rule-dir", f->reloader_rule_dirs,
+                "Rule directories for the reloader to refresh (repeated field).");
+  s->add_option("--reloader.watch-interval", f->reloader_watch_interval,
+                "Controls how often reloader re-reads config and rules.")
+      ->capture_default_str();
+  s->add_option("--reloader.retry-interval", f->reloader_retry_interval,
+                "Controls how often reloader retries config reload in case of error.")
+      ->capture_default_str();
+  s->add_option("--reloader.method", f->reloader_method, "Method used to reload the configuration.")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"http", "signal"}));
+  s->add_option("--reloader.process-name", f->reloader_process_name,
+                "Executable name used to match the process being reloaded when using the signal "
+                "method.")
+      ->capture_default_str();
   AddGraceFlags(*s, f->grace, /*grpc=*/true);
   AddStoreApiLimitFlags(*s, f->limit_series, f->limit_samples);
   s->callback([f, exit_code] {

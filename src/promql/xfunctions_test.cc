@@ -137,7 +137,10 @@ TEST(XFunctionsTest, RangeQueryStepsAgreeWithInstantQueries) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->matrix.size(), 2u);
   const std::map<int64_t, std::pair<double, double>> want = {
-      {9000, {0.1, 0}}, {19000, {0.2, 0.1}}, {29000, {0.2, 0}}, {39000, {0.2, 0}},
+      {9000, {0.1, 0}},
+      {19000, {0.2, 0.1}},
+      {29000, {0.2, 0}},
+      {39000, {0.2, 0}},
       {49000, {0.2, 0.1}}};  // (/bar, /foo), the matrix's label order
   for (size_t i = 0; i < 2; i++) {
     int matched = 0;
@@ -159,8 +162,7 @@ TEST(XFunctionsTest, OnlyWhenEnabledAndOnlyOverRangeSelectors) {
   EXPECT_EQ(off.status().message(), "1:1: parse error: unknown function with name \"xrate\"");
   auto sub = XEngine().InstantQuery(s, "xrate(http_requests[5m:1m])", 50000);
   ASSERT_FALSE(sub.ok());
-  EXPECT_NE(sub.status().message().find("over a subquery it is not supported"),
-            std::string::npos)
+  EXPECT_NE(sub.status().message().find("over a subquery it is not supported"), std::string::npos)
       << sub.status().message();
   EXPECT_TRUE(XEngine().InstantQuery(s, "sum(xrate(http_requests[1m] offset 10s))", 50000).ok());
 }

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/timestamp.h"
+
 namespace strata::sidecar {
 namespace {
 
@@ -76,6 +78,37 @@ Result<std::string> PrometheusClient::GetData(const std::string& path_and_query,
     return Status::IOError("GET " + url + ": HTTP " + std::to_string(r.status) + ": " +
                            j.value("errorType", "") + ": " + j.value("error", ""));
   return j["data"].dump();
+}
+
+Status PrometheusClient::Reload(int64_t timeout_ms) {
+  http::Request req;
+  req.method = "POST";
+  req.url = base_ + "/-/reload";
+  req.timeout_ms = timeout_ms;
+  auto r = http_.Do(req);
+  if (!r.ok()) return r.status().WithContext("reload request failed");
+  if (r->status != 200) {
+    return Status::IOError("received non-200 response: HTTP " + std::to_string(r->status) +
+                           "; have you set `--web.enable-lifecycle` Prometheus flag?");
+  }
+  return Status::OK();
+}
+
+Result<PrometheusClient::ReloadState> PrometheusClient::LastReload(int64_t timeout_ms) {
+  STRATA_ASSIGN_OR_RETURN(std::string data, GetData("/api/v1/status/runtimeinfo", timeout_ms));
+  json j = json::parse(data, nullptr, false);
+  const char* what = "/api/v1/status/runtimeinfo: ";
+  if (!j.is_object() || !j.contains("reloadConfigSuccess") ||
+      !j["reloadConfigSuccess"].is_boolean())
+    return Status::Corruption(std::string(what) + "no reloadConfigSuccess");
+  ReloadState st;
+  st.success = j["reloadConfigSuccess"].get<bool>();
+  if (!j.contains("lastConfigTime") || !j["lastConfigTime"].is_string())
+    return Status::Corruption(std::string(what) + "no lastConfigTime");
+  auto t = ParseRfc3339Nanos(j["lastConfigTime"].get<std::string>());
+  if (!t.ok()) return t.status().WithContext(std::string(what) + "lastConfigTime");
+  st.time_ns = *t;
+  return st;
 }
 
 Result<Labels> ParseExternalLabels(const std::string& config_yaml) {

@@ -35,6 +35,15 @@ class PrometheusClient {
   Result<std::map<std::string, std::string>> Flags();
   // The version from GET /api/v1/status/buildinfo, e.g. "2.42.0".
   Result<std::string> Version();
+  // POST /-/reload (needs Prometheus's --web.enable-lifecycle).
+  Status Reload(int64_t timeout_ms);
+  // Whether the last configuration reload succeeded, and when (ns since the epoch), from GET
+  // /api/v1/status/runtimeinfo.
+  struct ReloadState {
+    bool success = false;
+    int64_t time_ns = 0;
+  };
+  Result<ReloadState> LastReload(int64_t timeout_ms);
 
   Result<std::vector<std::string>> LabelNames(const Matchers& matchers, int64_t mint, int64_t maxt);
   Result<std::vector<std::string>> LabelValues(const std::string& name, const Matchers& matchers,

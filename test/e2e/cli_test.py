@@ -69,7 +69,7 @@ def main():
         (['tools', 'rules-check', f'--rules={tmp}/rules/*.json'], 'matching file not found'),
         (['query', '--bogus', '--help'], 'unknown flag --bogus for strata query'),
         (['query', '--bogus'], 'unknown flag --bogus for strata query'),
-        (['sidecar', '--help', '--reloader.config-file=x'], 'unknown flag --reloader.config-file for strata sidecar'),
+        (['sidecar', '--help', '--reloader.bogus=x'], 'unknown flag --reloader.bogus for strata sidecar'),
         (['rule'], 'unknown command "rule" for strata (commands: tools, query, store, sidecar, query-frontend, compact)'
                    ': thanos rule is a Thanos v0.34 command Strata does not have yet'),
         (['query', '--query.telemetry.request-samples-quantiles=5'],
