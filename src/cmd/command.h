@@ -26,6 +26,7 @@ class App;
 namespace strata::server {
 class Router;
 struct HttpServerOptions;
+struct RequestLogging;
 }  // namespace strata::server
 namespace strata::ui {
 class BlocksApi;
@@ -72,6 +73,19 @@ void AddGrpcClientTlsFlags(CLI::App& cmd, storeapi::ClientTls& tls);
 // --http.config: the exporter-toolkit web config (TLS, basic auth, headers) for every HTTP
 // endpoint of the component.
 void AddHttpConfigFlag(CLI::App& cmd, std::string& path);
+
+// --request.logging-config(-file) (query, store, sidecar, query-frontend): which requests
+// and calls are logged (server/request_logging.h); $(VAR) references are expanded.
+struct RequestLoggingFlags {
+  std::string content;
+  std::string file;
+  // null when nothing is to be logged.
+  Result<std::shared_ptr<const server::RequestLogging>> Load() const;
+};
+void AddRequestLoggingFlags(CLI::App& cmd, RequestLoggingFlags& f);
+// The name an /api/v1/ request is logged under (query_range, label_values, blocks, ...); ""
+// for the other paths, which Thanos does not log.
+std::string ApiLogName(std::string_view path);
 
 // Thanos's --web.* flags: --web.external-prefix, --web.prefix-header and --web.disable-cors
 // always; --web.route-prefix and --web.disable where the component has them.

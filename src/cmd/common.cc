@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "base/duration.h"
+#include "base/env.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "base/timestamp.h"
@@ -73,6 +74,38 @@ void AddHttpConfigFlag(CLI::App& cmd, std::string& path) {
                  "Path to a Prometheus web config file (tls_server_config, basic_auth_users, "
                  "http_server_config.headers) that secures every HTTP endpoint. Re-read when "
                  "it changes.");
+}
+
+void AddRequestLoggingFlags(CLI::App& cmd, RequestLoggingFlags& f) {
+  const char* doc =
+      "YAML file with request logging configuration. See format details: "
+      "https://thanos.io/tip/thanos/logging.md/#configuration";
+  cmd.add_option("--request.logging-config-file", f.file, std::string("Path to ") + doc);
+  cmd.add_option("--request.logging-config", f.content,
+                 std::string("Alternative to 'request.logging-config-file' flag (mutually "
+                             "exclusive). Content of ") +
+                     doc);
+}
+
+Result<std::shared_ptr<const server::RequestLogging>> RequestLoggingFlags::Load() const {
+  auto yaml = ReadOptionalConfig("request.logging-config", content, file);
+  if (!yaml.ok()) return yaml.status().WithContext("getting request logging config failed");
+  auto expanded = ExpandEnvParens(*yaml);
+  if (!expanded.ok()) return expanded.status().WithContext("getting request logging config failed");
+  auto parsed = server::ParseRequestLogging(*expanded);
+  if (!parsed.ok())
+    return parsed.status().WithContext("error while parsing config for request logging");
+  return parsed;
+}
+
+std::string ApiLogName(std::string_view path) {
+  const size_t at = path.find("/api/v1/");
+  if (at == std::string_view::npos) return "";
+  std::string name(path.substr(at + 8));
+  if (name == "labels") return "label_names";
+  if (name.starts_with("label/") && name.ends_with("/values")) return "label_values";
+  for (char& c : name) c = c == '/' ? '_' : c;
+  return name;
 }
 
 Result<Labels> ParseLabelFlags(const std::string& flag, const std::vector<std::string>& values) {

@@ -25,6 +25,7 @@ namespace strata::cmd {
 namespace {
 
 struct QueryFlags {
+  RequestLoggingFlags request_logging;
   storeapi::ServerTls grpc_tls;
   storeapi::ClientTls grpc_client_tls;
   std::string http_config;
@@ -127,6 +128,7 @@ Status RunQuery(const QueryFlags& f) {
   if (!f.grpc_client_tls.secure) setenv("GRPC_POLL_STRATEGY", "poll", /*overwrite=*/0);
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
   STRATA_ASSIGN_OR_RETURN(const GracePeriods grace, f.grace.Parse());
+  STRATA_ASSIGN_OR_RETURN(const auto request_logging, f.request_logging.Load());
   STRATA_RETURN_IF_ERROR(f.grpc_tls.Validate());
   query::ApiOptions opts;
   STRATA_ASSIGN_OR_RETURN(int64_t timeout, ParseDuration(f.timeout));
@@ -224,6 +226,8 @@ Status RunQuery(const QueryFlags& f) {
   so.max_series = f.limit_series;
   so.max_samples = f.limit_samples;
   so.metrics = &registry;
+  so.request_logging = request_logging;
+  so.log_component = "query";
   STRATA_ASSIGN_OR_RETURN(
       std::unique_ptr<storeapi::StoreServer> grpc,
       storeapi::StoreServer::Start(so, query::NewProxySource(endpoints, selector_labels)));
@@ -274,6 +278,8 @@ Status RunQuery(const QueryFlags& f) {
   http.address = f.http_address;
   http.web_config_file = f.http_config;
   http.threads = std::max(4, f.max_concurrent + 2);
+  http.request_logging = request_logging;
+  http.log_name = ApiLogName;  // the API only, as Thanos (not the UI)
   ApplyWebFlags(f.web, "query", *router, http, default_step_ms);
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> srv,
                           server::HttpServer::Start(http, router));
@@ -425,6 +431,7 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
                 "Accepted; the engine issues one Select at a time per query, within any bound.")
       ->capture_default_str();
   AddGraceFlags(*q, f->grace, /*grpc=*/true);
+  AddRequestLoggingFlags(*q, f->request_logging);
   AddStoreApiLimitFlags(*q, f->limit_series, f->limit_samples);
   q->callback([f, exit_code] {
     shutdown::EnableGracefulStop();

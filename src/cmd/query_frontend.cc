@@ -17,6 +17,7 @@ namespace strata::cmd {
 namespace {
 
 struct FrontendFlags {
+  RequestLoggingFlags request_logging;
   std::string http_address = "0.0.0.0:10902";
   GraceFlags grace;
   std::string http_config;
@@ -152,6 +153,7 @@ Result<frontend::ResponseCache> ResultsCache(const std::string& file, const std:
 Status RunFrontend(const FrontendFlags& f) {
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
   STRATA_ASSIGN_OR_RETURN(const GracePeriods grace, f.grace.Parse());
+  STRATA_ASSIGN_OR_RETURN(const auto request_logging, f.request_logging.Load());
   if (f.downstream_url.empty())
     return Status::InvalidArgument(
         "--query-frontend.downstream-url: downstream URL should be configured");
@@ -225,6 +227,8 @@ Status RunFrontend(const FrontendFlags& f) {
   http.address = f.http_address;
   http.web_config_file = f.http_config;
   http.threads = 16;
+  http.request_logging = request_logging;
+  http.log_name = [](std::string_view) { return std::string("query-frontend"); };
   // gzip stays on, as in Thanos's frontend (--query-frontend.compress-responses adds nothing).
   if (!f.web_disable_cors) http.extra_headers = CorsHeaders();
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> srv,
@@ -252,6 +256,7 @@ void RegisterQueryFrontendCommand(CLI::App& app, int* exit_code) {
   auto flag = [&](const char* names, bool& v, const char* help) { c->add_flag(names, v, help); };
   opt("--http-address", f->http_address, "Listen host:port for HTTP endpoints.");
   AddGraceFlags(*c, f->grace, /*grpc=*/false);
+  AddRequestLoggingFlags(*c, f->request_logging);
   AddHttpConfigFlag(*c, f->http_config);
   flag("--web.disable-cors", f->web_disable_cors,
        "Whether to disable CORS headers to be set by Thanos. By default Thanos sets CORS headers "

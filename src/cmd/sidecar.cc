@@ -24,6 +24,7 @@ namespace strata::cmd {
 namespace {
 
 struct SidecarFlags {
+  RequestLoggingFlags request_logging;
   storeapi::ServerTls grpc_tls;
   std::string http_config;
   ObjstoreFlags objstore;
@@ -91,6 +92,7 @@ Status ServeSidecar(const SidecarFlags& f, Registry& registry,
   STRATA_ASSIGN_OR_RETURN(int64_t ready_timeout, ParseDuration(f.ready_timeout));
   STRATA_ASSIGN_OR_RETURN(int64_t config_interval, ParseDuration(f.config_interval));
   STRATA_ASSIGN_OR_RETURN(const GracePeriods grace, f.grace.Parse());
+  STRATA_ASSIGN_OR_RETURN(const auto request_logging, f.request_logging.Load());
   STRATA_ASSIGN_OR_RETURN(int64_t sync_interval, ParseDuration(f.sync_interval));
   STRATA_ASSIGN_OR_RETURN(int64_t flag_min_time, ParseTimeOrRelative(f.min_time));
 
@@ -187,6 +189,8 @@ Status ServeSidecar(const SidecarFlags& f, Registry& registry,
   so.max_series = f.limit_series;
   so.max_samples = f.limit_samples;
   so.metrics = &registry;
+  so.request_logging = request_logging;
+  so.log_component = "sidecar";
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<storeapi::StoreServer> grpc,
                           storeapi::StoreServer::Start(so, source));
   serving = true;
@@ -339,6 +343,7 @@ void RegisterSidecarCommand(CLI::App& app, int* exit_code) {
                 "method.")
       ->capture_default_str();
   AddGraceFlags(*s, f->grace, /*grpc=*/true);
+  AddRequestLoggingFlags(*s, f->request_logging);
   AddStoreApiLimitFlags(*s, f->limit_series, f->limit_samples);
   s->callback([f, exit_code] {
     shutdown::EnableGracefulStop();

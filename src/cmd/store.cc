@@ -21,6 +21,7 @@ namespace strata::cmd {
 namespace {
 
 struct StoreFlags {
+  RequestLoggingFlags request_logging;
   storeapi::ServerTls grpc_tls;
   std::string http_config;
   ObjstoreFlags objstore;
@@ -54,6 +55,7 @@ struct StoreFlags {
 Status RunStore(const StoreFlags& f) {
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
   STRATA_ASSIGN_OR_RETURN(const GracePeriods grace, f.grace.Parse());
+  STRATA_ASSIGN_OR_RETURN(const auto request_logging, f.request_logging.Load());
   STRATA_RETURN_IF_ERROR(f.grpc_tls.Validate());
   Registry registry;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket,
@@ -119,6 +121,8 @@ Status RunStore(const StoreFlags& f) {
   so.max_connection_age_ms = grace.max_connection_age_ms;
   so.component_type = "store";
   so.max_concurrent_series_calls = f.series_concurrency;
+  so.request_logging = request_logging;
+  so.log_component = "store";
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<storeapi::StoreServer> grpc,
                           storeapi::StoreServer::Start(so, bs));
   auto router = std::make_shared<server::Router>();
@@ -130,6 +134,8 @@ Status RunStore(const StoreFlags& f) {
   ApplyWebFlags(f.web, "store", *router, ho);
   ho.address = f.http_address;
   ho.web_config_file = f.http_config;
+  ho.request_logging = request_logging;
+  ho.log_name = ApiLogName;  // the blocks API
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> http,
                           server::HttpServer::Start(ho, router));
   log::Info("serving", {{"grpc_port", std::to_string(grpc->port())},
@@ -239,6 +245,7 @@ void RegisterStoreCommand(CLI::App& app, int* exit_code) {
   s->add_option("--bucket-web-label", f->bucket_web_label,
                 "External block label to use as group title in the bucket web UI.");
   AddGraceFlags(*s, f->grace, /*grpc=*/true);
+  AddRequestLoggingFlags(*s, f->request_logging);
   s->callback([f, exit_code] {
     shutdown::EnableGracefulStop();
     *exit_code = Finish("store", RunStore(*f));

@@ -15,7 +15,10 @@
 #include <thread>
 #include <type_traits>
 
+#include "base/go_format.h"
 #include "base/log.h"
+#include "base/timestamp.h"
+#include "base/ulid.h"
 #include "server/web_config_watcher.h"
 
 namespace strata::server {
@@ -177,6 +180,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Session(tcp::socket socket, const ServerState& state, IoWorker& worker,
           std::shared_ptr<const ActiveWebConfig> active)
       : remote_(RemoteAddress(socket)),
+        local_port_(LocalPort(socket)),
         stream_(MakeStream(std::move(socket), active.get())),
         state_(state),
         worker_(worker),
@@ -203,6 +207,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     beast::error_code ec;
     auto ep = s.remote_endpoint(ec);
     return ec ? "unknown" : ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+  static int LocalPort(const tcp::socket& s) {
+    beast::error_code ec;
+    auto ep = s.local_endpoint(ec);
+    return ec ? 0 : ep.port();
   }
   static Stream MakeStream(tcp::socket s, const ActiveWebConfig* active) {
     if constexpr (kTls) {
@@ -257,6 +266,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     std::string_view target(msg.target().data(), msg.target().size());
     size_t q = target.find('?');
     req.path = UrlDecode(target.substr(0, q), false);
+    req.target = std::string(target);
     if (q != std::string_view::npos) req.params = ParseQueryString(target.substr(q + 1));
     for (const auto& f : msg) {
       std::string name(f.name_string());
@@ -304,11 +314,58 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                 {{"remote", remote_}, {"path", req.path}, {"user", user}, {"reason", why}});
       r = {401, "text/plain; charset=utf-8", "Unauthorized\n", {{"WWW-Authenticate", "Basic"}}};
     } else {
-      r = state_.router->Route(req);
+      r = RouteLogged(req);
     }
     for (const auto& h : state_.opts.extra_headers) r.headers.push_back(h);
     if (web) {
       for (const auto& h : web->config.headers) r.headers.push_back(h);
+    }
+    return r;
+  }
+
+  // The router, with the request's start and end logged as --request.logging-config asks
+  // (Thanos's fields and messages).
+  HttpResponse RouteLogged(const HttpRequest& req) {
+    const RequestLogging* logging = state_.opts.request_logging.get();
+    const std::string name =
+        logging != nullptr && state_.opts.log_name ? state_.opts.log_name(req.path) : "";
+    if (name.empty()) return state_.router->Route(req);
+    // The port the client addressed (Host), else the one it reached.
+    int port = local_port_;
+    if (auto h = req.headers.find("host"); h != req.headers.end()) {
+      const size_t colon = h->second.rfind(':');
+      if (colon != std::string::npos && h->second.find(']', colon) == std::string::npos)
+        port = std::atoi(h->second.c_str() + colon + 1);
+    }
+    auto id = req.headers.find("x-request-id");
+    const std::string request_id =
+        id != req.headers.end() ? id->second : Ulid::New(NowMs()).String();
+    const std::string method = req.method + " " + req.target;
+    if (logging->http.decision == LogDecision::kStartAndFinish &&
+        logging->LogsHttp(req.path, port, false)) {
+      log::Debug("started call", {{"protocol", "http"},
+                                  {"http.component", "server"},
+                                  {"http.start_time", FormatRfc3339Ms(NowMs())},
+                                  {"http.method", method},
+                                  {"http.request_id", request_id},
+                                  {"thanos.method_name", name}});
+    }
+    const auto start = std::chrono::steady_clock::now();
+    HttpResponse r = state_.router->Route(req);
+    const bool error = r.status < 200 || r.status >= 500;
+    if (logging->LogsHttp(req.path, port, error)) {
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count();
+      log::Log(error ? log::Level::kError : log::Level::kDebug, "finished call",
+               {{"protocol", "http"},
+                {"http.component", "server"},
+                {"http.method", method},
+                {"http.request_id", request_id},
+                {"http.status_code", std::to_string(r.status)},
+                {"http.time_ms", GoFormatFloat(ms)},
+                {"http.remote_addr", remote_},
+                {"thanos.method_name", name}});
     }
     return r;
   }
@@ -351,6 +408,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   const std::string remote_;
+  const int local_port_;
   Stream stream_;
   const ServerState& state_;  // owned by the server, which outlives its io_context's handlers
   IoWorker& worker_;          // the worker whose thread runs this connection

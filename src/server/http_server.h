@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "server/request_logging.h"
 
 namespace strata::server {
 
@@ -25,6 +26,7 @@ struct HttpRequest {
   // body's, in order; a name may repeat (match[]).
   std::vector<std::pair<std::string, std::string>> params;
   std::map<std::string, std::string> headers;  // lower-case names
+  std::string target;                          // the request-target as sent: path and query
   std::string body;
   std::string remote_address;  // the peer's ip:port
 
@@ -76,6 +78,10 @@ struct HttpServerOptions {
   std::string web_config_file;
   // Headers added to every response (the query-frontend's CORS headers).
   std::vector<std::pair<std::string, std::string>> extra_headers;
+  // --request.logging-config: requests logged as configured, under the name log_name gives
+  // their path (Thanos's thanos.method_name); "" or no log_name: not logged.
+  std::shared_ptr<const RequestLogging> request_logging;
+  std::function<std::string(std::string_view path)> log_name;
 };
 
 class HttpServer {

@@ -10,6 +10,8 @@
 #include <string>
 #include <thread>
 
+#include "base/log.h"
+
 namespace strata::server {
 namespace {
 
@@ -159,6 +161,47 @@ TEST(HttpServerTest, ShutdownLetsRequestsInFlightFinishWithinTheGracePeriod) {
   const auto t0 = std::chrono::steady_clock::now();
   (*idle)->Shutdown(60000);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
+TEST(HttpServerTest, RequestLoggingLogsTheConfiguredRequests) {
+  auto router = std::make_shared<Router>();
+  router->Handle("/api/v1/query", [](const HttpRequest&) {
+    return HttpResponse{200, "application/json", "{}", {}};
+  });
+  router->Handle("/api/v1/fail", [](const HttpRequest&) {
+    return HttpResponse{503, "text/plain", "down", {}};
+  });
+  router->Handle("/ui", [](const HttpRequest&) { return HttpResponse{200, "text/html", "", {}}; });
+  HttpServerOptions o;
+  o.address = "127.0.0.1:0";
+  o.request_logging = *ParseRequestLogging(
+      "http:\n  options: {level: DEBUG, decision: {log_start: true, log_end: true}}\n");
+  o.log_name = [](std::string_view path) {
+    return path.starts_with("/api/v1/") ? std::string(path.substr(8)) : std::string();
+  };
+  auto srv = HttpServer::Start(o, router);
+  ASSERT_TRUE(srv.ok()) << srv.status().ToString();
+  ASSERT_TRUE(log::Configure("debug", "logfmt").ok());
+  testing::internal::CaptureStderr();
+  Connection c((*srv)->port());
+  EXPECT_EQ(c.Get("/api/v1/query?query=up"), "{}");
+  EXPECT_EQ(c.Get("/api/v1/fail"), "down");
+  EXPECT_EQ(c.Get("/ui"), "");
+  const std::string logs = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(log::Configure("info", "logfmt").ok());
+  EXPECT_NE(logs.find("level=debug msg=\"started call\" protocol=http http.component=server"),
+            std::string::npos)
+      << logs;
+  EXPECT_NE(logs.find("http.method=\"GET /api/v1/query?query=up\""), std::string::npos) << logs;
+  EXPECT_NE(logs.find("level=debug msg=\"finished call\""), std::string::npos) << logs;
+  EXPECT_NE(logs.find("http.status_code=200"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("thanos.method_name=query"), std::string::npos) << logs;
+  // A 5xx ends at error level; paths without a name (the UI) are not logged.
+  EXPECT_NE(logs.find("level=error msg=\"finished call\" protocol=http http.component=server "
+                      "http.method=\"GET /api/v1/fail\""),
+            std::string::npos)
+      << logs;
+  EXPECT_EQ(logs.find("/ui"), std::string::npos) << logs;
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/env.h"
 #include "base/log.h"
 #include "base/sha256.h"
 #include "base/timestamp.h"
@@ -134,31 +135,6 @@ std::string Join(const std::vector<std::string>& v, const char* sep) {
 }
 
 }  // namespace
-
-Result<std::string> ExpandEnvParens(const std::string& in) {
-  std::string out;
-  out.reserve(in.size());
-  size_t i = 0;
-  while (i < in.size()) {
-    if (in.compare(i, 2, "$(") == 0) {
-      size_t j = i + 2;
-      while (j < in.size() && (std::isalnum(static_cast<unsigned char>(in[j])) || in[j] == '_'))
-        j++;
-      if (j > i + 2 && j < in.size() && in[j] == ')') {
-        const std::string name = in.substr(i + 2, j - i - 2);
-        const char* v = std::getenv(name.c_str());
-        if (v == nullptr)
-          return Status::InvalidArgument("found reference to unset environment variable \"" + name +
-                                         "\"");
-        out += v;
-        i = j + 1;
-        continue;
-      }
-    }
-    out += in[i++];
-  }
-  return out;
-}
 
 Reloader::Reloader(ReloaderOptions opts, std::shared_ptr<PrometheusClient> prometheus, Registry& m)
     : opts_(std::move(opts)), prometheus_(std::move(prometheus)) {

@@ -28,10 +28,6 @@ struct ReloaderOptions {
   std::string process_name = "prometheus";  // --reloader.process-name
 };
 
-// $(NAME) replaced by the environment variable NAME; an unset one is an error. $NAME and
-// ${NAME} are left alone, as Thanos does.
-Result<std::string> ExpandEnvParens(const std::string& in);
-
 class Reloader {
  public:
   // Metrics go to `metrics` as thanos_sidecar_reloader_*.

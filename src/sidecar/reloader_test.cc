@@ -118,15 +118,6 @@ class ReloaderTest : public ::testing::Test {
   FakePrometheus prom_;
 };
 
-TEST(ExpandEnvParensTest, OnlyTheParenthesisFormIsExpanded) {
-  setenv("STRATA_X", "v", 1);
-  unsetenv("STRATA_UNSET");
-  EXPECT_EQ(*ExpandEnvParens("a $(STRATA_X) $STRATA_X ${STRATA_X} $( $(STRATA_X"),
-            "a v $STRATA_X ${STRATA_X} $( $(STRATA_X");
-  EXPECT_EQ(ExpandEnvParens("x: $(STRATA_UNSET)").status().message(),
-            "found reference to unset environment variable \"STRATA_UNSET\"");
-}
-
 TEST_F(ReloaderTest, WritesTheExpandedConfigAndReloadsOnlyOnChanges) {
   Reloader r(opts_, prom_.Client(), registry_);
   ASSERT_TRUE(r.Apply(5000).ok());

@@ -7,6 +7,7 @@
 
 #include "info/infopb/rpc.grpc.pb.h"
 #include "store/storepb/rpc.grpc.pb.h"
+#include "storeapi/call_logging.h"
 #include "storeapi/convert.h"
 #include "storeapi/grpc_credentials.h"
 #include "storeapi/grpc_log.h"
@@ -301,7 +302,9 @@ class GrpcStoreServer : public StoreServer {
       : store_(src, opts),
         info_(src, opts.component_type),
         tls_(opts.tls),
-        max_connection_age_ms_(opts.max_connection_age_ms) {}
+        max_connection_age_ms_(opts.max_connection_age_ms),
+        request_logging_(opts.request_logging),
+        log_component_(opts.log_component) {}
 
   Status Start(const std::string& address) {
     grpc::ServerBuilder b;
@@ -311,6 +314,11 @@ class GrpcStoreServer : public StoreServer {
     b.RegisterService(&store_);
     b.RegisterService(&info_);
     b.SetMaxSendMessageSize(-1);
+    if (request_logging_) {
+      std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> f;
+      f.push_back(NewCallLogging(request_logging_, log_component_));
+      b.experimental().SetInterceptorCreators(std::move(f));
+    }
     if (max_connection_age_ms_ > 0) {
       b.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
                            static_cast<int>(std::min<int64_t>(max_connection_age_ms_, INT32_MAX)));
@@ -334,6 +342,8 @@ class GrpcStoreServer : public StoreServer {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   int64_t max_connection_age_ms_ = 0;
+  std::shared_ptr<const server::RequestLogging> request_logging_;
+  std::string log_component_;
 };
 
 }  // namespace

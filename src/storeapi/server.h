@@ -9,6 +9,10 @@
 #include "storeapi/source.h"
 #include "storeapi/tls.h"
 
+namespace strata::server {
+struct RequestLogging;
+}
+
 namespace strata::storeapi {
 
 struct ServerOptions {
@@ -26,6 +30,9 @@ struct ServerOptions {
   uint64_t max_series = 0;
   uint64_t max_samples = 0;
   Registry* metrics = nullptr;  // thanos_store_selects_dropped_total{reason}, when given
+  // --request.logging-config: calls logged as configured, under this component name.
+  std::shared_ptr<const server::RequestLogging> request_logging;
+  std::string log_component = "store";
 };
 
 class StoreServer {

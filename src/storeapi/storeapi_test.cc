@@ -5,7 +5,9 @@
 
 #include <filesystem>
 
+#include "base/log.h"
 #include "promql/engine.h"
+#include "server/request_logging.h"
 #include "storage/block_querier.h"
 #include "store/storepb/rpc.grpc.pb.h"
 #include "storeapi/client.h"
@@ -204,6 +206,47 @@ TEST_F(StoreApiTest, SeriesLimitsFailTheCallBeyondThem) {
             std::string::npos)
       << samples.status().ToString();
   (*server)->Shutdown(0);
+}
+
+// --request.logging-config: each call's start and end, with Thanos's fields; a call past a
+// limit ends with its code.
+TEST_F(StoreApiTest, RequestLoggingLogsCalls) {
+  ServerOptions opts;
+  opts.address = "127.0.0.1:0";
+  opts.max_series = 15;
+  opts.log_component = "sidecar";
+  opts.request_logging = *server::ParseRequestLogging(
+      "grpc:\n  options: {level: DEBUG, decision: {log_start: true, log_end: true}}\n");
+  auto server = StoreServer::Start(opts, NewBlocksSource(blocks_));
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  auto client = StoreClient::Connect("127.0.0.1:" + std::to_string((*server)->port()));
+  auto drain = [&](const Matchers& m) {
+    auto set = client->Select(storage::SelectHints{0, 720 * 15000, 0, 0, ""}, m);
+    while (set->Next()) {
+    }
+    return set->status();
+  };
+  ASSERT_TRUE(log::Configure("debug", "logfmt").ok());
+  testing::internal::CaptureStderr();
+  EXPECT_TRUE(drain({*Matcher::Make(MatchType::kEqual, "__name__", "up"),
+                     *Matcher::Make(MatchType::kEqual, "replica", "1")})
+                  .ok());
+  EXPECT_FALSE(drain({*Matcher::Make(MatchType::kEqual, "__name__", "up")}).ok());
+  (*server)->Shutdown(0);
+  const std::string logs = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(log::Configure("info", "logfmt").ok());
+  EXPECT_NE(logs.find("level=debug msg=\"started call\" service=gRPC/server component=sidecar "
+                      "protocol=grpc grpc.component=server grpc.service=thanos.Store "
+                      "grpc.method=Series grpc.method_type=server_stream"),
+            std::string::npos)
+      << logs;
+  EXPECT_NE(logs.find("msg=\"finished call\""), std::string::npos) << logs;
+  EXPECT_NE(logs.find("grpc.code=OK"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("grpc.code=ResourceExhausted grpc.error=\"failed to send series: limit 15 "
+                      "violated (got 16)\""),
+            std::string::npos)
+      << logs;
+  EXPECT_NE(logs.find("grpc.time_ms="), std::string::npos) << logs;
 }
 
 TEST_F(StoreApiTest, AppendSamplesEqualsSeekAndNextForEveryWindow) {

@@ -76,6 +76,9 @@ def main():
          'unknown flag --query.telemetry.request-samples-quantiles for strata query: thanos query v0.34 has it, '
          'Strata does not support it yet'),
         (['tools', 'bogus'], 'unknown command "bogus" for strata tools'),
+        (['query', '--request.logging-config=options: {level: LOUD, decision: {log_end: true}}'],
+         'error while parsing config for request logging: the format of level is invalid. '
+         'Expected INFO/DEBUG/ERROR/WARNING, got this LOUD'),
         (['query', '--query.default-evaluation-interval=0s'], '--query.default-evaluation-interval must be positive'),
         (['query', '--grpc-compression=snappy'], "--grpc-compression=snappy: Strata's gRPC client has no snappy"),
         (['store', bucket, f'--data-dir={tmp}/data', '--no-cache-index-header'],
