@@ -83,9 +83,9 @@ struct RequestLoggingFlags {
   Result<std::shared_ptr<const server::RequestLogging>> Load() const;
 };
 void AddRequestLoggingFlags(CLI::App& cmd, RequestLoggingFlags& f);
-// The name an /api/v1/ request is logged under (query_range, label_values, blocks, ...); ""
+// The handler name of an /api/v1/ request (query_range, label_values, blocks, ...); ""
 // for the other paths, which Thanos does not log.
-std::string ApiLogName(std::string_view path);
+std::string ApiHandlerName(std::string_view path);
 
 // Thanos's --web.* flags: --web.external-prefix, --web.prefix-header and --web.disable-cors
 // always; --web.route-prefix and --web.disable where the component has them.

@@ -98,7 +98,7 @@ Result<std::shared_ptr<const server::RequestLogging>> RequestLoggingFlags::Load(
   return parsed;
 }
 
-std::string ApiLogName(std::string_view path) {
+std::string ApiHandlerName(std::string_view path) {
   const size_t at = path.find("/api/v1/");
   if (at == std::string_view::npos) return "";
   std::string name(path.substr(at + 8));

@@ -25,6 +25,7 @@ namespace strata::cmd {
 namespace {
 
 struct QueryFlags {
+  query::TenancyOptions tenancy;
   RequestLoggingFlags request_logging;
   storeapi::ServerTls grpc_tls;
   storeapi::ClientTls grpc_client_tls;
@@ -150,6 +151,10 @@ Status RunQuery(const QueryFlags& f) {
   opts.dynamic_lookback_delta = f.dynamic_lookback_delta;
   opts.default_engine = f.promql_engine;
   opts.enable_x_functions = f.enable_x_functions;
+  opts.tenancy = f.tenancy;
+  if (!IsValidLabelName(f.tenancy.label))
+    return Status::InvalidArgument("--query.tenant-label-name: \"" + f.tenancy.label +
+                                   "\" is not a label name");
   STRATA_ASSIGN_OR_RETURN(opts.instant_max_source_resolution_ms,
                           ParseDuration(f.instant_max_source_resolution));
   opts.proxy.replica_labels = f.replica_labels;
@@ -279,7 +284,11 @@ Status RunQuery(const QueryFlags& f) {
   http.web_config_file = f.http_config;
   http.threads = std::max(4, f.max_concurrent + 2);
   http.request_logging = request_logging;
-  http.log_name = ApiLogName;  // the API only, as Thanos (not the UI)
+  http.handler_name = ApiHandlerName;  // the API only, as Thanos (not the UI)
+  http.metrics = &registry;
+  http.tenant_of = [t = f.tenancy](const server::HttpRequest& r) {
+    return query::MetricTenant(t, r);
+  };
   ApplyWebFlags(f.web, "query", *router, http, default_step_ms);
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> srv,
                           server::HttpServer::Start(http, router));
@@ -432,6 +441,22 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   AddGraceFlags(*q, f->grace, /*grpc=*/true);
   AddRequestLoggingFlags(*q, f->request_logging);
+  q->add_option("--query.tenant-header", f->tenancy.header, "HTTP header to determine tenant.")
+      ->capture_default_str();
+  q->add_option("--query.default-tenant-id", f->tenancy.default_tenant,
+                "Default tenant ID to use if tenant header is not present")
+      ->capture_default_str();
+  q->add_option("--query.tenant-certificate-field", f->tenancy.cert_field,
+                "Use TLS client's certificate field to determine tenant for write requests. Must "
+                "be one of organization, organizationalUnit or commonName. This setting will "
+                "cause the query.tenant-header flag value to be ignored.")
+      ->check(CLI::IsMember({"", "organization", "organizationalUnit", "commonName"}));
+  q->add_flag("--query.enforce-tenancy,!--no-query.enforce-tenancy", f->tenancy.enforce,
+              "Enforce tenancy on Query APIs. Responses are returned only if the label value of "
+              "the configured tenant-label-name and the value of the tenant header matches.");
+  q->add_option("--query.tenant-label-name", f->tenancy.label,
+                "Label name to use when enforcing tenancy (if --query.enforce-tenancy is enabled).")
+      ->capture_default_str();
   AddStoreApiLimitFlags(*q, f->limit_series, f->limit_samples);
   q->callback([f, exit_code] {
     shutdown::EnableGracefulStop();

@@ -228,7 +228,13 @@ Status RunFrontend(const FrontendFlags& f) {
   http.web_config_file = f.http_config;
   http.threads = 16;
   http.request_logging = request_logging;
-  http.log_name = [](std::string_view) { return std::string("query-frontend"); };
+  http.handler_name = [](std::string_view) { return std::string("query-frontend"); };
+  http.metrics = &registry;
+  http.tenant_of = [header = f.tenant_header,
+                    fallback = f.default_tenant](const server::HttpRequest& r) {
+    const std::string tenant = r.Header(header);
+    return tenant.empty() ? fallback : tenant;
+  };
   // gzip stays on, as in Thanos's frontend (--query-frontend.compress-responses adds nothing).
   if (!f.web_disable_cors) http.extra_headers = CorsHeaders();
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> srv,

@@ -135,7 +135,8 @@ Status RunStore(const StoreFlags& f) {
   ho.address = f.http_address;
   ho.web_config_file = f.http_config;
   ho.request_logging = request_logging;
-  ho.log_name = ApiLogName;  // the blocks API
+  ho.handler_name = ApiHandlerName;  // the blocks API
+  ho.metrics = &registry;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> http,
                           server::HttpServer::Start(ho, router));
   log::Info("serving", {{"grpc_port", std::to_string(grpc->port())},

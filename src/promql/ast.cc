@@ -195,51 +195,57 @@ std::string Expr::String() const {
   return "";
 }
 
-void ForEachTimeModifier(Expr& e,
-                         const std::function<void(AtModifier& at, int64_t offset_ms)>& fn) {
+void Walk(Expr& e, const std::function<void(Expr&)>& fn) {
+  fn(e);
   switch (e.kind) {
-    case Expr::Kind::kVectorSelector: {
-      auto& vs = static_cast<VectorSelector&>(e);
-      fn(vs.at, vs.offset_ms);
-      break;
-    }
     case Expr::Kind::kMatrixSelector:
-      ForEachTimeModifier(*static_cast<MatrixSelector&>(e).selector, fn);
+      Walk(*static_cast<MatrixSelector&>(e).selector, fn);
       break;
-    case Expr::Kind::kSubquery: {
-      auto& sq = static_cast<SubqueryExpr&>(e);
-      fn(sq.at, sq.offset_ms);
-      ForEachTimeModifier(*sq.expr, fn);
+    case Expr::Kind::kSubquery:
+      Walk(*static_cast<SubqueryExpr&>(e).expr, fn);
       break;
-    }
     case Expr::Kind::kParen:
-      ForEachTimeModifier(*static_cast<ParenExpr&>(e).expr, fn);
+      Walk(*static_cast<ParenExpr&>(e).expr, fn);
       break;
     case Expr::Kind::kUnary:
-      ForEachTimeModifier(*static_cast<UnaryExpr&>(e).expr, fn);
+      Walk(*static_cast<UnaryExpr&>(e).expr, fn);
       break;
     case Expr::Kind::kStepInvariant:
-      ForEachTimeModifier(*static_cast<StepInvariantExpr&>(e).expr, fn);
+      Walk(*static_cast<StepInvariantExpr&>(e).expr, fn);
       break;
     case Expr::Kind::kBinary: {
       auto& b = static_cast<BinaryExpr&>(e);
-      ForEachTimeModifier(*b.lhs, fn);
-      ForEachTimeModifier(*b.rhs, fn);
+      Walk(*b.lhs, fn);
+      Walk(*b.rhs, fn);
       break;
     }
     case Expr::Kind::kCall:
-      for (auto& a : static_cast<Call&>(e).args) ForEachTimeModifier(*a, fn);
+      for (auto& a : static_cast<Call&>(e).args) Walk(*a, fn);
       break;
     case Expr::Kind::kAggregate: {
       auto& a = static_cast<AggregateExpr&>(e);
-      if (a.param) ForEachTimeModifier(*a.param, fn);
-      ForEachTimeModifier(*a.expr, fn);
+      if (a.param) Walk(*a.param, fn);
+      Walk(*a.expr, fn);
       break;
     }
+    case Expr::Kind::kVectorSelector:
     case Expr::Kind::kNumber:
     case Expr::Kind::kString:
       break;
   }
+}
+
+void ForEachTimeModifier(Expr& e,
+                         const std::function<void(AtModifier& at, int64_t offset_ms)>& fn) {
+  Walk(e, [&](Expr& n) {
+    if (n.kind == Expr::Kind::kVectorSelector) {
+      auto& vs = static_cast<VectorSelector&>(n);
+      fn(vs.at, vs.offset_ms);
+    } else if (n.kind == Expr::Kind::kSubquery) {
+      auto& sq = static_cast<SubqueryExpr&>(n);
+      fn(sq.at, sq.offset_ms);
+    }
+  });
 }
 
 }  // namespace strata::promql

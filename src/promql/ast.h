@@ -185,6 +185,9 @@ struct StepInvariantExpr : Expr {
 // Skips parentheses and step-invariant wrappers.
 const Expr* Unwrap(const Expr* e);
 
+// Calls fn on e and every expression under it, parents first.
+void Walk(Expr& e, const std::function<void(Expr&)>& fn);
+
 // Calls fn with the @ modifier and offset of every vector selector and subquery in e (a matrix
 // selector's are its vector selector's). fn may change the modifier (resolve start()/end()).
 void ForEachTimeModifier(Expr& e, const std::function<void(AtModifier& at, int64_t offset_ms)>& fn);

@@ -169,9 +169,10 @@ class Api {
         gate_(opts_.max_concurrent, opts_.metrics) {}
 
   // A proxy for one request, honouring its dedup / partial_response / replicaLabels[] params.
-  std::shared_ptr<ProxyQuerier> Proxy(const HttpRequest& req, int64_t max_resolution = 0,
-                                      ShardInfo shard = {}) {
+  std::shared_ptr<ProxyQuerier> Proxy(const HttpRequest& req, const std::string& tenant,
+                                      int64_t max_resolution = 0, ShardInfo shard = {}) {
     ProxyOptions p = opts_.proxy;
+    p.tenant = tenant;
     p.max_resolution_ms = max_resolution;
     p.shard = std::move(shard);
     if (req.HasParam("dedup")) p.dedup = req.Param("dedup") != "false";
@@ -246,6 +247,9 @@ class Api {
     parse.enable_x_functions = opts_.enable_x_functions && engine_name == "thanos";
     auto expr = promql::ParseExpr(q, parse);
     if (!expr.ok()) return BadData(expr.status().message());
+    auto tenant = ResolveTenant(opts_.tenancy, req);
+    if (!tenant.ok()) return BadData(tenant.status().message());
+    if (opts_.tenancy.enforce) EnforceTenant(**expr, opts_.tenancy.label, *tenant);
     int64_t start = 0, end = 0, step = 0;
     if (range) {
       auto opt = [&](const char* name) -> std::optional<std::string> {
@@ -269,7 +273,7 @@ class Api {
     if (!st.ok()) return BadData(st.message());
     auto shard = ParseShardInfo(req.Param("shard_info"));
     if (!shard.ok()) return BadData(shard.status().message());
-    auto proxy = Proxy(req, *max_res, std::move(*shard));
+    auto proxy = Proxy(req, *tenant, *max_res, std::move(*shard));
     gate_.Enter();
     const int slot = opts_.active_queries ? opts_.active_queries->Insert(q, NowMs() / 1000) : -1;
     auto r = engine.Exec(*proxy, std::move(*expr), start, end, step, !range);
@@ -283,8 +287,9 @@ class Api {
     return Finish(std::move(body), warnings);
   }
 
-  // match[] selectors, or an error response.
-  Result<std::vector<Matchers>> Selectors(const HttpRequest& req, bool required) {
+  // match[] selectors (narrowed to the tenant with --query.enforce-tenancy), or an error.
+  Result<std::vector<Matchers>> Selectors(const HttpRequest& req, bool required,
+                                          const std::string& tenant) {
     std::vector<Matchers> out;
     for (const auto& m : req.Params("match[]")) {
       auto ms = promql::ParseMetricSelector(m);
@@ -292,15 +297,21 @@ class Api {
       out.push_back(std::move(*ms));
     }
     if (required && out.empty()) return Status::InvalidArgument("no match[] parameter provided");
+    if (opts_.tenancy.enforce) {
+      if (out.empty()) out.emplace_back();
+      for (auto& ms : out) EnforceTenant(ms, opts_.tenancy.label, tenant);
+    }
     return out;
   }
 
   HttpResponse Series(const HttpRequest& req) {
-    auto sels = Selectors(req, true);
+    auto tenant = ResolveTenant(opts_.tenancy, req);
+    if (!tenant.ok()) return BadData(tenant.status().message());
+    auto sels = Selectors(req, true, *tenant);
     if (!sels.ok()) return BadData(sels.status().message());
     auto [start, end] = MetadataRange(req);
     if (!start.ok() || !end.ok()) return BadData((start.ok() ? end : start).status().message());
-    auto proxy = Proxy(req);
+    auto proxy = Proxy(req, *tenant);
     std::vector<Labels> all;
     for (const auto& ms : *sels) {
       auto set = proxy->Select({*start, *end, 0, 0, "series"}, ms);
@@ -318,13 +329,15 @@ class Api {
   }
 
   HttpResponse LabelsOrValues(const HttpRequest& req, const std::string* name) {
-    auto sels = Selectors(req, false);
+    auto tenant = ResolveTenant(opts_.tenancy, req);
+    if (!tenant.ok()) return BadData(tenant.status().message());
+    auto sels = Selectors(req, false, *tenant);
     if (!sels.ok()) return BadData(sels.status().message());
     auto [start, end] = MetadataRange(req);
     if (!start.ok() || !end.ok()) return BadData((start.ok() ? end : start).status().message());
     if (name != nullptr && !IsValidLabelName(*name))
       return BadData("invalid label name: \"" + *name + "\"");
-    auto proxy = Proxy(req);
+    auto proxy = Proxy(req, *tenant);
     std::set<std::string> result;
     if (sels->empty()) sels->push_back({});
     for (const auto& ms : *sels) {

@@ -13,6 +13,7 @@
 #include "promql/engine.h"
 #include "query/active_queries.h"
 #include "query/proxy.h"
+#include "query/tenancy.h"
 #include "server/http_server.h"
 
 namespace strata::query {
@@ -26,6 +27,7 @@ struct ApiOptions {
   // --query.enable-x-functions, as in Thanos.
   std::string default_engine = "prometheus";
   bool enable_x_functions = false;
+  TenancyOptions tenancy;  // --query.tenant-*, --query.enforce-tenancy
   // --query.auto-downsampling: without max_source_resolution, range queries read data of up
   // to step/5 resolution.
   bool auto_downsampling = false;

@@ -97,15 +97,20 @@ class ApiTest : public ::testing::Test {
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
     if (gzip) curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
+    curl_slist* headers = nullptr;
+    for (const auto& h : headers_) headers = curl_slist_append(headers, h.c_str());
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     if (!post.empty()) curl_easy_setopt(c, CURLOPT_POSTFIELDS, post.c_str());
     curl_easy_perform(c);
     long code = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     curl_easy_cleanup(c);
+    curl_slist_free_all(headers);
     return {code, body};
   }
 
   fs::path dir_;
+  std::vector<std::string> headers_;  // "Name: value", sent with every Fetch
   Registry registry_;
   std::vector<std::unique_ptr<storeapi::StoreServer>> stores_;
   std::vector<std::shared_ptr<storeapi::StoreClient>> clients_;
@@ -262,6 +267,38 @@ TEST_F(ApiTest, XFunctionsOnlyOnTheThanosEngineWhenEnabled) {
     o.default_engine = "thanos";  // --query.promql-engine=thanos
   });
   EXPECT_EQ(Fetch(q).first, 200);
+}
+
+TEST_F(ApiTest, TenancyFromHeadersAndEnforcedOnEveryApi) {
+  StartApi([](ApiOptions& o) {
+    o.tenancy.enforce = true;
+    o.tenancy.label = "job";  // the fixture's tenants: api and web
+    o.tenancy.header = "X-Scope";
+  });
+  const std::string q = "/api/v1/query?query=sum+by+(job)(http_requests_total)&time=3600";
+  headers_ = {"X-Scope: api"};
+  auto api = Fetch(q);
+  EXPECT_NE(api.second.find("\"metric\":{\"job\":\"api\"}"), std::string::npos) << api.second;
+  EXPECT_EQ(api.second.find("web"), std::string::npos) << api.second;
+  // A matcher on the tenant label is replaced, not trusted.
+  auto sneaky = Fetch("/api/v1/query?query=count(http_requests_total{job=\"web\"})&time=3600");
+  EXPECT_NE(sneaky.second.find("\"value\":[3600,\"2\"]"), std::string::npos) << sneaky.second;
+  auto values = Fetch("/api/v1/label/job/values");
+  EXPECT_NE(values.second.find("\"data\":[\"api\"]"), std::string::npos) << values.second;
+  auto series = Fetch("/api/v1/series?match[]=http_requests_total");
+  EXPECT_EQ(series.second.find("web"), std::string::npos) << series.second;
+  EXPECT_NE(series.second.find("api"), std::string::npos) << series.second;
+  headers_ = {"THANOS-TENANT: web"};  // always read when the configured header is absent
+  EXPECT_NE(Fetch(q).second.find("\"metric\":{\"job\":\"web\"}"), std::string::npos);
+  headers_ = {};  // the default tenant has no series
+  EXPECT_NE(Fetch(q).second.find("\"result\":[]"), std::string::npos);
+  headers_ = {"X-Scope: a/b"};
+  EXPECT_EQ(Fetch(q).second,
+            R"({"status":"error","errorType":"bad_data","error":"Tenant name not valid"})");
+  StartApi([](ApiOptions& o) { o.tenancy.cert_field = "commonName"; });
+  EXPECT_EQ(
+      Fetch(q).second,
+      R"({"status":"error","errorType":"bad_data","error":"could not get required certificate field from client cert"})");
 }
 
 TEST_F(ApiTest, MaxSourceResolutionPicksDataAndLookback) {

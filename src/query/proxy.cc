@@ -245,6 +245,7 @@ std::unique_ptr<storage::SeriesSet> ProxyQuerier::Select(const storage::SelectHi
   auto picked = Pick(hints.start, hints.end, matchers);
   if (!picked.ok()) return storage::ErrorSeriesSet(picked.status());
   storage::SelectHints h = hints;
+  if (h.tenant.empty()) h.tenant = opts_.tenant;
   h.max_resolution_ms = opts_.max_resolution_ms;
   h.shard = opts_.shard;
   // With deduplication, endpoints are asked to leave the replica labels out and sort by what

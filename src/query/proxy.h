@@ -45,6 +45,8 @@ struct ProxyOptions {
   ShardInfo shard;
   // --selector-label: the labels this querier answers for (see ApplySelectorLabels).
   Labels selector_labels;
+  // The request's tenant, sent to the endpoints with each Series call (thanos-tenant).
+  std::string tenant;
 };
 
 // Thanos's --selector-label on a request's matchers: a matcher on a selector label is checked

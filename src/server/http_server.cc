@@ -76,6 +76,12 @@ std::string Gzip(std::string_view data) {
   return out;
 }
 
+std::string HttpRequest::Header(std::string name) const {
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto it = headers.find(name);
+  return it == headers.end() ? "" : it->second;
+}
+
 std::string HttpRequest::Param(const std::string& name) const {
   for (const auto& [k, v] : params) {
     if (k == name) return v;
@@ -156,11 +162,38 @@ struct IoWorker {
   std::thread thread;
 };
 
+// Thanos's HTTP handler metrics (its extpromhttp instrumentation middleware).
+struct HttpMetrics {
+  explicit HttpMetrics(Registry& r, bool tenant) {
+    std::vector<std::string> l = {"handler", "method"};
+    if (tenant) l.push_back("tenant");
+    inflight = &r.AddGauge("http_inflight_requests",
+                           "Current number of HTTP requests the handler is responding to.", l);
+    l.insert(l.begin(), "code");
+    requests = &r.AddCounter("http_requests_total", "Tracks the number of HTTP requests.", l);
+    duration = &r.AddHistogram(
+        "http_request_duration_seconds", "Tracks the latencies for HTTP requests.", l,
+        {0.001, 0.01, 0.1, 0.3, 0.6, 1, 3, 6, 9, 20, 30, 60, 90, 120, 240, 360, 720});
+    std::vector<double> sizes;
+    for (double b = 64; sizes.size() < 10; b *= 2) sizes.push_back(b);
+    request_size =
+        &r.AddHistogram("http_request_size_bytes", "Tracks the size of HTTP requests.", l, sizes);
+    response_size =
+        &r.AddHistogram("http_response_size_bytes", "Tracks the size of HTTP responses.", l, sizes);
+  }
+  Family<Gauge>* inflight;
+  Family<Counter>* requests;
+  Family<Histogram>* duration;
+  Family<Histogram>* request_size;
+  Family<Histogram>* response_size;
+};
+
 // What every connection of one server shares.
 struct ServerState {
   HttpServerOptions opts;
   std::shared_ptr<const Router> router;
   std::unique_ptr<WebConfigWatcher> web_config;  // null without --http.config
+  std::unique_ptr<HttpMetrics> metrics;          // null without opts.metrics
   // Runs handlers of connections that share their worker with others (see Session::OnRead).
   asio::thread_pool* handlers = nullptr;
   // Requests read and not yet answered, for a graceful shutdown; once draining, connections
@@ -194,7 +227,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       Lowest().expires_after(std::chrono::seconds(state_.opts.read_timeout_seconds));
       stream_.async_handshake(asio::ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
-                                if (!ec) return self->Read();
+                                if (!ec) {
+                                  self->ReadClientCert();
+                                  return self->Read();
+                                }
                                 self->OnHandshakeError(ec);
                               });
     } else {
@@ -221,6 +257,27 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
   }
   beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  // The subject fields of the client's certificate, once per connection.
+  void ReadClientCert() {
+    if constexpr (kTls) {
+      X509* cert = SSL_get_peer_certificate(stream_.native_handle());
+      if (cert == nullptr) return;
+      X509_NAME* subject = X509_get_subject_name(cert);
+      auto field = [&](int nid) {
+        const int i = X509_NAME_get_index_by_NID(subject, nid, -1);
+        if (i < 0) return std::string();
+        ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i));
+        return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
+                           static_cast<size_t>(ASN1_STRING_length(data)));
+      };
+      client_cert_.present = true;
+      client_cert_.organization = field(NID_organizationName);
+      client_cert_.organizational_unit = field(NID_organizationalUnitName);
+      client_cert_.common_name = field(NID_commonName);
+      X509_free(cert);
+    }
+  }
 
   void OnHandshakeError(beast::error_code ec) {
     // A bare TCP probe (a health check) ends before any TLS byte: not worth a line.
@@ -275,6 +332,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     req.body = std::move(msg.body());
     req.remote_address = remote_;
+    req.tls = kTls;
+    req.client_cert = client_cert_;
     if (req.method == "POST" &&
         req.headers["content-type"].starts_with("application/x-www-form-urlencoded")) {
       for (auto& p : ParseQueryString(req.body)) req.params.push_back(std::move(p));
@@ -314,7 +373,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                 {{"remote", remote_}, {"path", req.path}, {"user", user}, {"reason", why}});
       r = {401, "text/plain; charset=utf-8", "Unauthorized\n", {{"WWW-Authenticate", "Basic"}}};
     } else {
-      r = RouteLogged(req);
+      r = RouteInstrumented(req);
     }
     for (const auto& h : state_.opts.extra_headers) r.headers.push_back(h);
     if (web) {
@@ -323,51 +382,84 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     return r;
   }
 
-  // The router, with the request's start and end logged as --request.logging-config asks
-  // (Thanos's fields and messages).
-  HttpResponse RouteLogged(const HttpRequest& req) {
-    const RequestLogging* logging = state_.opts.request_logging.get();
+  // The router; for a named handler, with the request logged as --request.logging-config
+  // asks and measured in Thanos's HTTP metrics.
+  HttpResponse RouteInstrumented(const HttpRequest& req) {
     const std::string name =
-        logging != nullptr && state_.opts.log_name ? state_.opts.log_name(req.path) : "";
-    if (name.empty()) return state_.router->Route(req);
+        state_.opts.handler_name ? state_.opts.handler_name(req.path) : std::string();
+    const RequestLogging* logging = state_.opts.request_logging.get();
+    const HttpMetrics* metrics = state_.metrics.get();
+    if (name.empty() || (logging == nullptr && metrics == nullptr))
+      return state_.router->Route(req);
+    std::vector<std::string> labels;  // handler, method[, tenant]
+    if (metrics != nullptr) {
+      std::string method = req.method;
+      for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      labels = {name, method};
+      if (state_.opts.tenant_of) labels.push_back(state_.opts.tenant_of(req));
+      metrics->inflight->WithLabelValues(labels).Add(1);
+    }
+    const RequestLog log = logging != nullptr ? StartLog(*logging, req, name) : RequestLog{};
+    const auto start = std::chrono::steady_clock::now();
+    HttpResponse r = state_.router->Route(req);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (logging != nullptr) FinishLog(*logging, log, req, r, seconds);
+    if (metrics != nullptr) {
+      metrics->inflight->WithLabelValues(labels).Add(-1);
+      labels.insert(labels.begin(), std::to_string(r.status));  // code first
+      metrics->requests->WithLabelValues(labels).Inc();
+      metrics->duration->WithLabelValues(labels).Observe(seconds);
+      metrics->request_size->WithLabelValues(labels).Observe(static_cast<double>(req.body.size()));
+      metrics->response_size->WithLabelValues(labels).Observe(static_cast<double>(r.body.size()));
+    }
+    return r;
+  }
+
+  struct RequestLog {
+    int port = 0;
+    std::string request_id, method, name;
+  };
+
+  RequestLog StartLog(const RequestLogging& logging, const HttpRequest& req,
+                      const std::string& name) {
+    RequestLog l;
+    l.name = name;
     // The port the client addressed (Host), else the one it reached.
-    int port = local_port_;
+    l.port = local_port_;
     if (auto h = req.headers.find("host"); h != req.headers.end()) {
       const size_t colon = h->second.rfind(':');
       if (colon != std::string::npos && h->second.find(']', colon) == std::string::npos)
-        port = std::atoi(h->second.c_str() + colon + 1);
+        l.port = std::atoi(h->second.c_str() + colon + 1);
     }
     auto id = req.headers.find("x-request-id");
-    const std::string request_id =
-        id != req.headers.end() ? id->second : Ulid::New(NowMs()).String();
-    const std::string method = req.method + " " + req.target;
-    if (logging->http.decision == LogDecision::kStartAndFinish &&
-        logging->LogsHttp(req.path, port, false)) {
+    l.request_id = id != req.headers.end() ? id->second : Ulid::New(NowMs()).String();
+    l.method = req.method + " " + req.target;
+    if (logging.http.decision == LogDecision::kStartAndFinish &&
+        logging.LogsHttp(req.path, l.port, false)) {
       log::Debug("started call", {{"protocol", "http"},
                                   {"http.component", "server"},
                                   {"http.start_time", FormatRfc3339Ms(NowMs())},
-                                  {"http.method", method},
-                                  {"http.request_id", request_id},
+                                  {"http.method", l.method},
+                                  {"http.request_id", l.request_id},
                                   {"thanos.method_name", name}});
     }
-    const auto start = std::chrono::steady_clock::now();
-    HttpResponse r = state_.router->Route(req);
+    return l;
+  }
+
+  void FinishLog(const RequestLogging& logging, const RequestLog& l, const HttpRequest& req,
+                 const HttpResponse& r, double seconds) {
     const bool error = r.status < 200 || r.status >= 500;
-    if (logging->LogsHttp(req.path, port, error)) {
-      const double ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-              .count();
-      log::Log(error ? log::Level::kError : log::Level::kDebug, "finished call",
-               {{"protocol", "http"},
-                {"http.component", "server"},
-                {"http.method", method},
-                {"http.request_id", request_id},
-                {"http.status_code", std::to_string(r.status)},
-                {"http.time_ms", GoFormatFloat(ms)},
-                {"http.remote_addr", remote_},
-                {"thanos.method_name", name}});
-    }
-    return r;
+    if (!logging.LogsHttp(req.path, l.port, error)) return;
+    log::Log(error ? log::Level::kError : log::Level::kDebug, "finished call",
+             {{"protocol", "http"},
+              {"http.component", "server"},
+              {"http.method", l.method},
+              {"http.request_id", l.request_id},
+              {"http.status_code", std::to_string(r.status)},
+              {"http.time_ms", GoFormatFloat(seconds * 1000)},
+              {"http.remote_addr", remote_},
+              {"thanos.method_name", l.name}});
   }
 
   void Write(HttpResponse r, bool keep_alive, bool gzip, bool counted = true) {
@@ -409,6 +501,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   const std::string remote_;
   const int local_port_;
+  HttpRequest::ClientCert client_cert_;
   Stream stream_;
   const ServerState& state_;  // owned by the server, which outlives its io_context's handlers
   IoWorker& worker_;          // the worker whose thread runs this connection
@@ -420,7 +513,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 class BeastServer : public HttpServer {
  public:
   BeastServer(HttpServerOptions opts, std::shared_ptr<const Router> router)
-      : state_{std::move(opts), std::move(router), nullptr, nullptr},
+      : state_{std::move(opts), std::move(router), nullptr, nullptr, nullptr},
         handlers_(static_cast<size_t>(std::max(1, state_.opts.threads))),
         acceptor_(accept_ioc_) {
     state_.handlers = &handlers_;
@@ -429,6 +522,8 @@ class BeastServer : public HttpServer {
 
   Status Start() {
     const HttpServerOptions& opts = state_.opts;
+    if (opts.metrics != nullptr)
+      state_.metrics = std::make_unique<HttpMetrics>(*opts.metrics, bool(opts.tenant_of));
     if (!opts.web_config_file.empty()) {
       STRATA_ASSIGN_OR_RETURN(state_.web_config, WebConfigWatcher::Open(opts.web_config_file));
     }

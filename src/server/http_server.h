@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/metrics.h"
 #include "base/status.h"
 #include "server/request_logging.h"
 
@@ -29,7 +30,17 @@ struct HttpRequest {
   std::string target;                          // the request-target as sent: path and query
   std::string body;
   std::string remote_address;  // the peer's ip:port
+  // Over TLS, the subject of the client's certificate when it sent one (the first value of
+  // each field; Thanos's --query.tenant-certificate-field).
+  struct ClientCert {
+    bool present = false;
+    std::string organization, organizational_unit, common_name;
+  };
+  bool tls = false;
+  ClientCert client_cert;
 
+  // A header's value (the name in any case), or "".
+  std::string Header(std::string name) const;
   // The first value of a parameter, or "".
   std::string Param(const std::string& name) const;
   bool HasParam(const std::string& name) const;
@@ -78,10 +89,15 @@ struct HttpServerOptions {
   std::string web_config_file;
   // Headers added to every response (the query-frontend's CORS headers).
   std::vector<std::pair<std::string, std::string>> extra_headers;
-  // --request.logging-config: requests logged as configured, under the name log_name gives
-  // their path (Thanos's thanos.method_name); "" or no log_name: not logged.
+  // The handler a path is served by (Thanos's handler label and thanos.method_name); "" or no
+  // handler_name: neither logged nor measured.
+  std::function<std::string(std::string_view path)> handler_name;
+  // --request.logging-config: the handlers' requests logged as configured.
   std::shared_ptr<const RequestLogging> request_logging;
-  std::function<std::string(std::string_view path)> log_name;
+  // Thanos's HTTP metrics of the handlers (http_requests_total{code,handler,method}, ...), with
+  // a tenant label when tenant_of is set (the querier's).
+  Registry* metrics = nullptr;
+  std::function<std::string(const HttpRequest&)> tenant_of;
 };
 
 class HttpServer {

@@ -176,9 +176,12 @@ TEST(HttpServerTest, RequestLoggingLogsTheConfiguredRequests) {
   o.address = "127.0.0.1:0";
   o.request_logging = *ParseRequestLogging(
       "http:\n  options: {level: DEBUG, decision: {log_start: true, log_end: true}}\n");
-  o.log_name = [](std::string_view path) {
+  o.handler_name = [](std::string_view path) {
     return path.starts_with("/api/v1/") ? std::string(path.substr(8)) : std::string();
   };
+  Registry metrics;
+  o.metrics = &metrics;
+  o.tenant_of = [](const HttpRequest&) { return std::string("team-a"); };
   auto srv = HttpServer::Start(o, router);
   ASSERT_TRUE(srv.ok()) << srv.status().ToString();
   ASSERT_TRUE(log::Configure("debug", "logfmt").ok());
@@ -202,6 +205,22 @@ TEST(HttpServerTest, RequestLoggingLogsTheConfiguredRequests) {
             std::string::npos)
       << logs;
   EXPECT_EQ(logs.find("/ui"), std::string::npos) << logs;
+  // Thanos's HTTP metrics, per handler and tenant.
+  const std::string m = metrics.Expose();
+  EXPECT_NE(m.find("http_requests_total{code=\"200\",handler=\"query\",method=\"get\","
+                   "tenant=\"team-a\"} 1"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("http_requests_total{code=\"503\",handler=\"fail\""), std::string::npos);
+  EXPECT_NE(m.find("http_request_duration_seconds_count{code=\"200\",handler=\"query\""),
+            std::string::npos);
+  EXPECT_NE(m.find("http_response_size_bytes_bucket{code=\"200\",handler=\"query\",method="
+                   "\"get\",tenant=\"team-a\",le=\"64\"} 1"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("http_inflight_requests{handler=\"query\",method=\"get\",tenant=\"team-a\"} 0"),
+            std::string::npos);
+  EXPECT_EQ(m.find("handler=\"\""), std::string::npos);  // the UI is not measured
 }
 
 }  // namespace

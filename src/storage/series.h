@@ -77,6 +77,9 @@ struct SelectHints {
   std::vector<std::string> without_labels;
   // Vertical sharding (a query-frontend's shard_info): only this shard's series.
   ShardInfo shard;
+  // The tenant the query is for (Thanos's thanos-tenant gRPC header to remote stores); "" for
+  // none.
+  std::string tenant;
 };
 
 class Querier {

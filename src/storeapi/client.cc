@@ -21,6 +21,9 @@
 namespace strata::storeapi {
 namespace {
 
+// Thanos's tenant header on StoreAPI calls (gRPC metadata keys are lower case).
+constexpr char kTenantHeader[] = "thanos-tenant";
+
 Status FromGrpc(const grpc::Status& st, const std::string& address) {
   if (st.ok()) return Status::OK();
   StatusCode code = StatusCode::kIOError;
@@ -564,6 +567,7 @@ class GrpcStoreClient : public StoreClient {
       deadline = std::min(deadline, std::chrono::system_clock::time_point(
                                         std::chrono::milliseconds(hints.deadline_ms)));
     ctx->set_deadline(deadline);
+    if (!hints.tenant.empty()) ctx->AddMetadata(kTenantHeader, hints.tenant);
     for (const auto& l : hints.without_labels) req.add_without_replica_labels(l);
     if (hints.shard.enabled()) ToProto(hints.shard, req.mutable_shard_info());
     return std::make_unique<StreamSeriesSet>(
@@ -588,6 +592,7 @@ class GrpcStoreClient : public StoreClient {
     req.set_partial_response_strategy(thanos::ABORT);
     auto ctx = std::make_unique<grpc::ClientContext>();
     ctx->set_deadline(std::chrono::system_clock::now() + timeout_);
+    if (!q.tenant.empty()) ctx->AddMetadata(kTenantHeader, q.tenant);
     return std::make_unique<RawStream>(
         std::make_unique<SeriesCall>(address_, std::move(ctx), stub_.get(), req), q.without_labels,
         warn);

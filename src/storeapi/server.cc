@@ -164,6 +164,9 @@ class StoreService final : public thanos::Store::Service {
                   std::vector<std::string>(req->without_replica_labels().begin(),
                                            req->without_replica_labels().end()),
                   ShardFromProto(req->shard_info())};
+    const auto& md = ctx->client_metadata();
+    if (auto t = md.find("thanos-tenant"); t != md.end())
+      q.tenant = std::string(t->second.data(), t->second.size());
     gate_.Enter();
     // A client that asks for batches (response_batch_size > 1, as Thanos v0.41+ and Strata's
     // querier do) gets up to that many series a message: each message costs both sides a

@@ -60,6 +60,8 @@ struct SeriesQuery {
   std::vector<std::string> without_labels;
   // Thanos's shard_info: only the series of this shard (vertical query sharding).
   ShardInfo shard;
+  // The caller's tenant (the thanos-tenant gRPC header), passed on by a querier; "" for none.
+  std::string tenant;
 };
 
 class SeriesSource {

@@ -249,6 +249,44 @@ TEST_F(StoreApiTest, RequestLoggingLogsCalls) {
   EXPECT_NE(logs.find("grpc.time_ms="), std::string::npos) << logs;
 }
 
+// The querier's tenant travels with each Series call as Thanos's thanos-tenant header.
+TEST_F(StoreApiTest, TheTenantReachesTheSource) {
+  class Recording : public SeriesSource {
+   public:
+    explicit Recording(std::unique_ptr<SeriesSource> inner) : inner_(std::move(inner)) {}
+    SourceInfo Info() const override { return inner_->Info(); }
+    Status Series(const SeriesQuery& q, const SeriesFn& fn, const WarningFn& warn) override {
+      tenant = q.tenant;
+      return inner_->Series(q, fn, warn);
+    }
+    Result<std::vector<std::string>> LabelNames(const Matchers& m, int64_t a, int64_t b) override {
+      return inner_->LabelNames(m, a, b);
+    }
+    Result<std::vector<std::string>> LabelValues(const std::string& n, const Matchers& m, int64_t a,
+                                                 int64_t b) override {
+      return inner_->LabelValues(n, m, a, b);
+    }
+    std::string tenant = "unset";
+
+   private:
+    std::unique_ptr<SeriesSource> inner_;
+  };
+  auto source = std::make_shared<Recording>(NewBlocksSource(blocks_));
+  ServerOptions opts;
+  opts.address = "127.0.0.1:0";
+  auto server = StoreServer::Start(opts, source);
+  ASSERT_TRUE(server.ok());
+  auto client = StoreClient::Connect("127.0.0.1:" + std::to_string((*server)->port()));
+  storage::SelectHints hints{0, 720 * 15000, 0, 0, ""};
+  hints.tenant = "team-a";
+  auto set = client->Select(hints, {*Matcher::Make(MatchType::kEqual, "__name__", "up")});
+  while (set->Next()) {
+  }
+  EXPECT_TRUE(set->status().ok());
+  EXPECT_EQ(source->tenant, "team-a");
+  (*server)->Shutdown(0);
+}
+
 TEST_F(StoreApiTest, AppendSamplesEqualsSeekAndNextForEveryWindow) {
   storage::SelectHints h{0, 720 * 15000, 0, 0, ""};
   auto set = client_->Select(h, {*Matcher::Make(MatchType::kEqual, "instance", "i3"),

@@ -300,6 +300,27 @@ def main():
                          'msg="TLS handshake failed"'):
                 check(line in text, f'querier log has {line}')
 
+            # --query.tenant-certificate-field: the tenant is the client certificate's CN, and
+            # --query.enforce-tenancy narrows every selector to it (absent() shows the matcher).
+            with open(f('web-tenant.yml'), 'w') as w:
+                w.write('tls_server_config:\n  cert_file: web.crt\n  key_file: web.key\n'
+                        '  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n')
+            tport = free_port()
+            tq = querier('tenant_query', tport, [], [f'--http.config={f("web-tenant.yml")}',
+                                                     '--query.tenant-certificate-field=commonName',
+                                                     '--query.enforce-tenancy'])
+            status, body = 0, ''
+            for _ in range(100):
+                if tq.poll() is not None:
+                    break
+                try:
+                    status, _, body = https(f'https://127.0.0.1:{tport}/api/v1/query?query=absent(up)', ctx)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            check(status == 200 and '"metric":{"tenant_id":"client"}' in body,
+                  f'tenant from the client certificate, enforced: {status} {body[:200]}')
+
             # Prometheus scraping the querier's /metrics over HTTPS with basic auth.
             deadline, targets = time.time() + 20, {}
             while time.time() < deadline:
