@@ -25,6 +25,10 @@ namespace strata::cmd {
 namespace {
 
 struct QueryFlags {
+  // --query.telemetry.*, Thanos's defaults.
+  std::vector<double> telemetry_duration = query::ApiOptions().telemetry_duration_quantiles;
+  std::vector<double> telemetry_samples = query::ApiOptions().telemetry_samples_quantiles;
+  std::vector<double> telemetry_series = query::ApiOptions().telemetry_series_quantiles;
   query::TenancyOptions tenancy;
   RequestLoggingFlags request_logging;
   storeapi::ServerTls grpc_tls;
@@ -151,7 +155,14 @@ Status RunQuery(const QueryFlags& f) {
   opts.dynamic_lookback_delta = f.dynamic_lookback_delta;
   opts.default_engine = f.promql_engine;
   opts.enable_x_functions = f.enable_x_functions;
+  opts.telemetry_duration_quantiles = f.telemetry_duration;
+  opts.telemetry_samples_quantiles = f.telemetry_samples;
+  opts.telemetry_series_quantiles = f.telemetry_series;
   opts.tenancy = f.tenancy;
+  for (auto* q : {&opts.telemetry_duration_quantiles, &opts.telemetry_samples_quantiles,
+                  &opts.telemetry_series_quantiles}) {
+    std::sort(q->begin(), q->end());
+  }
   if (!IsValidLabelName(f.tenancy.label))
     return Status::InvalidArgument("--query.tenant-label-name: \"" + f.tenancy.label +
                                    "\" is not a label name");
@@ -441,6 +452,15 @@ void RegisterQueryCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   AddGraceFlags(*q, f->grace, /*grpc=*/true);
   AddRequestLoggingFlags(*q, f->request_logging);
+  q->add_option("--query.telemetry.request-duration-seconds-quantiles", f->telemetry_duration,
+                "The quantiles for exporting metrics about the request duration quantiles.")
+      ->capture_default_str();
+  q->add_option("--query.telemetry.request-samples-quantiles", f->telemetry_samples,
+                "The quantiles for exporting metrics about the samples count quantiles.")
+      ->capture_default_str();
+  q->add_option("--query.telemetry.request-series-seconds-quantiles", f->telemetry_series,
+                "The quantiles for exporting metrics about the series count quantiles.")
+      ->capture_default_str();
   q->add_option("--query.tenant-header", f->tenancy.header, "HTTP header to determine tenant.")
       ->capture_default_str();
   q->add_option("--query.default-tenant-id", f->tenancy.default_tenant,

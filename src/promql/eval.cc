@@ -243,6 +243,8 @@ Status Evaluator::StreamSeries(const VectorSelector& vs, const storage::SelectHi
     rs.v.clear();
     auto it = series->Iterator();
     STRATA_RETURN_IF_ERROR(it->AppendSamples(hints.start, hints.end, &rs.t, &rs.v));
+    series_read_++;
+    samples_read_ += static_cast<int64_t>(rs.t.size());
     if (drop_stale) {
       size_t kept = 0;
       for (size_t i = 0; i < rs.t.size(); i++) {
@@ -408,6 +410,8 @@ Result<QueryResult> Engine::Exec(storage::Querier& q, ExprPtr expr, int64_t star
   if (instant && res.type == ValueType::kMatrix) {
     STRATA_ASSIGN_OR_RETURN(res.matrix, ev.EvalMatrixAt(*expr, start));
     res.warnings = std::move(ev.warnings());
+    res.series_read = ev.series_read();
+    res.samples_read = ev.samples_read();
     return res;
   }
   if (!instant && (end - start) / step >= opts_.max_samples) {
@@ -417,6 +421,8 @@ Result<QueryResult> Engine::Exec(storage::Querier& q, ExprPtr expr, int64_t star
   Grid g = instant ? Grid{start, start, 1, 1} : Grid::Make(start, end, step);
   STRATA_ASSIGN_OR_RETURN(Value v, ev.Eval(*expr, g));
   res.warnings = std::move(ev.warnings());
+  res.series_read = ev.series_read();
+  res.samples_read = ev.samples_read();
   if (instant) {
     res.t = start;
     if (v.type == ValueType::kScalar) {

@@ -90,6 +90,8 @@ class Evaluator {
   void Release(int64_t samples) { samples_ -= samples; }
 
   const EngineOptions& opts() const { return opts_; }
+  int64_t series_read() const { return series_read_; }
+  int64_t samples_read() const { return samples_read_; }
   std::vector<std::string>& warnings() { return warnings_; }
 
  private:
@@ -109,6 +111,7 @@ class Evaluator {
   std::chrono::steady_clock::time_point deadline_;
   int64_t deadline_ms_;  // the same deadline in unix ms, handed to remote stores
   int64_t samples_ = 0;
+  int64_t series_read_ = 0, samples_read_ = 0;
   std::vector<std::string> warnings_;
   int interrupt_counter_ = 0;
 };

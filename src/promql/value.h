@@ -35,6 +35,10 @@ struct QueryResult {
   std::vector<VectorSample> vector;  // in the engine's output order (as Prometheus returns it)
   std::vector<SeriesPoints> matrix;  // range queries: sorted by labels
   std::vector<std::string> warnings;
+  // What the query read from storage: series selected and their samples in the ranges read
+  // (Thanos's query telemetry).
+  int64_t series_read = 0;
+  int64_t samples_read = 0;
 };
 
 }  // namespace strata::promql

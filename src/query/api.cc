@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "base/go_format.h"
 #include "base/timestamp.h"
 #include "promql/json.h"
 
@@ -117,6 +118,45 @@ std::string StringArray(const std::vector<std::string>& v) {
   return s + "]";
 }
 
+// Thanos's query telemetry (--query.telemetry.*): how long queries take, by how many series
+// and samples they read, and the time spans range queries ask for.
+class QueryTelemetry {
+ public:
+  QueryTelemetry(const ApiOptions& o, Registry& reg)
+      : series_q_(o.telemetry_series_quantiles), samples_q_(o.telemetry_samples_quantiles) {
+    duration_ =
+        &reg.AddHistogram("thanos_store_api_query_duration_seconds",
+                          "Duration of the Thanos Store API select phase for a query.",
+                          {"series_le", "samples_le", "tenant"}, o.telemetry_duration_quantiles);
+    std::vector<double> spans;
+    for (double b = 900; spans.size() < 12; b *= 2) spans.push_back(b);
+    timespan_ = &reg.AddHistogram("thanos_query_range_requested_timespan_duration_seconds",
+                                  "A histogram of the query range window in seconds", {}, spans)
+                     .WithLabelValues({});
+  }
+  // A query that read nothing is not observed, as in Thanos.
+  void Observe(const promql::QueryResult& r, double seconds, const std::string& tenant) {
+    if (r.series_read == 0 || r.samples_read == 0) return;
+    duration_
+        ->WithLabelValues({Bucket(static_cast<double>(r.series_read), series_q_),
+                           Bucket(static_cast<double>(r.samples_read), samples_q_), tenant})
+        .Observe(seconds);
+  }
+  void ObserveRange(int64_t start_ms, int64_t end_ms) {
+    timespan_->Observe(static_cast<double>(end_ms - start_ms) / 1000);
+  }
+
+ private:
+  // The smallest quantile >= v, or +Inf past the last.
+  static std::string Bucket(double v, const std::vector<double>& q) {
+    auto it = std::lower_bound(q.begin(), q.end(), v);
+    return it == q.end() || v >= q.back() ? "+Inf" : GoFormatFloatF(*it);
+  }
+  const std::vector<double> series_q_, samples_q_;
+  Family<Histogram>* duration_;
+  Histogram* timespan_;
+};
+
 // Bounds concurrent queries (--query.max-concurrent); others wait their turn. Exposes Thanos's
 // gate metrics when a registry is given.
 class Gate {
@@ -166,7 +206,10 @@ class Api {
   Api(ApiOptions opts, EndpointProvider endpoints)
       : opts_(std::move(opts)),
         endpoints_(std::move(endpoints)),
-        gate_(opts_.max_concurrent, opts_.metrics) {}
+        gate_(opts_.max_concurrent, opts_.metrics) {
+    if (opts_.metrics != nullptr)
+      telemetry_ = std::make_unique<QueryTelemetry>(opts_, *opts_.metrics);
+  }
 
   // A proxy for one request, honouring its dedup / partial_response / replicaLabels[] params.
   std::shared_ptr<ProxyQuerier> Proxy(const HttpRequest& req, const std::string& tenant,
@@ -276,10 +319,17 @@ class Api {
     auto proxy = Proxy(req, *tenant, *max_res, std::move(*shard));
     gate_.Enter();
     const int slot = opts_.active_queries ? opts_.active_queries->Insert(q, NowMs() / 1000) : -1;
+    const auto t0 = std::chrono::steady_clock::now();
     auto r = engine.Exec(*proxy, std::move(*expr), start, end, step, !range);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (opts_.active_queries) opts_.active_queries->Remove(slot);
     gate_.Leave();
     if (!r.ok()) return EvalError(r.status());
+    if (telemetry_) {
+      telemetry_->Observe(*r, seconds, *tenant);
+      if (range) telemetry_->ObserveRange(start, end);
+    }
     auto warnings = proxy->TakeWarnings();
     warnings.insert(warnings.end(), r->warnings.begin(), r->warnings.end());
     std::string body(kSuccessPrefix);
@@ -363,6 +413,7 @@ class Api {
   ApiOptions opts_;
   EndpointProvider endpoints_;
   Gate gate_;
+  std::unique_ptr<QueryTelemetry> telemetry_;
 };
 
 }  // namespace

@@ -28,6 +28,11 @@ struct ApiOptions {
   std::string default_engine = "prometheus";
   bool enable_x_functions = false;
   TenancyOptions tenancy;  // --query.tenant-*, --query.enforce-tenancy
+  // --query.telemetry.*: the buckets of thanos_store_api_query_duration_seconds, and the
+  // series and sample counts its series_le and samples_le labels round up to (ascending).
+  std::vector<double> telemetry_duration_quantiles = {0.1, 0.25, 0.75, 1.25, 1.75, 2.5, 3, 5, 10};
+  std::vector<double> telemetry_samples_quantiles = {100, 1000, 10000, 100000, 1000000};
+  std::vector<double> telemetry_series_quantiles = {10, 100, 1000, 10000, 100000};
   // --query.auto-downsampling: without max_source_resolution, range queries read data of up
   // to step/5 resolution.
   bool auto_downsampling = false;

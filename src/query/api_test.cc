@@ -301,6 +301,29 @@ TEST_F(ApiTest, TenancyFromHeadersAndEnforcedOnEveryApi) {
       R"({"status":"error","errorType":"bad_data","error":"could not get required certificate field from client cert"})");
 }
 
+TEST_F(ApiTest, QueryTelemetryBucketsBySeriesAndSamplesRead) {
+  StartApi([](ApiOptions& o) { o.telemetry_series_quantiles = {4, 8}; });
+  // 4 series once the replicas are deduplicated, 21 samples each in the 5m lookback.
+  EXPECT_EQ(Fetch("/api/v1/query?query=count(http_requests_total)&time=3600").first, 200);
+  EXPECT_EQ(Fetch("/api/v1/query?query=1").first, 200);  // read nothing: not observed
+  EXPECT_EQ(Fetch("/api/v1/query_range?query=up&start=0&end=3600&step=60").first, 200);
+  // 8 series without deduplication: 8 is the last quantile, so +Inf (as Thanos's findBucket).
+  EXPECT_EQ(Fetch("/api/v1/query?query=count(http_requests_total)&time=3600&dedup=false").first,
+            200);
+  const std::string m = registry_.Expose();
+  EXPECT_NE(m.find("thanos_store_api_query_duration_seconds_count{series_le=\"4\","
+                   "samples_le=\"100\",tenant=\"default-tenant\"} 1"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("thanos_store_api_query_duration_seconds_count{series_le=\"+Inf\","
+                   "samples_le=\"1000\",tenant=\"default-tenant\"} 1"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("thanos_query_range_requested_timespan_duration_seconds_bucket{le=\"3600\"} 1"),
+            std::string::npos)
+      << m;
+}
+
 TEST_F(ApiTest, MaxSourceResolutionPicksDataAndLookback) {
   // Ten minutes after the last sample nothing is within the 5m lookback...
   auto none = Fetch("/api/v1/query?query=count(http_requests_total)&time=4200");
