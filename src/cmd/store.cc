@@ -21,6 +21,7 @@ namespace strata::cmd {
 namespace {
 
 struct StoreFlags {
+  bool lazy_expanded_postings = false;
   RequestLoggingFlags request_logging;
   storeapi::ServerTls grpc_tls;
   std::string http_config;
@@ -76,6 +77,7 @@ Status RunStore(const StoreFlags& f) {
   opts.max_samples = f.request_samples > 0 ? f.request_samples : f.series_sample_limit;
   opts.max_series = f.request_series > 0 ? f.request_series : f.touched_series_limit;
   opts.max_downloaded_bytes = f.downloaded_bytes_limit;
+  opts.lazy_expanded_postings = f.lazy_expanded_postings;
   if (!f.cache_index_header) {
     return Status::Unsupported(
         "--no-cache-index-header: Strata always keeps index-headers in --data-dir (it builds them "
@@ -239,6 +241,10 @@ void RegisterStoreCommand(CLI::App& app, int* exit_code) {
               f->lazy_index_header,
               "Unload index-headers when idle and load them again on use (on by default in "
               "Strata, off in Thanos).");
+  s->add_flag("--store.enable-lazy-expanded-postings,!--no-store.enable-lazy-expanded-postings",
+              f->lazy_expanded_postings,
+              "If true, Store Gateway will estimate postings size and try to lazily expand "
+              "postings if it downloads less data than expanding all postings.");
   s->add_option("--store.index-header-lazy-reader-idle-timeout", f->lazy_idle_timeout,
                 "Unload an index-header after this long without queries (0 disables).")
       ->capture_default_str();

@@ -1,6 +1,7 @@
 #include "store/bucket_block.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "base/encoding.h"
@@ -257,13 +258,22 @@ Result<std::vector<std::string>> BucketBlock::FetchSeries(const std::vector<uint
   return out;
 }
 
+uint64_t BucketBlock::EstimatedMaxSeriesSize() const {
+  constexpr uint64_t kDefault = 64 * 1024;  // Thanos's --debug.estimated-max-series-size
+  const int64_t stat = meta_.thanos ? meta_.thanos->series_max_size : 0;
+  return stat > 0 ? std::min<uint64_t>(static_cast<uint64_t>(stat), kDefault) : kDefault;
+}
+
 Result<tsdb::Postings> BucketBlock::ExpandPostings(const tsdb::IndexHeader& h,
-                                                   const Matchers& matchers, FetchStats* stats) {
+                                                   const Matchers& matchers, FetchStats* stats,
+                                                   bool lazy, Matchers* lazy_matchers) {
   // Resolve matchers to label pairs, then fetch all their postings in one pass.
   std::vector<std::pair<std::string, std::string>> keys;
   struct Plan {
     size_t from, to;
     bool negate;
+    const Matcher* m;
+    uint64_t card = 0;  // estimated series in its postings lists
   };
   std::vector<Plan> plans;
   bool any_positive = false;
@@ -284,8 +294,57 @@ Result<tsdb::Postings> BucketBlock::ExpandPostings(const tsdb::IndexHeader& h,
     STRATA_RETURN_IF_ERROR(values_status);
     if (!negate && values.empty()) return tsdb::Postings{};  // nothing can match
     any_positive |= !negate;
-    plans.push_back({keys.size(), keys.size() + values.size(), negate});
+    plans.push_back({keys.size(), keys.size() + values.size(), negate, &m});
     for (auto& v : values) keys.emplace_back(m.name(), std::move(v));
+  }
+  if (lazy && any_positive && plans.size() > 1) {
+    // Thanos's lazy expanded postings: each matcher's series count estimated from the size of
+    // its postings lists; from the smallest up, a matcher's postings are fetched only while
+    // they cost less than the series reads they could still save.
+    for (Plan& p : plans) {
+      for (size_t k = p.from; k < p.to; k++) {
+        STRATA_ASSIGN_OR_RETURN(auto r, h.PostingsRange(keys[k].first, keys[k].second));
+        if (r && r->end > r->start + 4) p.card += (r->end - r->start - 4) / 4;
+      }
+    }
+    std::vector<size_t> order(plans.size());
+    for (size_t i = 0; i < order.size(); i++) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      if (plans[a].card != plans[b].card) return plans[a].card < plans[b].card;
+      return plans[a].m->name() < plans[b].m->name();
+    });
+    const double series_bytes =
+        static_cast<double>(plans[order[0]].card) * static_cast<double>(EstimatedMaxSeriesSize());
+    double part = 1;
+    bool has_add = !plans[order[0]].negate;
+    size_t keep = 1;
+    for (; keep < order.size(); keep++) {
+      const Plan& p = plans[order[keep]];
+      if (has_add && static_cast<double>(p.card) * 4 > part * std::ceil(0.5 * series_bytes)) break;
+      has_add |= !p.negate;
+      part *= 0.5;
+    }
+    if (keep < order.size()) {
+      std::vector<bool> is_lazy(plans.size(), false);
+      for (size_t k = keep; k < order.size(); k++) {
+        is_lazy[order[k]] = true;
+        lazy_matchers->push_back(*plans[order[k]].m);
+        stats->lazy_postings_bytes += 4 * plans[order[k]].card;
+      }
+      stats->lazy_applied++;
+      std::vector<std::pair<std::string, std::string>> kept_keys;
+      std::vector<Plan> kept;
+      for (size_t j = 0; j < plans.size(); j++) {
+        if (is_lazy[j]) continue;
+        Plan p = plans[j];
+        p.from = kept_keys.size();
+        for (size_t k = plans[j].from; k < plans[j].to; k++) kept_keys.push_back(keys[k]);
+        p.to = kept_keys.size();
+        kept.push_back(p);
+      }
+      keys = std::move(kept_keys);
+      plans = std::move(kept);  // still holds a positive matcher: the loop stops only then
+    }
   }
   if (!any_positive) keys.emplace_back("", "");
   STRATA_ASSIGN_OR_RETURN(std::vector<tsdb::Postings> lists, FetchPostings(h, keys, stats));
@@ -305,8 +364,10 @@ Result<tsdb::Postings> BucketBlock::ExpandPostings(const tsdb::IndexHeader& h,
 
 Result<tsdb::Postings> BucketBlock::CachedExpandPostings(const tsdb::IndexHeader& h,
                                                          const Matchers& matchers,
-                                                         FetchStats* stats) {
-  if (cache_ == nullptr) return ExpandPostings(h, matchers, stats);
+                                                         FetchStats* stats, bool lazy,
+                                                         Matchers* lazy_matchers,
+                                                         std::string* cache_key) {
+  if (cache_ == nullptr) return ExpandPostings(h, matchers, stats, lazy, lazy_matchers);
   std::vector<std::string> lines;
   for (const Matcher& m : matchers) lines.push_back(m.String());
   std::sort(lines.begin(), lines.end());
@@ -317,8 +378,13 @@ Result<tsdb::Postings> BucketBlock::CachedExpandPostings(const tsdb::IndexHeader
     // A damaged entry (another writer, memcached corruption) is a miss, never an answer.
     if (auto refs = DecodeRefs(*hit[0]); refs.ok()) return std::move(*refs);
   }
-  STRATA_ASSIGN_OR_RETURN(tsdb::Postings refs, ExpandPostings(h, matchers, stats));
-  cache_->Store(CacheItem::kExpandedPostings, key, EncodeRefs(refs));
+  STRATA_ASSIGN_OR_RETURN(tsdb::Postings refs,
+                          ExpandPostings(h, matchers, stats, lazy, lazy_matchers));
+  if (lazy_matchers->empty()) {
+    cache_->Store(CacheItem::kExpandedPostings, key, EncodeRefs(refs));
+  } else {
+    *cache_key = key;  // stored once the lazy matchers have filtered the series
+  }
   return refs;
 }
 
@@ -356,13 +422,18 @@ Result<tsdb::Postings> DecodeRefs(std::string_view data) {
 Result<std::vector<BlockSeries>> BucketBlock::Select(const Matchers& matchers, int64_t mint,
                                                      int64_t maxt,
                                                      const std::vector<std::string>& without,
-                                                     FetchStats* stats) {
+                                                     FetchStats* stats, bool lazy_postings) {
   STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const tsdb::IndexHeader> h, Header());
-  STRATA_ASSIGN_OR_RETURN(tsdb::Postings refs, CachedExpandPostings(*h, matchers, stats));
+  Matchers lazy;
+  std::string cache_key;
+  STRATA_ASSIGN_OR_RETURN(
+      tsdb::Postings refs,
+      CachedExpandPostings(*h, matchers, stats, lazy_postings, &lazy, &cache_key));
   if (refs.empty()) return std::vector<BlockSeries>{};
   STRATA_ASSIGN_OR_RETURN(std::vector<std::string> entries, FetchSeries(refs, stats));
   std::vector<BlockSeries> out;
   out.reserve(entries.size());
+  tsdb::Postings matched;  // with lazy matchers: the references that pass them
   auto symbol = [&](uint32_t r) { return h->Symbol(r); };
   for (size_t i = 0; i < entries.size(); i++) {
     const uint64_t at = uint64_t{refs[i]} * tsdb::kSeriesAlignment;
@@ -371,6 +442,12 @@ Result<std::vector<BlockSeries>> BucketBlock::Select(const Matchers& matchers, i
     if (!body.ok()) return Corrupt("index", at, body.status().message());
     auto s = tsdb::DecodeSeriesBody(*body, at, symbol, true);
     if (!s.ok()) return Corrupt("index", at, s.status().message());
+    if (!std::all_of(lazy.begin(), lazy.end(),
+                     [&](const Matcher& m) { return m.Matches(s->labels.Get(m.name())); })) {
+      stats->lazy_overfetched_bytes += entries[i].size();
+      continue;
+    }
+    if (!lazy.empty()) matched.push_back(refs[i]);
     BlockSeries bs;
     for (const auto& c : s->chunks) {
       if (c.max_time >= mint && c.min_time <= maxt) bs.metas.push_back(c);
@@ -381,6 +458,8 @@ Result<std::vector<BlockSeries>> BucketBlock::Select(const Matchers& matchers, i
     if (!without.empty()) bs.labels = storeapi::WithoutLabels(bs.labels, without);
     out.push_back(std::move(bs));
   }
+  if (!cache_key.empty())
+    cache_->Store(CacheItem::kExpandedPostings, cache_key, EncodeRefs(matched));
   // External labels keep the index's order unless a series label clashes with one; leaving
   // labels out can reorder series too.
   if ((!ext_.empty() || !without.empty()) &&

@@ -33,6 +33,9 @@ struct FetchStats {
   std::atomic<uint64_t> series_touched{0}, series_fetched{0}, series_bytes{0};
   std::atomic<uint64_t> chunks_touched{0}, chunks_fetched{0}, chunks_bytes{0};
   std::atomic<uint64_t> requests{0};
+  // --store.enable-lazy-expanded-postings: blocks where it applied, the postings bytes it did
+  // not fetch, and the bytes of series fetched only to be filtered out.
+  std::atomic<uint64_t> lazy_applied{0}, lazy_postings_bytes{0}, lazy_overfetched_bytes{0};
 };
 
 // A series of one block: labels (with the block's external labels), the chunks overlapping the
@@ -78,9 +81,12 @@ class BucketBlock {
   // Series matching all matchers (none on external labels) with chunks in [mint, maxt], in
   // label order, external labels added and labels named in `without` left out; chunk bytes are
   // not loaded yet.
+  // With lazy_postings (--store.enable-lazy-expanded-postings), the postings of matchers that
+  // would cost more to fetch than the series they could rule out are not fetched; those
+  // matchers are checked on the series' labels instead.
   Result<std::vector<BlockSeries>> Select(const Matchers& matchers, int64_t mint, int64_t maxt,
                                           const std::vector<std::string>& without,
-                                          FetchStats* stats);
+                                          FetchStats* stats, bool lazy_postings = false);
   // Loads the chunk bytes of series[from, to) into their `chunks`, keeping the bytes in *buffers.
   Status LoadChunks(std::vector<BlockSeries>& series, size_t from, size_t to, ChunkBuffers* buffers,
                     FetchStats* stats);
@@ -97,11 +103,16 @@ class BucketBlock {
   BucketBlock() = default;
   Result<std::shared_ptr<const tsdb::IndexHeader>> Header();
   // The block's series references matching all matchers, and the same through the index
-  // cache's ExpandedPostings items.
+  // cache's ExpandedPostings items. With lazy, *lazy_matchers gets the matchers whose postings
+  // were left out (the references then include series they rule out); the cache is written
+  // only for exact answers.
   Result<tsdb::Postings> ExpandPostings(const tsdb::IndexHeader& h, const Matchers& matchers,
-                                        FetchStats* stats);
+                                        FetchStats* stats, bool lazy, Matchers* lazy_matchers);
   Result<tsdb::Postings> CachedExpandPostings(const tsdb::IndexHeader& h, const Matchers& matchers,
-                                              FetchStats* stats);
+                                              FetchStats* stats, bool lazy, Matchers* lazy_matchers,
+                                              std::string* cache_key);
+  // Thanos's estimate of the largest series entry, for weighing postings against series.
+  uint64_t EstimatedMaxSeriesSize() const;
   Result<std::vector<tsdb::Postings>> FetchPostings(
       const tsdb::IndexHeader& h, const std::vector<std::pair<std::string, std::string>>& keys,
       FetchStats* stats);

@@ -116,6 +116,19 @@ struct BucketStore::Metrics {
                                          {"data_type"}, SizeBuckets())),
         dropped(r.AddCounter("thanos_bucket_store_queries_dropped_total",
                              "Number of queries that were dropped due to the limit.", {"reason"})),
+        lazy_applied(r.AddCounter("thanos_bucket_store_lazy_expanded_postings_total",
+                                  "Total number of times when lazy expanded posting "
+                                  "optimization applies.")
+                         .WithLabelValues({})),
+        lazy_postings_bytes(
+            r.AddCounter("thanos_bucket_store_lazy_expanded_posting_size_bytes_total",
+                         "Total number of lazy posting group size in bytes.")
+                .WithLabelValues({})),
+        lazy_overfetched_bytes(
+            r.AddCounter(
+                 "thanos_bucket_store_lazy_expanded_posting_series_overfetched_size_bytes_total",
+                 "Total number of series size in bytes overfetched due to posting lazy expansion.")
+                .WithLabelValues({})),
         read_failures(r.AddCounter("strata_bucket_store_block_read_failures_total",
                                    "Series requests in which a block's data could not be read "
                                    "(the block was skipped with a warning).")
@@ -134,6 +147,9 @@ struct BucketStore::Metrics {
     obs(data_size_fetched, "postings", s.postings_bytes);
     obs(data_size_fetched, "series", s.series_bytes);
     obs(data_size_fetched, "chunks", s.chunks_bytes);
+    lazy_applied.Inc(static_cast<double>(s.lazy_applied));
+    lazy_postings_bytes.Inc(static_cast<double>(s.lazy_postings_bytes));
+    lazy_overfetched_bytes.Inc(static_cast<double>(s.lazy_overfetched_bytes));
   }
 
   Counter& block_loads;
@@ -148,6 +164,9 @@ struct BucketStore::Metrics {
   Family<Histogram>& data_fetched;
   Family<Histogram>& data_size_fetched;
   Family<Counter>& dropped;
+  Counter& lazy_applied;
+  Counter& lazy_postings_bytes;
+  Counter& lazy_overfetched_bytes;
   Counter& read_failures;
 };
 
@@ -332,7 +351,8 @@ Status BucketStore::Series(const storeapi::SeriesQuery& q, const storeapi::Serie
   std::vector<Result<std::vector<BlockSeries>>> selected(blocks.size(),
                                                          Status::Internal("not selected"));
   ParallelFor(blocks.size(), 16, [&](size_t i) {
-    selected[i] = blocks[i]->Select(rests[i], q.mint, q.maxt, q.without_labels, &stats);
+    selected[i] = blocks[i]->Select(rests[i], q.mint, q.maxt, q.without_labels, &stats,
+                                    opts_.lazy_expanded_postings);
   });
   std::vector<std::vector<BlockSeries>> series(blocks.size());
   std::vector<bool> failed(blocks.size(), false);

@@ -49,6 +49,8 @@ struct BucketStoreOptions {
   uint64_t chunk_pool_bytes = 2ull << 30;
   int64_t index_header_idle_ms = 0;  // 0: never unload
   size_t series_batch_size = 10000;
+  // --store.enable-lazy-expanded-postings (see BucketBlock::Select).
+  bool lazy_expanded_postings = false;
 };
 
 class BucketStore : public storeapi::SeriesSource {

@@ -115,7 +115,8 @@ class StoreTest : public ::testing::Test {
     plain_ = AddBlock(kH, 3 * kH, 10, std::nullopt);
   }
 
-  std::string AddBlock(int64_t from, int64_t to, int n, std::optional<Labels> ext) {
+  std::string AddBlock(int64_t from, int64_t to, int n, std::optional<Labels> ext,
+                       int64_t series_max_size = 0) {
     const std::string parent = tmp_.path() + "/local";
     fs::create_directories(parent);
     tsdb::BlockWriter w(parent);
@@ -133,6 +134,7 @@ class StoreTest : public ::testing::Test {
       th.emplace();
       th->labels = *ext;
       th->source = "sidecar";
+      th->series_max_size = series_max_size;
     }
     auto meta = w.Flush(th);
     EXPECT_TRUE(meta.ok());
@@ -253,6 +255,37 @@ TEST_F(StoreTest, AnswersExactlyLikeTheLocalBlocks) {
   EXPECT_EQ(metas, 4u);
   EXPECT_EQ(MetricValue(metrics_, "thanos_bucket_store_blocks_loaded"), 4);
   EXPECT_EQ(MetricValue(metrics_, "thanos_bucket_store_block_loads_total"), 4);
+}
+
+// --store.enable-lazy-expanded-postings: the same answers, with the postings of large matchers
+// left unread where the block's series are small (its meta.json index_stats), and the exact
+// references cached for the next request.
+TEST_F(StoreTest, LazyExpandedPostingsAnswerTheSame) {
+  AddBlock(0, 2 * kH, 120, Labels{{"cluster", "c"}}, /*series_max_size=*/16);
+  BucketStoreOptions opts;
+  opts.lazy_expanded_postings = true;
+  auto cache = std::shared_ptr<IndexCache>(NewInMemoryIndexCache(64 << 20, 1 << 20, &metrics_));
+  auto store = NewStore(opts, cache);
+  auto ref = Reference();
+  std::vector<Matchers> queries = Queries();
+  // One series by instance, then a large job matcher and a large negative one: lazy.
+  queries.push_back(
+      {M(MatchType::kEqual, "instance", "i-7"), M(MatchType::kRegexMatch, "job", "j-.*")});
+  queries.push_back({M(MatchType::kEqual, "instance", "i-8"), M(MatchType::kEqual, "job", "j-0"),
+                     M(MatchType::kNotEqual, "job", "j-5")});
+  for (int round = 0; round < 2; round++) {  // the second from the cache
+    for (const auto& m : queries) {
+      EXPECT_EQ(Collect(*store, m, 0, 4 * kH), Collect(*ref, m, 0, 4 * kH))
+          << "round " << round << " matchers " << m.size() << " first " << m[0].String();
+    }
+  }
+  EXPECT_GT(MetricValue(metrics_, "thanos_bucket_store_lazy_expanded_postings_total"), 0);
+  EXPECT_GT(MetricValue(metrics_, "thanos_bucket_store_lazy_expanded_posting_size_bytes_total"), 0);
+  // i-8 is in job j-1, so its one series was read and filtered out by the lazy job matcher.
+  EXPECT_GT(MetricValue(metrics_,
+                        "thanos_bucket_store_lazy_expanded_posting_series_overfetched_size_bytes_"
+                        "total"),
+            0);
 }
 
 TEST_F(StoreTest, IndexCacheSavesIndexReads) {
