@@ -56,11 +56,18 @@ void RegisterLs(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> flags, int* exi
       return;
     }
     std::fputs(tools::FormatBucketLs(*blocks, *output == "wide").c_str(), stdout);
+    // Thanos lists only blocks with a meta.json; what else is there goes to stderr.
+    for (const auto& b : *blocks) {
+      if (b.partial) log::Warn("partial upload (no meta.json)", {{"block", b.id}});
+      if (!b.partial && !b.error.empty())
+        log::Warn("unreadable meta.json", {{"block", b.id}, {"err", b.error}});
+    }
   });
 }
 
 struct InspectFlags {
   tools::InspectOptions opts;
+  double price_per_gib_month = 0.023;
   std::vector<std::string> selector;
   std::string timeout = "5m";
 };
@@ -83,6 +90,8 @@ Status Inspect(const ObjstoreFlags& objstore, const InspectFlags& f) {
     return false;
   });
   std::fputs(tools::FormatBucketInspect(blocks, f.opts).c_str(), stdout);
+  // Strata's additions, on stderr so that the table stays Thanos's.
+  std::fputs(tools::SummarizeBucket(blocks, f.price_per_gib_month).c_str(), stderr);
   return Status::OK();
 }
 
@@ -92,8 +101,9 @@ void RegisterInspect(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> objstore, 
       "inspect", "Inspect all blocks in the bucket in detailed, table-like way.");
   AddObjstoreFlags(*inspect, *objstore);
   inspect
-      ->add_option("--price-per-gib-month", f->opts.price_per_gib_month,
-                   "Object storage price in $ per GiB and month, for the cost estimate.")
+      ->add_option("--price-per-gib-month", f->price_per_gib_month,
+                   "Object storage price in $ per GiB and month, for the cost estimate printed "
+                   "on stderr (Strata only).")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   inspect->add_option("-l,--selector", f->selector,
@@ -101,6 +111,18 @@ void RegisterInspect(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> objstore, 
                       "key2=\"value2\"'. All key value pairs must match.");
   inspect->add_option("--timeout", f->timeout, "Timeout to download metadata from remote storage")
       ->capture_default_str();
+  inspect
+      ->add_option("--sort-by", f->opts.sort_by,
+                   "Sort by columns. It's also possible to sort by multiple columns, e.g. "
+                   "'--sort-by FROM --sort-by UNTIL'. I.e., if the 'FROM' value is equal the rows "
+                   "are then further sorted by the 'UNTIL' value.")
+      ->capture_default_str()
+      ->check(CLI::IsMember(tools::InspectColumns()));
+  inspect
+      ->add_option("--output", f->opts.output,
+                   "Output format for result. Currently supports table, cvs, tsv.")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "tsv", "csv"}));
   inspect->callback([objstore, f, exit_code] {
     if (Status st = Inspect(*objstore, *f); !st.ok())
       *exit_code = Fail("bucket inspect: " + st.ToString());

@@ -11,9 +11,12 @@ relabel rules, writes marks and follows the bucket as it changes. On a second bu
 (not the 5m one), and `cleanup` deletes it and an abandoned partial upload.
 """
 import argparse
+import csv
+import io
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import signal
@@ -28,8 +31,8 @@ from datagen import gen_openmetrics
 PARTIAL = '01HQ3G5ZZ7Q6Q8E5V1X9K2M3N6'
 
 
-def run(cmd, ok=True):
-    r = subprocess.run(cmd, capture_output=True, text=True)
+def run(cmd, ok=True, env=None):
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if ok and r.returncode != 0:
         sys.exit(f'FAILED: {" ".join(cmd)} exited {r.returncode}\n{r.stderr}')
     return r
@@ -51,27 +54,40 @@ def main():
             json.dumps({'id': ids[0], 'deletion_time': 1700000000, 'version': 1}))
         conf = ['--objstore.config', f'type: FILESYSTEM\nconfig:\n  directory: {bucket}\n']
 
-        ls = run([args.strata, 'tools', 'bucket', 'ls'] + conf).stdout.split()
-        assert sorted(ls) == sorted(ids + [PARTIAL]), ls
+        # As Thanos: blocks with a meta.json only (the partial upload is a warning on stderr).
+        r = run([args.strata, 'tools', 'bucket', 'ls'] + conf)
+        assert sorted(r.stdout.split()) == sorted(ids), r.stdout
+        assert f'partial upload (no meta.json)" block={PARTIAL}' in r.stderr, r.stderr
         ls = run([args.strata, 'tools', 'bucket', 'ls', '--exclude-delete'] + conf).stdout.split()
-        assert sorted(ls) == sorted(ids[1:] + [PARTIAL]), ls
-        wide = run([args.strata, 'tools', 'bucket', 'ls', '-o', 'wide'] + conf).stdout
-        assert f'{PARTIAL} -- partial upload (no meta.json)' in wide, wide
-        assert f'{ids[0]} -- ' in wide and '(marked for deletion)' in wide, wide
+        assert sorted(ls) == sorted(ids[1:]), ls
+        wide = run([args.strata, 'tools', 'bucket', 'ls', '-o', 'wide'] + conf,
+                   env=dict(os.environ, TZ='UTC')).stdout
+        assert re.search(rf'^{ids[0]} -- \d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\dZ - \S+Z Diff: \S+, '
+                         r'Compaction: \d+, Downsample: 0, Source: \S*$', wide, re.M), wide
 
-        table = run([args.strata, 'tools', 'bucket', 'inspect', '--price-per-gib-month=100'] + conf).stdout
-        lines = table.splitlines()
-        assert lines[0].split() == ['ULID', 'FROM', 'UNTIL', 'RANGE', 'SERIES', 'SAMPLES', 'CHUNKS',
-                                    'LEVEL', 'RESOLUTION', 'SOURCE', 'LABELS', 'SIZE'], lines[0]
-        for i in ids:
-            row = next(l.split() for l in lines if l.startswith(i))
-            st = metas[i]['stats']
-            assert row[4:7] == [str(st['numSeries']), str(st['numSamples']), str(st['numChunks'])], row
-        assert f'{PARTIAL}  partial upload (no meta.json), 10 B' in table, table
-        assert f'resolution 0s: {len(ids)} blocks' in table, table
+        # Thanos's 13 columns; CSV sorted by #SAMPLES, numbers grouped as Thanos prints them.
+        r = run([args.strata, 'tools', 'bucket', 'inspect', '--price-per-gib-month=100', '--output=csv',
+                 '--sort-by=#SAMPLES'] + conf)
+        rows = list(csv.reader(io.StringIO(r.stdout)))
+        assert rows[0] == ['ULID', 'FROM', 'UNTIL', 'RANGE', 'UNTIL-DOWN', '#SERIES', '#SAMPLES', '#CHUNKS',
+                           'COMP-LEVEL', 'COMP-FAILED', 'LABELS', 'RESOLUTION', 'SOURCE'], rows[0]
+        assert sorted(row[0] for row in rows[1:]) == sorted(ids), rows
+        samples = [int(row[6].replace(',', '')) for row in rows[1:]]
+        assert samples == sorted(samples), samples
+        for row in rows[1:]:
+            st = metas[row[0]]['stats']
+            assert row[5:8] == [f"{st['numSeries']:,}", f"{st['numSamples']:,}", f"{st['numChunks']:,}"], row
+        table = run([args.strata, 'tools', 'bucket', 'inspect'] + conf).stdout.splitlines()
+        assert table[0].startswith('|            ULID            |') and set(table[1]) == {'|', '-'}, table
+        assert len(table) == len(ids) + 2 and all(len(l) == len(table[0]) for l in table), table
+        # Strata's additions go to stderr.
+        assert f'{PARTIAL}: partial upload (no meta.json), 10 B' in r.stderr, r.stderr
+        assert f'resolution 0s: {len(ids)} blocks' in r.stderr, r.stderr
         total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(bucket) for f in fs)
         cost = total / 2**30 * 100
-        assert f'total: {len(ids) + 1} blocks' in table and f'${cost:.2f}/month' in table, (total, table)
+        assert f'total: {len(ids) + 1} blocks' in r.stderr and f'${cost:.2f}/month' in r.stderr, (total, r.stderr)
+        bad = run([args.strata, 'tools', 'bucket', 'inspect', '--sort-by=SIZE'] + conf, ok=False)
+        assert bad.returncode != 0 and 'SIZE' in bad.stderr, bad.stderr
 
         bad = run([args.strata, 'tools', 'bucket', 'ls', '--objstore.config',
                    f'{{type: FILESYSTEM, config: {{directory: {bucket}, dir: x}}}}'], ok=False)
@@ -188,7 +204,7 @@ def inspect_selector(strata, bucket, conf, ids):
     meta['thanos'] = {'labels': {'cluster': 'eu', 'replica': 'a'}, 'downsample': {'resolution': 0},
                       'source': 'sidecar'}
     json.dump(meta, open(path, 'w'))
-    rows = lambda out: [l.split()[0] for l in out.splitlines() if l[:26] in ids]
+    rows = lambda out: [l.split()[1] for l in out.splitlines() if l[2:28] in ids]
     out = run([strata, 'tools', 'bucket', 'inspect', '-l', 'cluster="eu"', '--selector=replica=a',
                '--timeout=1m'] + conf).stdout
     assert rows(out) == [ids[1]], out
@@ -229,8 +245,7 @@ def sweep_tools(strata, tmp):
     open(os.path.join(bucket, PARTIAL, 'index'), 'wb').write(b'x')
     # The objstore flags given before the subcommand's name, as Thanos allows too.
     conf = ['--objstore.config', f'type: FILESYSTEM\nconfig:\n  directory: {bucket}\n']
-    assert sorted(run([strata, 'tools', 'bucket'] + conf + ['ls']).stdout.split()) == sorted(
-        list(metas_of(bucket)) + [PARTIAL])
+    assert sorted(run([strata, 'tools', 'bucket'] + conf + ['ls']).stdout.split()) == sorted(metas_of(bucket))
 
     port = free_port()
     data = os.path.join(tmp, 'downsample-data')

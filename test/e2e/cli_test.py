@@ -72,8 +72,8 @@ def main():
         (['sidecar', '--help', '--reloader.bogus=x'], 'unknown flag --reloader.bogus for strata sidecar'),
         (['rule'], 'unknown command "rule" for strata (commands: tools, query, store, sidecar, query-frontend, compact)'
                    ': thanos rule is a Thanos v0.34 command Strata does not have yet'),
-        (['tools', 'bucket', 'inspect', bucket, '--sort-by=ULID'],
-         'unknown flag --sort-by for strata tools bucket inspect: thanos tools bucket inspect v0.34 has it, '
+        (['tools', 'rules-check', '--help-man'],
+         'unknown flag --help-man for strata tools rules-check: thanos tools rules-check v0.34 has it, '
          'Strata does not support it yet'),
         (['tools', 'bogus'], 'unknown command "bogus" for strata tools'),
         (['query', '--request.logging-config=options: {level: LOUD, decision: {log_end: true}}'],
