@@ -56,10 +56,14 @@ void RegisterSidecarCommand(CLI::App& app, int* exit_code);
 // `query-frontend`: splitting, caching and retries in front of queriers.
 void RegisterQueryFrontendCommand(CLI::App& app, int* exit_code);
 
-// --objstore.config-file / --objstore.config, shared by the commands that use a bucket.
+// --objstore.config-file / --objstore.config, shared by the commands that use a bucket; with
+// another name, a second bucket's (--objstore-to.config of replicate, --objstore-backup.config
+// of verify).
 struct ObjstoreFlags {
   std::string file;
   std::string content;
+  std::string name = "objstore";
+  bool given() const { return !file.empty() || !content.empty(); }
 };
 void AddObjstoreFlags(CLI::App& cmd, ObjstoreFlags& f);
 Result<std::unique_ptr<objstore::Bucket>> OpenBucket(const ObjstoreFlags& f, Registry* metrics);

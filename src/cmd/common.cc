@@ -17,15 +17,25 @@
 namespace strata::cmd {
 
 void AddObjstoreFlags(CLI::App& cmd, ObjstoreFlags& f) {
-  cmd.add_option("--objstore.config-file", f.file,
-                 "Path to YAML file that contains object store configuration.");
-  cmd.add_option("--objstore.config", f.content,
-                 "Alternative to 'objstore.config-file' flag: object store configuration in YAML.");
+  const std::string what =
+      f.name == "objstore" ? "object store" : "object store " + f.name.substr(9);
+  cmd.add_option("--" + f.name + ".config-file", f.file,
+                 "Path to YAML file that contains " + what + " configuration.");
+  cmd.add_option(
+      "--" + f.name + ".config", f.content,
+      "Alternative to '" + f.name + ".config-file' flag: " + what + " configuration in YAML.");
 }
 
 Result<std::unique_ptr<objstore::Bucket>> OpenBucket(const ObjstoreFlags& f, Registry* metrics) {
-  STRATA_ASSIGN_OR_RETURN(std::string yaml, objstore::ReadObjstoreConfigFlags(f.file, f.content));
-  return objstore::NewBucketFromConfig(yaml, metrics);
+  std::string yaml;
+  if (f.name == "objstore") {
+    STRATA_ASSIGN_OR_RETURN(yaml, objstore::ReadObjstoreConfigFlags(f.file, f.content));
+  } else {
+    STRATA_ASSIGN_OR_RETURN(yaml, ReadOptionalConfig(f.name + ".config", f.content, f.file));
+  }
+  auto expanded = ExpandEnvParens(yaml);  // Thanos substitutes $(VAR) in these flags
+  if (!expanded.ok()) return expanded.status().WithContext("--" + f.name + ".config");
+  return objstore::NewBucketFromConfig(*expanded, metrics);
 }
 
 void AddStoreApiLimitFlags(CLI::App& cmd, uint64_t& max_series, uint64_t& max_samples) {

@@ -314,6 +314,7 @@ void RegisterBucketTools(CLI::App& tools, int* exit_code) {
   RegisterWeb(*bucket, objstore, exit_code);
   RegisterMark(*bucket, objstore, exit_code);
   RegisterBucketCompactTools(*bucket, objstore, exit_code);
+  RegisterReplicate(*bucket, objstore, exit_code);
 }
 
 }  // namespace strata::cmd

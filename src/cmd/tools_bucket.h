@@ -16,5 +16,7 @@ namespace strata::cmd {
 // retention, cleanup, downsample (tools_bucket_compact.cc).
 void RegisterBucketCompactTools(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> objstore,
                                 int* exit_code);
+// replicate (tools_bucket_replicate.cc).
+void RegisterReplicate(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> objstore, int* exit_code);
 
 }  // namespace strata::cmd
