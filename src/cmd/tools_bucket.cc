@@ -315,6 +315,7 @@ void RegisterBucketTools(CLI::App& tools, int* exit_code) {
   RegisterMark(*bucket, objstore, exit_code);
   RegisterBucketCompactTools(*bucket, objstore, exit_code);
   RegisterReplicate(*bucket, objstore, exit_code);
+  RegisterVerify(*bucket, objstore, exit_code);
 }
 
 }  // namespace strata::cmd

@@ -16,6 +16,8 @@ namespace strata::cmd {
 // retention, cleanup, downsample (tools_bucket_compact.cc).
 void RegisterBucketCompactTools(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> objstore,
                                 int* exit_code);
+// verify (tools_bucket_verify.cc).
+void RegisterVerify(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> objstore, int* exit_code);
 // replicate (tools_bucket_replicate.cc).
 void RegisterReplicate(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> objstore, int* exit_code);
 

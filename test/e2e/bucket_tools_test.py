@@ -227,6 +227,15 @@ def replicate(strata, bucket, conf, ids, tmp):
     bad = run([strata, 'tools', 'bucket', 'replicate', '--single-run'] + conf, ok=False)
     assert bad.returncode != 0 and 'No supported bucket was configured to replicate to' in bad.stderr, bad.stderr
     print('ok   bucket replicate: labelled blocks only, skipped when there, filters and --id')
+    # verify over the replica: its block is whole, so nothing is found; repair needs a backup.
+    r = run([strata, 'tools', 'bucket', 'verify', '-i', 'index_known_issues', '-i', 'overlapped_blocks',
+             '-i', 'duplicated_compaction'] + ['--objstore.config', to[1]])
+    assert 'verify task completed' in r.stderr and 'detected issue' not in r.stderr, r.stderr
+    bad = run([strata, 'tools', 'bucket', 'verify', '--repair', '--objstore.config', to[1]], ok=False)
+    assert bad.returncode != 0 and 'repair is specified, so backup client is required' in bad.stderr, bad.stderr
+    backup = ['--objstore-backup.config', f'type: FILESYSTEM\nconfig:\n  directory: {tmp}/backup-bucket\n']
+    run([strata, 'tools', 'bucket', 'verify', '--repair', '--objstore.config', to[1]] + backup)
+    print('ok   bucket verify (and --repair with a backup bucket) on a healthy bucket')
 
 
 def inspect_selector(strata, bucket, conf, ids):
