@@ -178,6 +178,9 @@ class Periodic {
   std::thread thread_;
 };
 
+// --help-man: the command given as a man page on stdout.
+void AddHelpManFlag(CLI::App& app);
+
 // Prints "error: <message>" to stderr and returns the exit code for failures.
 int Fail(const std::string& message);
 // The exit code of a component's run: 0 when it succeeded or a termination signal stopped it

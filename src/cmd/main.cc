@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
   app.set_help_flag("-h,--help,--help-long", "Show context-sensitive help.");
   app.require_subcommand(1);
   app.fallthrough();
+  AddHelpManFlag(app);
   GlobalFlags globals;
   app.add_option("--log.level", globals.log_level, "Log filtering level.")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))

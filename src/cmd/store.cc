@@ -78,16 +78,11 @@ Status RunStore(const StoreFlags& f) {
   opts.max_series = f.request_series > 0 ? f.request_series : f.touched_series_limit;
   opts.max_downloaded_bytes = f.downloaded_bytes_limit;
   opts.lazy_expanded_postings = f.lazy_expanded_postings;
+  opts.lazy_index_header_download = f.lazy_download_strategy == "lazy";
   if (!f.cache_index_header) {
     return Status::Unsupported(
         "--no-cache-index-header: Strata always keeps index-headers in --data-dir (it builds them "
         "from ranged reads of the index, no download of the whole index)");
-  }
-  if (f.lazy_download_strategy != "eager") {
-    return Status::Unsupported(
-        "--store.index-header-lazy-download-strategy=" + f.lazy_download_strategy +
-        ": Strata builds every block's index-header when it loads the block "
-        "(eager)");
   }
   STRATA_ASSIGN_OR_RETURN(uint64_t cache_size, ParseByteSize(f.index_cache_size));
   STRATA_ASSIGN_OR_RETURN(
@@ -223,8 +218,9 @@ void RegisterStoreCommand(CLI::App& app, int* exit_code) {
               "Cache TSDB index-headers on disk (in --data-dir). Strata always does; "
               "--no-cache-index-header is refused.");
   s->add_option("--store.index-header-lazy-download-strategy", f->lazy_download_strategy,
-                "Strategy of how to download index headers lazily. Strata supports eager: every "
-                "block's index-header is built when the block is loaded.")
+                "Strategy of how to download index headers lazily. Supported values: eager, lazy. "
+                "If eager, always download index header during initial load. If lazy, download "
+                "index header during query time.")
       ->capture_default_str()
       ->check(CLI::IsMember({"eager", "lazy"}));
   s->add_option("--store.grpc.series-max-concurrency", f->series_concurrency,

@@ -316,6 +316,7 @@ void RegisterBucketTools(CLI::App& tools, int* exit_code) {
   RegisterBucketCompactTools(*bucket, objstore, exit_code);
   RegisterReplicate(*bucket, objstore, exit_code);
   RegisterVerify(*bucket, objstore, exit_code);
+  RegisterRewrite(*bucket, objstore, exit_code);
 }
 
 }  // namespace strata::cmd

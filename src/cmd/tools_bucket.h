@@ -18,6 +18,8 @@ void RegisterBucketCompactTools(CLI::App& bucket, std::shared_ptr<ObjstoreFlags>
                                 int* exit_code);
 // verify (tools_bucket_verify.cc).
 void RegisterVerify(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> objstore, int* exit_code);
+// rewrite (tools_bucket_rewrite.cc).
+void RegisterRewrite(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> objstore, int* exit_code);
 // replicate (tools_bucket_replicate.cc).
 void RegisterReplicate(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> objstore, int* exit_code);
 

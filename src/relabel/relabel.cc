@@ -22,6 +22,16 @@ const std::map<std::string, Action>& Actions() {
   return m;
 }
 
+}  // namespace
+
+std::string ActionName(Action a) {
+  for (const auto& [name, action] : Actions())
+    if (action == a) return name;
+  return "";
+}
+
+namespace {
+
 bool ValidLabelName(std::string_view s) {
   if (s.empty()) return false;
   for (size_t i = 0; i < s.size(); i++) {

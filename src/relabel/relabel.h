@@ -46,6 +46,9 @@ struct Config {
   Action action = Action::kReplace;
 };
 
+// The action's name in the YAML ("replace", "labeldrop", ...).
+std::string ActionName(Action a);
+
 // Parses a YAML list of relabel configs; errors name the entry and field.
 Result<std::vector<Config>> ParseConfigs(std::string_view yaml);
 

@@ -37,7 +37,7 @@ std::vector<ReadPart> PartitionRanges(const std::vector<std::pair<uint64_t, uint
 
 Result<std::shared_ptr<BucketBlock>> BucketBlock::Load(std::shared_ptr<objstore::Bucket> bucket,
                                                        const tsdb::BlockMeta& meta, std::string dir,
-                                                       IndexCache* cache) {
+                                                       IndexCache* cache, bool lazy_header) {
   auto b = std::shared_ptr<BucketBlock>(new BucketBlock());
   b->bucket_ = std::move(bucket);
   b->cache_ = cache;
@@ -59,7 +59,7 @@ Result<std::shared_ptr<BucketBlock>> BucketBlock::Load(std::shared_ptr<objstore:
   std::error_code ec;
   std::filesystem::create_directories(b->dir_, ec);
   if (ec) return Status::IOError("create " + b->dir_ + ": " + ec.message());
-  STRATA_RETURN_IF_ERROR(b->Header().status());
+  if (!lazy_header) STRATA_RETURN_IF_ERROR(b->Header().status());
   return b;
 }
 

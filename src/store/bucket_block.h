@@ -67,10 +67,12 @@ Result<tsdb::Postings> DecodeRefs(std::string_view data);
 class BucketBlock {
  public:
   // Builds <dir>/index-header from the bucket unless a valid one is there, and opens it. Fails
-  // (with the reason) for a block whose index is missing, truncated or corrupt.
+  // (with the reason) for a block whose index is missing, truncated or corrupt. With
+  // lazy_header (--store.index-header-lazy-download-strategy=lazy) that waits for the block's
+  // first query, which then reports such a block as unreadable.
   static Result<std::shared_ptr<BucketBlock>> Load(std::shared_ptr<objstore::Bucket> bucket,
                                                    const tsdb::BlockMeta& meta, std::string dir,
-                                                   IndexCache* cache);
+                                                   IndexCache* cache, bool lazy_header = false);
 
   const std::string& id() const { return id_; }
   const tsdb::BlockMeta& meta() const { return meta_; }

@@ -252,9 +252,9 @@ Result<std::vector<std::string>> BucketStore::Sync() {
                                                            Status::Internal("not loaded"));
   ParallelFor(to_load.size(), static_cast<size_t>(opts_.block_sync_concurrency), [&](size_t i) {
     if (shutdown::Requested()) return;
-    loaded[i] =
-        BucketBlock::Load(bucket_, to_load[i]->meta,
-                          (fs::path(opts_.data_dir) / to_load[i]->id).string(), cache_.get());
+    loaded[i] = BucketBlock::Load(bucket_, to_load[i]->meta,
+                                  (fs::path(opts_.data_dir) / to_load[i]->id).string(),
+                                  cache_.get(), opts_.lazy_index_header_download);
   });
   // A sync that a shutdown interrupted changes nothing.
   if (shutdown::Requested())

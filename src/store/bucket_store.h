@@ -51,6 +51,8 @@ struct BucketStoreOptions {
   size_t series_batch_size = 10000;
   // --store.enable-lazy-expanded-postings (see BucketBlock::Select).
   bool lazy_expanded_postings = false;
+  // --store.index-header-lazy-download-strategy=lazy: index-headers are built on first use.
+  bool lazy_index_header_download = false;
 };
 
 class BucketStore : public storeapi::SeriesSource {

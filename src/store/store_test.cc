@@ -288,6 +288,30 @@ TEST_F(StoreTest, LazyExpandedPostingsAnswerTheSame) {
             0);
 }
 
+// --store.index-header-lazy-download-strategy=lazy: no index-header is built until a query needs
+// the block; then it is, and the answer is the same.
+TEST_F(StoreTest, LazyIndexHeaderDownloadWaitsForTheFirstQuery) {
+  BucketStoreOptions opts;
+  opts.lazy_index_header_download = true;
+  auto store = NewStore(opts);
+  EXPECT_EQ(store->NumBlocks(), 4u);
+  auto headers = [&] {
+    int n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(tmp_.path() + "/data"))
+      n += e.path().filename() == "index-header";
+    return n;
+  };
+  EXPECT_EQ(headers(), 0);
+  // cluster="b" rules out cluster a's blocks by their external labels; the block without
+  // external labels has to look in its index.
+  const Matchers m = {M(MatchType::kEqual, "cluster", "b")};
+  auto ref = Reference();
+  EXPECT_EQ(Collect(*store, m, 0, 4 * kH), Collect(*ref, m, 0, 4 * kH));
+  EXPECT_EQ(headers(), 2);
+  EXPECT_EQ(Collect(*store, Queries()[0], 0, 4 * kH), Collect(*ref, Queries()[0], 0, 4 * kH));
+  EXPECT_EQ(headers(), 4);
+}
+
 TEST_F(StoreTest, IndexCacheSavesIndexReads) {
   auto cache = std::shared_ptr<IndexCache>(NewInMemoryIndexCache(64 << 20, 1 << 20, &metrics_));
   auto store = NewStore({}, cache);

@@ -72,10 +72,11 @@ def main():
         (['sidecar', '--help', '--reloader.bogus=x'], 'unknown flag --reloader.bogus for strata sidecar'),
         (['rule'], 'unknown command "rule" for strata (commands: tools, query, store, sidecar, query-frontend, compact)'
                    ': thanos rule is a Thanos v0.34 command Strata does not have yet'),
-        (['tools', 'rules-check', '--help-man'],
-         'unknown flag --help-man for strata tools rules-check: thanos tools rules-check v0.34 has it, '
-         'Strata does not support it yet'),
         (['tools', 'bogus'], 'unknown command "bogus" for strata tools'),
+        (['tools', 'bucket', 'rewrite', bucket, '--id=01HQ3G5ZZ7Q6Q8E5V1X9K2M3N4'],
+         'rewrite configuration should be provided'),
+        (['tools', 'bucket', 'rewrite', bucket, '--id=nope', '--rewrite.to-delete-config=[]'],
+         'id is not a valid block ULID, got: nope'),
         (['query', '--request.logging-config=options: {level: LOUD, decision: {log_end: true}}'],
          'error while parsing config for request logging: the format of level is invalid. '
          'Expected INFO/DEBUG/ERROR/WARNING, got this LOUD'),
@@ -83,8 +84,6 @@ def main():
         (['query', '--grpc-compression=snappy'], "--grpc-compression=snappy: Strata's gRPC client has no snappy"),
         (['store', bucket, f'--data-dir={tmp}/data', '--no-cache-index-header'],
          '--no-cache-index-header: Strata always keeps index-headers'),
-        (['store', bucket, f'--data-dir={tmp}/data', '--store.index-header-lazy-download-strategy=lazy'],
-         'lazy-download-strategy=lazy: Strata builds'),
         (['tools', 'bucket', 'ls', '--bogus'], 'unknown flag --bogus for strata tools bucket ls'),
         (['query', '--selector-label=a b="x"'], '--selector-label a b="x": "a b" is not a label name'),
         (['query', '--selector-label=a="x"', '--selector-label=a="y"'], '--selector-label a given twice'),
@@ -107,7 +106,9 @@ def main():
         print(f'FAIL strata tools rules-check (valid file): exit {r.returncode}, {r.stderr[-300:]!r}')
     else:
         print('ok   strata tools rules-check passes a valid Thanos rule file (2 rules)')
-    for args, want in ((['--help'], 'Subcommands:'), (['query', '--help'], '--endpoint'), (['--version'], 'strata, version')):
+    for args, want in ((['--help'], 'Subcommands:'), (['query', '--help'], '--endpoint'), (['--version'], 'strata, version'),
+                       (['tools', 'rules-check', '--help-man'], '.TH STRATA-TOOLS-RULES-CHECK 1'),
+                       (['tools', 'bucket', 'verify', '--help-man'], '\\fB\\-\\-objstore\\-backup.config\\fR')):
         r = subprocess.run([strata, *args], capture_output=True, text=True, timeout=30)
         if r.returncode != 0 or want not in r.stdout:
             ok = False
