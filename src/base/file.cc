@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 namespace strata {
 namespace {
@@ -197,6 +198,12 @@ Status SyncDir(const std::string& dir) {
   FdCloser closer(fd);
   if (::fsync(fd) != 0) return ErrnoStatus("fsync", dir);
   return Status::OK();
+}
+
+Result<std::string> MakeTempDir(const std::string& prefix) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "XXXXXX")).string();
+  if (::mkdtemp(tmpl.data()) == nullptr) return ErrnoStatus("mkdtemp", tmpl);
+  return tmpl;
 }
 
 Status WriteFileAtomic(const std::string& path, std::string_view data) {

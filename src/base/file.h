@@ -71,6 +71,9 @@ Status WriteFileAtomic(const std::string& path, std::string_view data);
 // Creates the file (truncating), writes and fsyncs; for files inside a not-yet-visible dir.
 Status WriteFileSynced(const std::string& path, std::string_view data);
 Status SyncDir(const std::string& dir);
+// A new directory only this user can use, under the system's temporary directory, named
+// <prefix>XXXXXX (mkdtemp: never an existing one, so nobody can plant a link there first).
+Result<std::string> MakeTempDir(const std::string& prefix);
 // "path: strerror(errno)" as an IOError (NotFound for ENOENT).
 Status ErrnoStatus(std::string_view what, const std::string& path);
 

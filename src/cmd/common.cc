@@ -2,6 +2,8 @@
 // periodic work.
 #include <CLI/CLI.hpp>
 
+#include <set>
+
 #include "base/duration.h"
 #include "base/env.h"
 #include "base/file.h"
@@ -33,9 +35,7 @@ Result<std::unique_ptr<objstore::Bucket>> OpenBucket(const ObjstoreFlags& f, Reg
   } else {
     STRATA_ASSIGN_OR_RETURN(yaml, ReadOptionalConfig(f.name + ".config", f.content, f.file));
   }
-  auto expanded = ExpandEnvParens(yaml);  // Thanos substitutes $(VAR) in these flags
-  if (!expanded.ok()) return expanded.status().WithContext("--" + f.name + ".config");
-  return objstore::NewBucketFromConfig(*expanded, metrics);
+  return objstore::NewBucketFromConfig(yaml, metrics);
 }
 
 void AddStoreApiLimitFlags(CLI::App& cmd, uint64_t& max_series, uint64_t& max_samples) {
@@ -114,6 +114,24 @@ std::string ApiHandlerName(std::string_view path) {
   std::string name(path.substr(at + 8));
   if (name == "labels") return "label_names";
   if (name.starts_with("label/") && name.ends_with("/values")) return "label_values";
+  // The API's own routes only: a name per path a client invents would grow the metrics without
+  // bound.
+  static const std::set<std::string> kRoutes = {"query",
+                                                "query_range",
+                                                "series",
+                                                "format_query",
+                                                "metadata",
+                                                "rules",
+                                                "alerts",
+                                                "targets",
+                                                "stores",
+                                                "query_exemplars",
+                                                "blocks",
+                                                "status/flags",
+                                                "status/buildinfo",
+                                                "status/runtimeinfo",
+                                                "status/config"};
+  if (kRoutes.count(name) == 0) return "";
   for (char& c : name) c = c == '/' ? '_' : c;
   return name;
 }

@@ -246,6 +246,8 @@ Result<sidecar::ReloaderOptions> ReloaderOptionsFrom(const SidecarFlags& f) {
   o.rule_dirs = f.reloader_rule_dirs;
   STRATA_ASSIGN_OR_RETURN(o.watch_interval_ms, ParseDuration(f.reloader_watch_interval));
   STRATA_ASSIGN_OR_RETURN(o.retry_interval_ms, ParseDuration(f.reloader_retry_interval));
+  if (o.retry_interval_ms <= 0)
+    return Status::InvalidArgument("--reloader.retry-interval must be positive");
   o.signal = f.reloader_method == "signal";
   o.process_name = f.reloader_process_name;
   return o;

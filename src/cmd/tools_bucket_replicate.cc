@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "base/duration.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "base/shutdown.h"
 #include "base/timestamp.h"
@@ -77,9 +78,7 @@ Status RunReplicate(const ObjstoreFlags& from_flags, const ReplicateFlags& f) {
   if (!f.to.given())
     return Status::InvalidArgument("No supported bucket was configured to replicate to");
   STRATA_ASSIGN_OR_RETURN(tools::ReplicateOptions opts, Options(f));
-  opts.work_dir =
-      (std::filesystem::temp_directory_path() / ("strata-replicate-" + std::to_string(getpid())))
-          .string();
+  STRATA_ASSIGN_OR_RETURN(opts.work_dir, MakeTempDir("strata-replicate-"));
   Registry registry;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> from,
                           OpenBucket(from_flags, &registry));

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "base/duration.h"
+#include "base/file.h"
 #include "base/ulid.h"
 #include "cmd/tools_bucket.h"
 #include "tools/verify.h"
@@ -28,9 +29,7 @@ Status RunVerify(const ObjstoreFlags& objstore, VerifyFlags f) {
   if (f.backup.given()) {
     STRATA_ASSIGN_OR_RETURN(backup, OpenBucket(f.backup, nullptr));
   }
-  f.opts.work_dir =
-      (std::filesystem::temp_directory_path() / ("strata-verify-" + std::to_string(getpid())))
-          .string();
+  STRATA_ASSIGN_OR_RETURN(f.opts.work_dir, MakeTempDir("strata-verify-"));
   Status st = tools::VerifyBucket(*bucket, backup.get(), f.opts);
   std::error_code ec;
   std::filesystem::remove_all(f.opts.work_dir, ec);

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <set>
 
@@ -177,22 +179,45 @@ Result<YAML::Node> LoadYaml(std::string_view text) {
 }  // namespace
 
 Result<std::string> ExpandEnv(std::string_view text) {
+  // ${VAR}, and Thanos's $(VAR) (its flags' env substitution), in one pass: what a variable
+  // holds is never expanded again.
   std::string out;
   size_t i = 0;
   while (i < text.size()) {
-    size_t start = text.find("${", i);
-    if (start == std::string_view::npos) {
+    const size_t start = text.find('$', i);
+    if (start == std::string_view::npos || start + 1 >= text.size()) {
       out.append(text.substr(i));
       break;
     }
     out.append(text.substr(i, start - i));
-    size_t end = text.find('}', start + 2);
-    if (end == std::string_view::npos) return Invalid("unterminated ${ in configuration");
+    const char open = text[start + 1];
+    if (open != '{' && open != '(') {
+      out += '$';
+      i = start + 1;
+      continue;
+    }
+    const char close = open == '{' ? '}' : ')';
+    const size_t end = text.find(close, start + 2);
+    if (end == std::string_view::npos) {
+      if (open == '{') return Invalid("unterminated ${ in configuration");
+      out += "$(";  // as Thanos: only a complete $(NAME) is a reference
+      i = start + 2;
+      continue;
+    }
     std::string name(text.substr(start + 2, end - start - 2));
+    const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    });
+    if (open == '(' && !plain) {
+      out += "$(";
+      i = start + 2;
+      continue;
+    }
     const char* v = std::getenv(name.c_str());
-    if (v == nullptr)
-      return Invalid("environment variable \"" + name + "\" referenced as ${" + name +
-                     "} is not set");
+    if (v == nullptr) {
+      return Invalid("environment variable \"" + name + "\" referenced as " + std::string(1, '$') +
+                     open + name + close + " is not set");
+    }
     out += v;
     i = end + 1;
   }

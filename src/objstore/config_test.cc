@@ -7,6 +7,17 @@
 namespace strata::objstore {
 namespace {
 
+TEST(ObjstoreConfigTest, ExpandsBothEnvFormsOnce) {
+  ::setenv("STRATA_TEST_A", "a${STRATA_TEST_B}$(STRATA_TEST_B)", 1);
+  ::setenv("STRATA_TEST_B", "b", 1);
+  // A variable's value is not expanded again; $(...) that is not a name stays as written.
+  EXPECT_EQ(*ExpandEnv("x: ${STRATA_TEST_A} $(STRATA_TEST_B) $(echo hi) $5 $"),
+            "x: a${STRATA_TEST_B}$(STRATA_TEST_B) b $(echo hi) $5 $");
+  EXPECT_EQ(ExpandEnv("$(STRATA_SURELY_UNSET_VAR)").status().message(),
+            "objstore config: environment variable \"STRATA_SURELY_UNSET_VAR\" referenced as "
+            "$(STRATA_SURELY_UNSET_VAR) is not set");
+}
+
 TEST(ObjstoreConfigTest, ParsesThanosS3Config) {
   ::setenv("STRATA_TEST_SECRET", "s3cr3t", 1);
   auto c = ParseS3Config(R"(

@@ -12,6 +12,7 @@
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
 #include <optional>
+#include <set>
 #include <thread>
 #include <type_traits>
 
@@ -395,6 +396,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (metrics != nullptr) {
       std::string method = req.method;
       for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      static const std::set<std::string> kMethods = {"get",    "head",    "post", "put",
+                                                     "delete", "options", "patch"};
+      if (kMethods.count(method) == 0) method = "other";  // bounded label values
       labels = {name, method};
       if (state_.opts.tenant_of) labels.push_back(state_.opts.tenant_of(req));
       metrics->inflight->WithLabelValues(labels).Add(1);

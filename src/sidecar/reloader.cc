@@ -14,9 +14,9 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include "base/env.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "base/sha256.h"
 #include "base/timestamp.h"
@@ -24,15 +24,6 @@
 namespace strata::sidecar {
 namespace fs = std::filesystem;
 namespace {
-
-Result<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("open " + path + ": " + std::strerror(errno));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Status::IOError("read " + path);
-  return ss.str();
-}
 
 bool IsGzip(const std::string& b) {
   return b.size() >= 3 && static_cast<uint8_t>(b[0]) == 0x1f &&
@@ -60,25 +51,6 @@ Result<std::string> Gunzip(const std::string& in, const std::string& path) {
   return out;
 }
 
-// Writes via a temporary file and a rename, so Prometheus never reads half a config.
-Status WriteAtomically(const std::string& path, const std::string& data) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << data;
-    out.close();
-    if (!out) return Status::IOError("write " + tmp + ": " + std::strerror(errno));
-  }
-  fs::permissions(tmp, fs::perms(0644));
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return Status::IOError("rename " + tmp + " to " + path + ": " + ec.message());
-  }
-  return Status::OK();
-}
-
 // One digest over every regular file under the dirs (recursively, symlinks followed for
 // files), with their paths, so that adding, removing or editing a rule file changes it.
 Result<std::string> HashRuleDirs(const std::vector<std::string>& dirs) {
@@ -97,7 +69,7 @@ Result<std::string> HashRuleDirs(const std::vector<std::string>& dirs) {
     if (ec) return Status::IOError("walk rule dir " + d + ": " + ec.message());
     std::sort(files.begin(), files.end());
     for (const auto& f : files) {
-      STRATA_ASSIGN_OR_RETURN(std::string content, ReadWholeFile(f));
+      STRATA_ASSIGN_OR_RETURN(std::string content, ReadFile(f));
       all += '\xff' + f + '\xff' + content;
     }
   }
@@ -193,7 +165,7 @@ Status Reloader::Apply(int64_t timeout_ms) {
   const int64_t deadline = NowMs() + timeout_ms;
   std::string config_hash;
   if (!opts_.config_file.empty()) {
-    STRATA_ASSIGN_OR_RETURN(std::string raw, ReadWholeFile(opts_.config_file));
+    STRATA_ASSIGN_OR_RETURN(std::string raw, ReadFile(opts_.config_file));
     config_hash = Sha256Hex({"\xff", opts_.config_file, "\xff", raw});
     if (!opts_.config_envsubst_file.empty()) {
       if (IsGzip(raw)) {
@@ -201,7 +173,8 @@ Status Reloader::Apply(int64_t timeout_ms) {
       }
       auto expanded = ExpandEnvParens(raw);
       if (!expanded.ok()) return expanded.status().WithContext("expand environment variables");
-      STRATA_RETURN_IF_ERROR(WriteAtomically(opts_.config_envsubst_file, *expanded));
+      // Via a temporary file and a rename: Prometheus never reads half a config.
+      STRATA_RETURN_IF_ERROR(WriteFileAtomic(opts_.config_envsubst_file, *expanded));
     }
   }
   STRATA_ASSIGN_OR_RETURN(const std::string dirs_hash, HashRuleDirs(opts_.rule_dirs));

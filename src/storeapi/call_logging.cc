@@ -109,7 +109,7 @@ class CallLogger : public grpc::experimental::Interceptor {
 
   grpc::experimental::ServerRpcInfo* info_;
   std::shared_ptr<const server::RequestLogging> config_;
-  const std::string& component_;
+  const std::string component_;
   const int64_t start_ms_;
   const std::chrono::steady_clock::time_point start_;
   const std::string request_id_;

@@ -121,12 +121,14 @@ Status ReplicateOnce(objstore::Bucket& from, objstore::Bucket& to, const Replica
     log::Info("adding block to be replicated", {{"block_uuid", b.id}});
     chosen.push_back(&b);
   }
+  for (const auto& id : opts.ids) {
+    if (std::none_of(chosen.begin(), chosen.end(), [&](const auto* b) { return b->id == id; }))
+      log::Warn("block given by --id is not replicated: not found or filtered out",
+                {{"block", id}});
+  }
   std::stable_sort(chosen.begin(), chosen.end(), [](const auto* a, const auto* b) {
     return a->meta.min_time < b->meta.min_time;
   });
-  std::error_code ec;
-  fs::create_directories(opts.work_dir, ec);
-  if (ec) return Status::IOError("create " + opts.work_dir + ": " + ec.message());
   for (const auto* b : chosen) {
     Status st = ReplicateBlock(from, to, b->id, opts.work_dir, metrics);
     if (!st.ok()) return st.WithContext("ensure block " + b->id + " is replicated");

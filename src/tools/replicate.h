@@ -24,9 +24,11 @@ struct ReplicateOptions {
   Matchers matchers;  // on the blocks' external labels
   // The time range, evaluated at each run (relative --min-time/--max-time move with the clock).
   std::function<Result<std::pair<int64_t, int64_t>>()> time_range;
-  std::vector<std::string> ids;  // when set, exactly these blocks, whatever the other filters
+  // When set, these blocks (still within the time range, with external labels, and not marked
+  // for deletion with ignore_marked_for_deletion), whatever the other filters.
+  std::vector<std::string> ids;
   bool ignore_marked_for_deletion = false;
-  std::string work_dir;  // objects pass through files here, so memory stays bounded
+  std::string work_dir;  // an existing private directory: objects pass through files here
 };
 
 // Thanos's replicate metrics (thanos_replicate_*).

@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
+#include <functional>
 #include <map>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include <re2/re2.h>
+#include "base/file.h"
 #include "base/log.h"
 #include "base/timestamp.h"
 #include "base/ulid.h"
@@ -73,7 +75,9 @@ void AddInterval(Intervals* iv, std::pair<int64_t, int64_t> n) {
   std::sort(iv->begin(), iv->end());
   Intervals merged;
   for (const auto& x : *iv) {
-    if (!merged.empty() && x.first <= merged.back().second + 1) {
+    // Adjacent ranges merge too (an end at INT64_MAX has nothing after it to overflow into).
+    if (!merged.empty() && (merged.back().second == std::numeric_limits<int64_t>::max() ||
+                            x.first <= merged.back().second + 1)) {
       merged.back().second = std::max(merged.back().second, x.second);
     } else {
       merged.push_back(x);
@@ -143,54 +147,74 @@ Status ApplyDeletions(const std::vector<DeletionRequest>& reqs, OutSeries* s, st
   return Status::OK();
 }
 
-// Reads every series of the block, relabelled (series that end up with the same labels are
-// merged, their samples deduplicated by timestamp), sorted by labels.
-Result<std::vector<OutSeries>> ReadSeries(const tsdb::Block& b, const RewriteOptions& opts,
-                                          std::ostream& log) {
+// Reads a series' chunks as they are stored.
+Result<OutSeries> ReadStored(const tsdb::Block& b, uint32_t ref) {
+  STRATA_ASSIGN_OR_RETURN(auto s, b.index().ReadSeries(ref));
+  OutSeries o{s.labels, {}, {}};
+  for (const auto& c : s.chunks) {
+    STRATA_ASSIGN_OR_RETURN(tsdb::ChunkData d, b.chunks().Chunk(c.ref));
+    if (d.encoding != static_cast<uint8_t>(tsdb::ChunkEncoding::kXor)) {
+      return Status::Unsupported("series " + s.labels.String() +
+                                 " has a non-XOR chunk; only float series can be rewritten");
+    }
+    o.ranges.emplace_back(c.min_time, c.max_time);
+    o.chunks.emplace_back(d.data);
+  }
+  return o;
+}
+
+// Calls fn with each series to write, in label order. Without relabelling they stream one at a
+// time; relabelled series are gathered first, since several may end up as one (merged, one
+// sample per timestamp) and their order changes.
+Status ForEachSeries(const tsdb::Block& b, const RewriteOptions& opts, std::ostream& log,
+                     const std::function<Status(OutSeries&)>& fn) {
   STRATA_ASSIGN_OR_RETURN(tsdb::Postings all, b.index().ReadPostings("", ""));
-  std::map<Labels, std::vector<Sample>> merged;  // relabelled series
-  std::vector<OutSeries> out;
+  std::map<Labels, std::vector<Sample>> merged;
   for (uint32_t ref : all) {
-    STRATA_ASSIGN_OR_RETURN(auto s, b.index().ReadSeries(ref));
-    OutSeries o{s.labels, {}, {}};
-    for (const auto& c : s.chunks) {
-      STRATA_ASSIGN_OR_RETURN(tsdb::ChunkData d, b.chunks().Chunk(c.ref));
-      if (d.encoding != 1) {
-        return Status::Unsupported("series " + s.labels.String() +
-                                   " has a non-XOR chunk; only float series can be rewritten");
-      }
-      o.ranges.emplace_back(c.min_time, c.max_time);
-      o.chunks.emplace_back(d.data);
-    }
+    STRATA_ASSIGN_OR_RETURN(OutSeries o, ReadStored(b, ref));
     if (opts.relabels.empty()) {
-      out.push_back(std::move(o));
+      STRATA_RETURN_IF_ERROR(fn(o));
       continue;
     }
-    auto relabelled = relabel::Process(s.labels, opts.relabels);
+    auto relabelled = relabel::Process(o.labels, opts.relabels);
     if (!relabelled || relabelled->empty()) {
-      Intervals all;
-      if (!o.ranges.empty()) all.push_back({o.ranges.front().first, o.ranges.back().second});
-      log << "Deleted " << s.labels.String() << " " << FormatIntervals(all) << "\n";
+      Intervals all_time;
+      if (!o.ranges.empty()) all_time.push_back({o.ranges.front().first, o.ranges.back().second});
+      log << "Deleted " << o.labels.String() << " " << FormatIntervals(all_time) << "\n";
       continue;
     }
-    if (*relabelled != s.labels)
-      log << "Relabelled " << s.labels.String() << " " << relabelled->String() << "\n";
+    if (*relabelled != o.labels)
+      log << "Relabelled " << o.labels.String() << " " << relabelled->String() << "\n";
     auto& samples = merged[*relabelled];
     for (const auto& c : o.chunks) STRATA_RETURN_IF_ERROR(Decode(c, &samples));
   }
   for (auto& [labels, samples] : merged) {
     std::stable_sort(samples.begin(), samples.end(),
-                     [](const Sample& a, const Sample& b) { return a.t < b.t; });
+                     [](const Sample& x, const Sample& y) { return x.t < y.t; });
     samples.erase(std::unique(samples.begin(), samples.end(),
-                              [](const Sample& a, const Sample& b) { return a.t == b.t; }),
+                              [](const Sample& x, const Sample& y) { return x.t == y.t; }),
                   samples.end());
     OutSeries o{labels, {}, {}};
     Encode(samples, &o);
-    out.push_back(std::move(o));
+    samples = {};
+    STRATA_RETURN_IF_ERROR(fn(o));
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const auto& a, const auto& b) { return a.labels < b.labels; });
-  return out;
+  return Status::OK();
+}
+
+Status WriteSeries(tsdb::SeriesWriter& w, const OutSeries& s) {
+  std::vector<tsdb::EncodedChunk> cs;
+  for (size_t i = 0; i < s.chunks.size(); i++)
+    cs.push_back({s.ranges[i].first, s.ranges[i].second, 1, s.chunks[i], std::nullopt});
+  return w.AddSeries(s.labels, cs);
+}
+
+Status WriteChangeLog(const fs::path& dir, const std::string& changes) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IOError("create " + dir.string() + ": " + ec.message());
+  log::Info("changelog will be available", {{"file", (dir / "change.log").string()}});
+  return WriteFileAtomic((dir / "change.log").string(), changes);
 }
 
 // The thanos.rewrites entry, in the JSON Thanos writes (Go field names).
@@ -233,53 +257,55 @@ Status RewriteOne(objstore::Bucket& bucket, const std::string& id, const Rewrite
   log::Info("downloading block", {{"source", id}});
   if (Status st = block::DownloadBlock(bucket, id, opts.tmp_dir); !st.ok())
     return st.WithContext("download " + id);
-  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<tsdb::Block> b,
-                          tsdb::Block::Open((fs::path(opts.tmp_dir) / id).string()));
+  const fs::path src_dir = fs::path(opts.tmp_dir) / id;
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<tsdb::Block> b, tsdb::Block::Open(src_dir.string()));
   const tsdb::BlockMeta& old = b->meta();
   if (!opts.prom_blocks && (!old.thanos || old.thanos->labels.empty()))
     return Status::InvalidArgument("empty external labels are not allowed for Thanos block.");
   const Ulid new_id = Ulid::New(NowMs());
   const fs::path new_dir = fs::path(opts.tmp_dir) / new_id.String();
-  fs::create_directories(new_dir);
-  std::ofstream change_log;
-  std::ostringstream dry;  // a dry run also prints the changes
-  std::ostream* log = &dry;
-  if (opts.change_log) {
-    change_log.open(new_dir / "change.log");
-    log::Info("changelog will be available", {{"file", (new_dir / "change.log").string()}});
-  }
   log::Info("starting rewrite for block", {{"source", id}, {"new", new_id.String()}});
-  STRATA_ASSIGN_OR_RETURN(std::vector<OutSeries> series, ReadSeries(*b, opts, *log));
-  std::vector<OutSeries> kept;
-  for (auto& s : series) {
+  // The block's symbols cover every series written (relabelling may add new ones).
+  std::unique_ptr<tsdb::SeriesWriter> w;
+  std::vector<OutSeries> relabelled;  // with relabelling: written once their symbols are known
+  std::ostringstream changes;
+  STRATA_RETURN_IF_ERROR(ForEachSeries(*b, opts, changes, [&](OutSeries& s) -> Status {
     bool dropped = false;
-    STRATA_RETURN_IF_ERROR(ApplyDeletions(opts.deletions, &s, *log, &dropped));
-    if (!dropped) kept.push_back(std::move(s));
+    STRATA_RETURN_IF_ERROR(ApplyDeletions(opts.deletions, &s, changes, &dropped));
+    if (dropped || opts.dry_run) return Status::OK();
+    if (!opts.relabels.empty()) {
+      relabelled.push_back(std::move(s));
+      return Status::OK();
+    }
+    if (!w) {
+      const auto& sym = b->index().symbols();
+      STRATA_ASSIGN_OR_RETURN(
+          w, tsdb::SeriesWriter::Create(opts.tmp_dir, new_id,
+                                        std::vector<std::string>(sym.begin(), sym.end())));
+    }
+    return WriteSeries(*w, s);
+  }));
+  if (!opts.relabels.empty() && !opts.dry_run) {
+    std::vector<std::string> symbols;
+    for (const auto& s : relabelled) {
+      for (const auto& l : s.labels) {
+        symbols.push_back(l.name);
+        symbols.push_back(l.value);
+      }
+    }
+    std::sort(symbols.begin(), symbols.end());
+    symbols.erase(std::unique(symbols.begin(), symbols.end()), symbols.end());
+    STRATA_ASSIGN_OR_RETURN(w, tsdb::SeriesWriter::Create(opts.tmp_dir, new_id, symbols));
+    for (const auto& s : relabelled) STRATA_RETURN_IF_ERROR(WriteSeries(*w, s));
   }
-  if (change_log.is_open()) change_log << dry.str();
   if (opts.dry_run) {
-    std::fputs(dry.str().c_str(), stderr);
+    std::fputs(changes.str().c_str(), stderr);
+    if (opts.change_log) STRATA_RETURN_IF_ERROR(WriteChangeLog(new_dir, changes.str()));
     log::Info("dry run finished. Changes should be printed to stderr", {{"Block ID", id}});
     return Status::OK();
   }
-  std::vector<std::string> symbols;
-  for (const auto& s : kept) {
-    for (const auto& l : s.labels) {
-      symbols.push_back(l.name);
-      symbols.push_back(l.value);
-    }
-  }
-  std::sort(symbols.begin(), symbols.end());
-  symbols.erase(std::unique(symbols.begin(), symbols.end()), symbols.end());
-  // The block is written beside its change log, then moved in under the new ULID.
-  const fs::path out_parent = fs::path(opts.tmp_dir) / "out";
-  fs::create_directories(out_parent);
-  STRATA_ASSIGN_OR_RETURN(auto w, tsdb::SeriesWriter::Create(out_parent.string(), new_id, symbols));
-  for (const auto& s : kept) {
-    std::vector<tsdb::EncodedChunk> cs;
-    for (size_t i = 0; i < s.chunks.size(); i++)
-      cs.push_back({s.ranges[i].first, s.ranges[i].second, 1, s.chunks[i], std::nullopt});
-    STRATA_RETURN_IF_ERROR(w->AddSeries(s.labels, cs));
+  if (!w) {  // every series was deleted: an empty block, as Thanos writes one
+    STRATA_ASSIGN_OR_RETURN(w, tsdb::SeriesWriter::Create(opts.tmp_dir, new_id, {}));
   }
   log::Info("wrote new block after modifications; flushing", {{"source", id}});
   tsdb::BlockMeta m = old;
@@ -292,9 +318,12 @@ Status RewriteOne(objstore::Bucket& bucket, const std::string& id, const Rewrite
   m.original_json = raw.dump();
   STRATA_RETURN_IF_ERROR(w->Finish(m).status());
   log::Info("uploading new block", {{"source", id}, {"new", new_id.String()}});
-  STRATA_RETURN_IF_ERROR(block::UploadBlock(bucket, (out_parent / new_id.String()).string(),
-                                            nullptr, 1, opts.hash_func));
+  STRATA_RETURN_IF_ERROR(block::UploadBlock(bucket, new_dir.string(), nullptr, 1, opts.hash_func));
   log::Info("uploaded", {{"source", id}, {"new", new_id.String()}});
+  // The change log goes with the local copy only (Thanos does not upload it either).
+  if (opts.change_log) STRATA_RETURN_IF_ERROR(WriteChangeLog(new_dir, changes.str()));
+  std::error_code ec;
+  fs::remove_all(src_dir, ec);  // the original's download is done with
   if (opts.delete_blocks) {
     if (Status st = block::MarkForDeletion(bucket, id, "block rewritten"); !st.ok())
       log::Error("failed to mark block for deletion", {{"block", id}, {"err", st.ToString()}});

@@ -33,10 +33,9 @@ struct RewriteOptions {
   bool prom_blocks = false;    // no external labels needed
   bool delete_blocks = false;  // mark the originals for deletion once rewritten
   std::string hash_func;
-  bool change_log = true;  // <new block>/change.log (not uploaded)
+  bool change_log = true;  // <tmp.dir>/<new block>/change.log (not uploaded)
   std::vector<DeletionRequest> deletions;
   std::vector<relabel::Config> relabels;
-  std::string relabels_yaml;  // as given, for the log and meta.json
 };
 
 // Rewrites each block in turn; the first failure ends the run.

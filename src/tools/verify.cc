@@ -101,10 +101,8 @@ std::map<std::string, std::vector<Overlap>> OverlapsByGroup(
   return out;
 }
 
-// Copies the block to the backup bucket (refusing when it is there already), then deletes it
-// or marks it for deletion.
-Status BackupAndDelete(objstore::Bucket& bucket, objstore::Bucket& backup, const std::string& id,
-                       const std::string& local_dir, const VerifyOptions& opts) {
+// Refuses to back a block up over a copy already in the backup bucket.
+Status CheckBackupFree(objstore::Bucket& backup, const std::string& id) {
   bool exists = false;
   STRATA_RETURN_IF_ERROR(backup.Iter(
       id + "/",
@@ -113,12 +111,17 @@ Status BackupAndDelete(objstore::Bucket& bucket, objstore::Bucket& backup, const
         return Status::OK();
       },
       true));
-  if (exists) {
-    return Status::AlreadyExists(
-        id +
-        " dir seems to exists in backup bucket. Remove this block manually if you are sure "
-        "it is safe to do");
-  }
+  if (!exists) return Status::OK();
+  return Status::AlreadyExists(id +
+                               " dir seems to exists in backup bucket. Remove this block manually "
+                               "if you are sure it is safe to do");
+}
+
+// Copies the block to the backup bucket (refusing when it is there already), then deletes it
+// or marks it for deletion.
+Status BackupAndDelete(objstore::Bucket& bucket, objstore::Bucket& backup, const std::string& id,
+                       const std::string& local_dir, const VerifyOptions& opts) {
+  STRATA_RETURN_IF_ERROR(CheckBackupFree(backup, id));
   log::Info("Uploading block to backup bucket", {{"id", id}});
   STRATA_RETURN_IF_ERROR(block::UploadBlock(backup, local_dir));
   if (opts.delete_delay_ms == 0) {
@@ -199,7 +202,9 @@ Status IndexKnownIssues(objstore::Bucket& bucket, objstore::Bucket* backup,
     if (!opts.ids.empty() && std::find(opts.ids.begin(), opts.ids.end(), b.id) == opts.ids.end())
       continue;
     const fs::path dir = fs::path(opts.work_dir) / ("index-issue-block-" + b.id);
-    fs::create_directories(dir);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return Status::IOError("create " + dir.string() + ": " + ec.message());
     struct Cleanup {
       fs::path p;
       ~Cleanup() {
@@ -230,6 +235,8 @@ Status IndexKnownIssues(objstore::Bucket& bucket, objstore::Bucket* backup,
     }
     if (!health->Repairable())
       log::Warn("detected issues are not all repairable; repairing what can be", {{"id", b.id}});
+    // Before anything changes: a repair whose backup is refused would leave two blocks.
+    STRATA_RETURN_IF_ERROR(CheckBackupFree(*backup, b.id));
     log::Info("downloading block for repair", {{"id", b.id}});
     STRATA_RETURN_IF_ERROR(block::DownloadBlock(bucket, b.id, dir.string()));
     log::Info("repairing block", {{"id", b.id}});

@@ -96,13 +96,12 @@ class Bucket:
 
     def inspect(self, strata):
         """ULID -> (source, labels) of complete blocks, from `strata tools bucket inspect`."""
-        out = subprocess.run([strata, 'tools', 'bucket', 'inspect', f'--objstore.config={self.config}'],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run([strata, 'tools', 'bucket', 'inspect', '--output=tsv',
+                              f'--objstore.config={self.config}'], capture_output=True, text=True, check=True).stdout
         blocks = {}
-        for line in out.splitlines()[1:]:
-            cols = line.split()
-            if len(cols) >= 12 and len(cols[0]) == 26:
-                blocks[cols[0]] = (cols[9], cols[10])
+        for line in out.splitlines()[1:]:  # Thanos's 13 columns: SOURCE is the last, LABELS the 11th
+            cols = line.split('\t')
+            blocks[cols[0]] = (cols[12], cols[10])
         return blocks
 
 
