@@ -26,6 +26,7 @@ class App;
 namespace strata::server {
 class Router;
 struct HttpServerOptions;
+class HttpServer;
 struct RequestLogging;
 }  // namespace strata::server
 namespace strata::ui {
@@ -132,6 +133,12 @@ std::vector<std::pair<std::string, std::string>> CorsHeaders();
 // "" when it is.
 void AddStatusEndpoints(server::Router& router, std::function<std::string()> not_ready,
                         const Registry& registry);
+
+// An HTTP server with only the status endpoints, for the tools that run continuously
+// (tools bucket downsample, replicate).
+Result<std::unique_ptr<server::HttpServer>> StartStatusServer(const std::string& address,
+                                                              const std::string& web_config,
+                                                              const Registry& registry);
 
 // Repeated name="value" (or name=value) flags, as Thanos's --label and --selector-label.
 Result<Labels> ParseLabelFlags(const std::string& flag, const std::vector<std::string>& values);

@@ -136,6 +136,18 @@ std::string ApiHandlerName(std::string_view path) {
   return name;
 }
 
+Result<std::unique_ptr<server::HttpServer>> StartStatusServer(const std::string& address,
+                                                              const std::string& web_config,
+                                                              const Registry& registry) {
+  auto router = std::make_shared<server::Router>();
+  AddStatusEndpoints(
+      *router, [] { return std::string(); }, registry);
+  server::HttpServerOptions ho;
+  ho.address = address;
+  ho.web_config_file = web_config;
+  return server::HttpServer::Start(ho, router);
+}
+
 Result<Labels> ParseLabelFlags(const std::string& flag, const std::vector<std::string>& values) {
   std::vector<Label> labels;
   for (const auto& s : values) {

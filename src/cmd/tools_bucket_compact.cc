@@ -113,14 +113,8 @@ Status RunDownsample(const ObjstoreFlags& objstore, const DownsampleFlags& f) {
   o.hash_func = f.hash_func;
   compact::BucketCompactor c(std::move(bucket), o, &registry);
 
-  auto router = std::make_shared<server::Router>();
-  AddStatusEndpoints(
-      *router, [] { return std::string(); }, registry);
-  server::HttpServerOptions ho;
-  ho.address = f.http_address;
-  ho.web_config_file = f.http_config;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> http,
-                          server::HttpServer::Start(ho, router));
+                          StartStatusServer(f.http_address, f.http_config, registry));
   log::Info("starting downsample node", {{"http_port", std::to_string(http->port())}});
   // Unlike Thanos's, a failed pass does not end the process: it is logged and the next pass
   // tries again (a block whose data cannot be read is marked no-downsample, as by the compactor).

@@ -84,14 +84,8 @@ Status RunReplicate(const ObjstoreFlags& from_flags, const ReplicateFlags& f) {
                           OpenBucket(from_flags, &registry));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> to, OpenBucket(f.to, &registry));
   tools::ReplicateMetrics metrics(registry);
-  auto router = std::make_shared<server::Router>();
-  AddStatusEndpoints(
-      *router, [] { return std::string(); }, registry);
-  server::HttpServerOptions ho;
-  ho.address = f.http_address;
-  ho.web_config_file = f.http_config;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::HttpServer> http,
-                          server::HttpServer::Start(ho, router));
+                          StartStatusServer(f.http_address, f.http_config, registry));
   log::Info("Listening for http service", {{"address", f.http_address}});
   auto run = [&]() -> Status {
     log::Info("running replication attempt", {{"replication-run-id", Ulid::New(NowMs()).String()}});

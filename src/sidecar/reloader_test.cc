@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <atomic>
 #include <chrono>
@@ -25,20 +24,6 @@ void Write(const fs::path& p, const std::string& data) {
 std::string Read(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::string Gzip(const std::string& data) {
-  z_stream zs{};
-  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, data.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
 }
 
 // A Prometheus that answers /-/reload (with `reload_status`) and runtimeinfo (whose reload
@@ -93,8 +78,8 @@ class ReloaderTest : public ::testing::Test {
     opts_.retry_interval_ms = 50;
     setenv("STRATA_RELOADER_TEST_REPLICA", "r0", 1);
     Write(opts_.config_file,
-          Gzip("global:\n  external_labels:\n    replica: $(STRATA_RELOADER_TEST_REPLICA)\n"
-               "    keep: ${NOT_EXPANDED}\n"));
+          server::Gzip("global:\n  external_labels:\n    replica: $(STRATA_RELOADER_TEST_REPLICA)\n"
+                       "    keep: ${NOT_EXPANDED}\n"));
     Write(dir_ / "rules" / "a.yml", "groups: []\n");
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -177,7 +162,7 @@ TEST_F(ReloaderTest, WatchesFilesAndStops) {
   EXPECT_EQ(wait_for(1), 1);  // the first check at start
   put(dir_ / "rules" / "c.yml", "groups: []\n");
   EXPECT_EQ(wait_for(2), 2);
-  put(opts_.config_file, Gzip("global: {}\n"));
+  put(opts_.config_file, server::Gzip("global: {}\n"));
   EXPECT_EQ(wait_for(3), 3);
   EXPECT_EQ(Read(opts_.config_envsubst_file), "global: {}\n");
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
