@@ -143,6 +143,10 @@ Result<std::unique_ptr<server::HttpServer>> StartStatusServer(const std::string&
 // Repeated name="value" (or name=value) flags, as Thanos's --label and --selector-label.
 Result<Labels> ParseLabelFlags(const std::string& flag, const std::vector<std::string>& values);
 
+// Thanos's path-or-content flag pair, --<flag>-file and --<flag>, with its help texts;
+// `what` completes "YAML file that contains ...".
+void AddPathOrContentFlags(CLI::App& cmd, const std::string& flag, const std::string& what,
+                           std::string& file, std::string& content);
 // A config given inline (--flag) or as a file (--flag-file), at most one of the two.
 Result<std::string> ReadOptionalConfig(const std::string& flag, const std::string& content,
                                        const std::string& file);

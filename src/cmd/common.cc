@@ -86,15 +86,20 @@ void AddHttpConfigFlag(CLI::App& cmd, std::string& path) {
                  "it changes.");
 }
 
+void AddPathOrContentFlags(CLI::App& cmd, const std::string& flag, const std::string& what,
+                           std::string& file, std::string& content) {
+  cmd.add_option("--" + flag + "-file", file, "Path to YAML file that contains " + what);
+  cmd.add_option("--" + flag, content,
+                 "Alternative to '" + flag +
+                     "-file' flag (mutually exclusive). Content of YAML file that contains " +
+                     what);
+}
+
 void AddRequestLoggingFlags(CLI::App& cmd, RequestLoggingFlags& f) {
-  const char* doc =
-      "YAML file with request logging configuration. See format details: "
-      "https://thanos.io/tip/thanos/logging.md/#configuration";
-  cmd.add_option("--request.logging-config-file", f.file, std::string("Path to ") + doc);
-  cmd.add_option("--request.logging-config", f.content,
-                 std::string("Alternative to 'request.logging-config-file' flag (mutually "
-                             "exclusive). Content of ") +
-                     doc);
+  AddPathOrContentFlags(cmd, "request.logging-config",
+                        "request logging configuration. See format details: "
+                        "https://thanos.io/tip/thanos/logging.md/#configuration",
+                        f.file, f.content);
 }
 
 Result<std::shared_ptr<const server::RequestLogging>> RequestLoggingFlags::Load() const {

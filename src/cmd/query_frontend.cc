@@ -55,12 +55,6 @@ struct FrontendFlags {
   std::string labels_cache_config, labels_cache_config_file;
 };
 
-// Path-or-content flags: the file wins, as in Thanos.
-Result<std::string> FileOrContent(const std::string& file, const std::string& content) {
-  if (file.empty()) return content;
-  return ReadFile(file);
-}
-
 Result<int64_t> Duration(const std::string& flag, const std::string& value) {
   auto d = ParseDuration(value);
   if (!d.ok()) return d.status().WithContext("--" + flag);
@@ -140,7 +134,8 @@ Status CheckDynamicSplit(const frontend::SplitPolicy& p) {
 Result<frontend::ResponseCache> ResultsCache(const std::string& file, const std::string& content,
                                              int64_t split_interval_ms, const std::string& prefix,
                                              Registry* registry) {
-  STRATA_ASSIGN_OR_RETURN(std::string yaml, FileOrContent(file, content));
+  STRATA_ASSIGN_OR_RETURN(std::string yaml,
+                          ReadOptionalConfig(prefix + ".response-cache-config", content, file));
   if (yaml.empty()) return frontend::ResponseCache{};
   if (split_interval_ms <= 0) {
     return Status::InvalidArgument("--" + prefix +
@@ -165,7 +160,8 @@ Status RunFrontend(const FrontendFlags& f) {
   o.metrics = &registry;
   o.downstream_url = f.downstream_url;
   STRATA_ASSIGN_OR_RETURN(std::string tripper,
-                          FileOrContent(f.tripper_config_file, f.tripper_config));
+                          ReadOptionalConfig("query-frontend.downstream-tripper-config",
+                                             f.tripper_config, f.tripper_config_file));
   STRATA_RETURN_IF_ERROR(ApplyTripperConfig(tripper, &o));
   STRATA_ASSIGN_OR_RETURN(o.split.min_ms,
                           Duration("query-range.min-split-interval", f.min_split_interval));
@@ -269,11 +265,9 @@ void RegisterQueryFrontendCommand(CLI::App& app, int* exit_code) {
        "to be allowed by all.");
   opt("--query-frontend.downstream-url", f->downstream_url,
       "URL of downstream Prometheus Query compatible API.");
-  opt("--query-frontend.downstream-tripper-config", f->tripper_config,
-      "Alternative to 'query-frontend.downstream-tripper-config-file' flag (mutually exclusive). "
-      "Content of YAML file that contains downstream tripper configuration.");
-  opt("--query-frontend.downstream-tripper-config-file", f->tripper_config_file,
-      "Path to YAML file that contains downstream tripper configuration.");
+  AddPathOrContentFlags(*c, "query-frontend.downstream-tripper-config",
+                        "downstream tripper configuration.", f->tripper_config_file,
+                        f->tripper_config);
   flag("--query-frontend.compress-responses", f->compress_responses, "Compress HTTP responses.");
   opt("--query-frontend.log-queries-longer-than", f->log_queries_longer_than,
       "Log queries that are slower than the specified duration. Set to 0 to disable. Set to < 0 to "
@@ -333,11 +327,8 @@ void RegisterQueryFrontendCommand(CLI::App& app, int* exit_code) {
   flag("--query-range.partial-response,!--no-query-range.partial-response", f->partial_response,
        "Enable partial response for query range requests if no partial_response param is "
        "specified.");
-  opt("--query-range.response-cache-config", f->cache_config,
-      "Alternative to 'query-range.response-cache-config-file' flag (mutually exclusive). Content "
-      "of YAML file that contains response cache configuration.");
-  opt("--query-range.response-cache-config-file", f->cache_config_file,
-      "Path to YAML file that contains response cache configuration.");
+  AddPathOrContentFlags(*c, "query-range.response-cache-config", "response cache configuration.",
+                        f->cache_config_file, f->cache_config);
   opt("--labels.split-interval", f->labels_split_interval,
       "Split labels requests by an interval and execute in parallel, it should be greater than 0 "
       "when labels.response-cache-config is configured.");
@@ -354,11 +345,8 @@ void RegisterQueryFrontendCommand(CLI::App& app, int* exit_code) {
   opt("--labels.default-time-range", f->labels_default_time_range,
       "The default metadata time range duration for retrieving labels through Labels and Series "
       "API when the range parameters are not specified.");
-  opt("--labels.response-cache-config", f->labels_cache_config,
-      "Alternative to 'labels.response-cache-config-file' flag (mutually exclusive). Content of "
-      "YAML file that contains response cache configuration.");
-  opt("--labels.response-cache-config-file", f->labels_cache_config_file,
-      "Path to YAML file that contains response cache configuration.");
+  AddPathOrContentFlags(*c, "labels.response-cache-config", "response cache configuration.",
+                        f->labels_cache_config_file, f->labels_cache_config);
   c->callback([f, exit_code] {
     shutdown::EnableGracefulStop();
     *exit_code = Finish("query-frontend", RunFrontend(*f));

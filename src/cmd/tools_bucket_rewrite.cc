@@ -70,19 +70,12 @@ void RegisterRewrite(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> objstore, 
                 "Whether to delete the original blocks after rewriting blocks successfully. "
                 "Available in non dry-run mode only.");
   AddHashFuncFlag(*cmd, f->opts.hash_func);
-  cmd->add_option("--rewrite.to-delete-config-file", f->to_delete_file,
-                  "Path to YAML file that contains []metadata.DeletionRequest that will be "
-                  "applied to blocks");
-  cmd->add_option("--rewrite.to-delete-config", f->to_delete,
-                  "Alternative to 'rewrite.to-delete-config-file' flag (mutually exclusive). "
-                  "Content of YAML file that contains []metadata.DeletionRequest that will be "
-                  "applied to blocks");
-  cmd->add_option("--rewrite.to-relabel-config-file", f->to_relabel_file,
-                  "Path to YAML file that contains relabel configs that will be applied to blocks");
-  cmd->add_option("--rewrite.to-relabel-config", f->to_relabel,
-                  "Alternative to 'rewrite.to-relabel-config-file' flag (mutually exclusive). "
-                  "Content of YAML file that contains relabel configs that will be applied to "
-                  "blocks");
+  AddPathOrContentFlags(*cmd, "rewrite.to-delete-config",
+                        "[]metadata.DeletionRequest that will be applied to blocks",
+                        f->to_delete_file, f->to_delete);
+  AddPathOrContentFlags(*cmd, "rewrite.to-relabel-config",
+                        "relabel configs that will be applied to blocks", f->to_relabel_file,
+                        f->to_relabel);
   cmd->add_flag("--rewrite.add-change-log,!--no-rewrite.add-change-log", f->opts.change_log,
                 "If specified, all modifications are written to new block directory. Disable if "
                 "latency is to high.");
