@@ -101,6 +101,7 @@ Status RunDownsample(const ObjstoreFlags& objstore, const DownsampleFlags& f) {
   STRATA_RETURN_IF_ERROR(server::CheckWebConfigFile(f.http_config));
   STRATA_ASSIGN_OR_RETURN(const GracePeriods grace, f.grace.Parse());
   STRATA_ASSIGN_OR_RETURN(int64_t interval, ParseDuration(f.wait_interval));
+  if (interval <= 0) return Status::InvalidArgument("--wait-interval must be positive");
   STRATA_RETURN_IF_ERROR(block::CheckHashFunc(f.hash_func));
   Registry registry;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::Bucket> bucket,
@@ -108,8 +109,8 @@ Status RunDownsample(const ObjstoreFlags& objstore, const DownsampleFlags& f) {
   compact::CompactorOptions o;
   o.data_dir = f.data_dir;
   o.consistency_delay_ms = 0;  // as Thanos's: meta.json is uploaded last, so a block is whole
-  o.downsample_concurrency = std::max(1, f.concurrency);
-  o.block_files_concurrency = std::max(1, f.block_files_concurrency);
+  o.downsample_concurrency = f.concurrency;
+  o.block_files_concurrency = f.block_files_concurrency;
   o.hash_func = f.hash_func;
   compact::BucketCompactor c(std::move(bucket), o, &registry);
 
@@ -144,11 +145,13 @@ void RegisterDownsample(CLI::App& bucket, std::shared_ptr<ObjstoreFlags> objstor
       ->capture_default_str();
   cmd->add_option("--downsample.concurrency", f->concurrency,
                   "Number of goroutines to use when downsampling blocks.")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--block-files-concurrency", f->block_files_concurrency,
                   "Number of goroutines to use when fetching/uploading block files from object "
                   "storage.")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--data-dir", f->data_dir,
                   "Data directory in which to cache blocks and process downsamplings.")
       ->capture_default_str();

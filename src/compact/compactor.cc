@@ -185,8 +185,7 @@ Status BucketCompactor::CleanUp(const Survey& s) {
   }
   for (const auto& id : s.abandoned) {
     log::Info("deleting aborted partial upload", {{"id", id}});
-    m_->partial_deleted.Inc();
-    remove(id);
+    if (remove(id)) m_->partial_deleted.Inc();
   }
   return first_failure;
 }

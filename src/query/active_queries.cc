@@ -51,13 +51,22 @@ std::string ActiveQueries::Entry(std::string_view query, int64_t now_sec) {
   size_t n = std::min(query.size(), budget);
   while (n > 0 && n < query.size() && (static_cast<unsigned char>(query[n]) & 0xC0) == 0x80) n--;
   std::string e = render(query.substr(0, n));
-  // Escapes can make it longer than the raw cut; drop characters until it fits.
-  while (e.size() + 1 > kSlotSize && n > 0) {
-    do n--;
-    while (n > 0 && (static_cast<unsigned char>(query[n]) & 0xC0) == 0x80);
-    e = render(query.substr(0, n));
+  if (e.size() + 1 <= kSlotSize) return e;
+  // Escapes make it longer than the raw cut: the longest cut on a character boundary that fits,
+  // found by bisection (the escaped length grows with the cut).
+  std::vector<size_t> cuts;
+  for (size_t i = 0; i < n; i++)
+    if ((static_cast<unsigned char>(query[i]) & 0xC0) != 0x80) cuts.push_back(i);
+  size_t lo = 0, hi = cuts.size();  // cuts[lo] fits (the empty query does); cuts[hi] = n does not
+  while (hi - lo > 1) {
+    const size_t mid = (lo + hi) / 2;
+    if (render(query.substr(0, cuts[mid])).size() + 1 <= kSlotSize) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
   }
-  return e;
+  return render(query.substr(0, cuts.empty() ? 0 : cuts[lo]));
 }
 
 std::string ActiveQueries::Unfinished(std::string_view contents) {
@@ -89,8 +98,9 @@ Result<std::unique_ptr<ActiveQueries>> ActiveQueries::Open(const std::string& di
     return Status::IOError("truncate " + path + ": " + std::strerror(err));
   }
   void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  const int map_errno = errno;  // close may change it
   ::close(fd);
-  if (map == MAP_FAILED) return Status::IOError("mmap " + path + ": " + std::strerror(errno));
+  if (map == MAP_FAILED) return Status::IOError("mmap " + path + ": " + std::strerror(map_errno));
   static_cast<char*>(map)[0] = '[';
   return std::unique_ptr<ActiveQueries>(new ActiveQueries(static_cast<char*>(map), size, slots));
 }

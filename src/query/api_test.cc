@@ -423,11 +423,12 @@ TEST_F(ApiTest, EndpointPolicyStrictUnhealthyAndGroups) {
   EndpointPolicy p;
   p.strict = {"127.0.0.1:1", live};
   p.groups = {group};
-  p.unhealthy_timeout = std::chrono::milliseconds(0);
+  p.unhealthy_timeout = std::chrono::milliseconds(1);  // 0 is refused: the smallest there is
   std::vector<EndpointState> seen;
   p.on_refresh = [&](const std::vector<EndpointState>& s) { seen = s; };
   auto set = EndpointSet::Make({"127.0.0.1:2", live}, std::chrono::milliseconds(500), {}, {}, p);
   ASSERT_TRUE(set.ok()) << set.status().ToString();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past the timeout
   (*set)->Refresh();
   std::map<std::string, EndpointState> by;
   for (const auto& e : (*set)->States()) by[e.address] = e;

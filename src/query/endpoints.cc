@@ -101,6 +101,8 @@ Status EndpointPolicy::Validate() const {
   }
   if (dns_interval.count() <= 0)
     return Status::InvalidArgument("--store.sd-dns-interval must be positive");
+  if (unhealthy_timeout.count() <= 0)
+    return Status::InvalidArgument("--store.unhealthy-timeout must be positive");
   return Status::OK();
 }
 

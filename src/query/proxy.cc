@@ -238,10 +238,14 @@ Result<std::optional<Matchers>> ApplySelectorLabels(const Labels& selector,
 
 std::unique_ptr<storage::SeriesSet> ProxyQuerier::Select(const storage::SelectHints& hints,
                                                          const Matchers& selected) {
-  auto applied = ApplySelectorLabels(opts_.selector_labels, selected);
-  if (!applied.ok()) return storage::ErrorSeriesSet(applied.status());
-  if (!applied->has_value()) return storage::VectorSeriesSet({});
-  const Matchers& matchers = **applied;
+  // Without --selector-label the matchers pass as they are (no copy per Select).
+  Result<std::optional<Matchers>> applied = std::optional<Matchers>();
+  if (!opts_.selector_labels.empty()) {
+    applied = ApplySelectorLabels(opts_.selector_labels, selected);
+    if (!applied.ok()) return storage::ErrorSeriesSet(applied.status());
+    if (!applied->has_value()) return storage::VectorSeriesSet({});
+  }
+  const Matchers& matchers = opts_.selector_labels.empty() ? selected : **applied;
   auto picked = Pick(hints.start, hints.end, matchers);
   if (!picked.ok()) return storage::ErrorSeriesSet(picked.status());
   storage::SelectHints h = hints;

@@ -51,7 +51,9 @@ void CheckRule(const YAML::Node& r, const std::string& where, std::vector<std::s
   }
   CheckKeys(r, {"record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations"},
             "rule", errors);
-  const bool record = r["record"].IsDefined(), alert = r["alert"].IsDefined();
+  // As Prometheus's rulefmt: an empty record or alert counts as not set.
+  const bool record = !r["record"].as<std::string>("").empty(),
+             alert = !r["alert"].as<std::string>("").empty();
   if (record && alert)
     errors->push_back(At(r) + where + "only one of 'record' and 'alert' must be set");
   if (!record && !alert)

@@ -58,6 +58,8 @@ TEST(RulesCheckTest, ClearErrorsWithPositions) {
       1, "only one of 'record' and 'alert' must be set");
   ExpectErrors("groups:\n  - name: a\n    rules:\n      - alert: A\n", 1,
                "field 'expr' must be set in rule");
+  ExpectErrors("groups:\n  - name: a\n    rules:\n      - alert: ''\n        expr: up\n", 1,
+               "one of 'record' or 'alert' must be set");
   ExpectErrors(
       "groups:\n  - name: a\n    rules:\n      - alert: A\n        expr: up\n"
       "        labels: {__name__: x}\n",

@@ -90,6 +90,8 @@ def main():
         (['query', '--query.conn-metric.label=store_type', '--query.conn-metric.label=store_type'],
          '--query.conn-metric.label: a label is given twice'),
         (['query', '--endpoint-strict=dnssrv+_grpc._tcp.store'], 'not permitted under strict mode'),
+        (['query', '--store.unhealthy-timeout=0s'], '--store.unhealthy-timeout must be positive'),
+        (['tools', 'bucket', 'downsample', bucket, '--wait-interval=0s'], '--wait-interval must be positive'),
     ]
     ok = True
     for args, message in refused:
